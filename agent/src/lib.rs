@@ -1,0 +1,1 @@
+//! vipd: a VRRP failover agent whose XDP program makes takeover sub-millisecond.

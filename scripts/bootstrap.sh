@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs what vipd's build, lab and tests need on a fresh Debian 12 machine, as root.
+#
+# Idempotent and non-interactive: every step checks first and skips what is already there, so
+# the xtask commands run it on every invocation at almost no cost. Anything that cannot be had
+# fails with one line naming it.
+set -euo pipefail
+
+BPF_LINKER_VERSION=0.13.0
+LLVM_MAJOR=22
+# Debian packages the build and the tests use, as "command-or-file:package".
+APT_NEEDS=(
+  "/usr/lib/llvm-${LLVM_MAJOR}/bin/llvm-config:llvm-${LLVM_MAJOR}-dev"
+  "ip:iproute2"
+  "keepalived:keepalived"
+  "tcpdump:tcpdump"
+  "arping:arping"
+  "stress-ng:stress-ng"
+  "nft:nftables"
+  "bridge:iproute2"
+)
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: cannot install %s\n' "$*" >&2; exit 1; }
+
+quiet=${BOOTSTRAP_QUIET:-0}
+note() { [[ $quiet == 1 ]] || say "$@"; }
+
+have() {
+  local what=$1
+  if [[ $what == /* ]]; then [[ -e $what ]]; else command -v "$what" >/dev/null 2>&1; fi
+}
+
+missing_pkgs=()
+for need in "${APT_NEEDS[@]}"; do
+  what=${need%%:*}
+  pkg=${need#*:}
+  have "$what" || missing_pkgs+=("$pkg")
+done
+
+if ((${#missing_pkgs[@]})); then
+  [[ $(id -u) == 0 ]] || die "${missing_pkgs[*]} (needs root for apt-get)"
+  say "installing Debian packages: ${missing_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Keep package scripts from starting services (keepalived) on this machine.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+  fi
+  trap '[[ $created_policy == 1 ]] && rm -f "$policy"' EXIT
+  apt-get update -qq >/dev/null || die "the Debian package lists (apt-get update failed)"
+  for pkg in $(printf '%s\n' "${missing_pkgs[@]}" | sort -u); do
+    apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null || die "$pkg (apt-get install failed)"
+  done
+else
+  note "Debian packages present"
+fi
+
+command -v rustup >/dev/null 2>&1 || die "rustup (the machine's Rust toolchain manager)"
+
+if ! rustup toolchain list | grep -q '^nightly'; then
+  say "installing the nightly toolchain"
+  rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || die "the nightly Rust toolchain"
+fi
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "adding rust-src to nightly (for -Z build-std=core)"
+  rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || die "rust-src for nightly"
+fi
+
+cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
+if ! "$cargo_bin/bpf-linker" --version 2>/dev/null | grep -q "$BPF_LINKER_VERSION"; then
+  say "building bpf-linker $BPF_LINKER_VERSION against LLVM $LLVM_MAJOR (1-3 minutes)"
+  LLVM_PREFIX=/usr/lib/llvm-${LLVM_MAJOR} cargo +stable install bpf-linker \
+    --version "$BPF_LINKER_VERSION" --no-default-features --features "llvm-${LLVM_MAJOR}" --locked \
+    >/tmp/vipd-bpf-linker-install.log 2>&1 \
+    || die "bpf-linker $BPF_LINKER_VERSION (log: /tmp/vipd-bpf-linker-install.log)"
+else
+  note "bpf-linker $BPF_LINKER_VERSION present"
+fi
+
+note "ready"
