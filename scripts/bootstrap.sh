@@ -63,10 +63,14 @@ if ! rustup toolchain list | grep -q '^nightly'; then
   say "installing the nightly toolchain"
   rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || die "the nightly Rust toolchain"
 fi
-if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
-  say "adding rust-src to nightly (for -Z build-std=core)"
-  rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || die "rust-src for nightly"
-fi
+# rust-src for -Z build-std=core; clippy and rustfmt to lint the eBPF crate.
+for component in rust-src clippy rustfmt; do
+  if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q "^$component"; then
+    say "adding $component to nightly"
+    rustup component add "$component" --toolchain nightly >/dev/null 2>&1 \
+      || die "$component for the nightly toolchain"
+  fi
+done
 
 cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
 if ! "$cargo_bin/bpf-linker" --version 2>/dev/null | grep -q "$BPF_LINKER_VERSION"; then

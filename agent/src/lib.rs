@@ -1,1 +1,4 @@
 //! vipd: a VRRP failover agent whose XDP program makes takeover sub-millisecond.
+
+pub mod cli;
+pub mod dataplane;

@@ -1,1 +1,40 @@
-fn main() {}
+//! `cargo xtask`: the project's own commands: build the eBPF object, run every test, run the lab.
+//!
+//! Each command first makes sure the machine has what it needs (`scripts/bootstrap.sh`, which is
+//! idempotent and quick when everything is present), so a newcomer never has to remember it.
+mod bootstrap;
+mod ebpf;
+mod lab;
+mod netns;
+mod test;
+mod workspace;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "vipd's build, test and lab commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the XDP program for bpfel-unknown-none (nightly, build-std, bpf-linker, BTF).
+    BuildEbpf(ebpf::Options),
+    /// Run every test: lints, unit tests and the kernel tests in network namespaces (as root).
+    Test(test::Options),
+    /// Run the lab: network namespaces, vipd's XDP program, live VRRP adverts.
+    Lab(lab::Options),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::BuildEbpf(opts) => {
+            bootstrap::ensure()?;
+            ebpf::build(&opts)
+        }
+        Command::Test(opts) => test::run(&opts),
+        Command::Lab(opts) => lab::run(&opts),
+    }
+}

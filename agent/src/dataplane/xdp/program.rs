@@ -1,0 +1,189 @@
+//! Loading the XDP object and attaching its program to interfaces.
+use agent_common::names;
+use aya::{
+    programs::{ProgramError, TestRun, TestRunOptions, Xdp, XdpMode},
+    Ebpf, EbpfError,
+};
+use std::io;
+use tokio::io::{unix::AsyncFd, Interest};
+use tracing::{info, warn};
+
+use super::{adverts::AdvertRing, object::XDP_OBJECT};
+
+/// How to attach: `Auto` tries the driver (native) mode and falls back to generic (skb) mode,
+/// saying so in the log; the others force one mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AttachMode {
+    #[default]
+    Auto,
+    Driver,
+    Generic,
+}
+
+/// Where and how the program ended up attached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub interface: String,
+    /// `Driver` or `Generic`, never `Auto`.
+    pub mode: AttachMode,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum XdpError {
+    #[error("loading vipd's XDP object: {0} (vipd needs root or CAP_BPF and CAP_NET_ADMIN)")]
+    Load(#[source] EbpfError),
+    #[error("vipd's XDP object has no program `{0}`: rebuild with `cargo xtask build-ebpf`")]
+    ProgramMissing(&'static str),
+    #[error("vipd's XDP object has no map `{0}`: rebuild with `cargo xtask build-ebpf`")]
+    MapMissing(&'static str),
+    #[error("the XDP program was rejected by the kernel: {0}")]
+    Verify(#[source] ProgramError),
+    #[error("interface {0} does not exist")]
+    UnknownInterface(String),
+    #[error(
+        "interface {interface} already has an XDP program that vipd did not attach; detach it \
+         (`ip link set dev {interface} xdp off`) or run vipd with `--dataplane socket`"
+    )]
+    InterfaceBusy { interface: String },
+    #[error("attaching XDP to {interface} in {mode:?} mode: {source}")]
+    Attach {
+        interface: String,
+        mode: AttachMode,
+        #[source]
+        source: ProgramError,
+    },
+    #[error("opening the advert ring buffer: {0}")]
+    Map(#[source] aya::maps::MapError),
+    #[error("reading the XDP program's log: {0}")]
+    Logger(#[source] aya_log::Error),
+    #[error("registering a BPF map with the event loop: {0}")]
+    Register(#[source] io::Error),
+    #[error("BPF_PROG_TEST_RUN: {0}")]
+    TestRun(#[source] ProgramError),
+}
+
+/// The loaded XDP object: the program (verified and loaded into the kernel once, attachable to
+/// any number of interfaces) and its maps.
+pub struct XdpProgram {
+    ebpf: Ebpf,
+}
+
+impl XdpProgram {
+    /// Loads the embedded object and the program into the kernel (this is where the verifier
+    /// runs), without attaching it anywhere.
+    pub fn load() -> Result<Self, XdpError> {
+        let mut ebpf = Ebpf::load(XDP_OBJECT).map_err(XdpError::Load)?;
+        program_mut(&mut ebpf)?.load().map_err(XdpError::Verify)?;
+        Ok(Self { ebpf })
+    }
+
+    /// Attaches to `interface` (looked up in the calling thread's network namespace).
+    pub fn attach(&mut self, interface: &str, mode: AttachMode) -> Result<Attachment, XdpError> {
+        let program = program_mut(&mut self.ebpf)?;
+        let attached = |mode| Attachment {
+            interface: interface.into(),
+            mode,
+        };
+        match mode {
+            AttachMode::Driver | AttachMode::Generic => {
+                attach_in(program, interface, mode)?;
+                Ok(attached(mode))
+            }
+            AttachMode::Auto => match attach_in(program, interface, AttachMode::Driver) {
+                Ok(()) => {
+                    info!(interface, "XDP attached in driver (native) mode");
+                    Ok(attached(AttachMode::Driver))
+                }
+                Err(XdpError::Attach { source, .. }) => {
+                    warn!(
+                        interface,
+                        error = %source,
+                        "XDP driver mode unavailable, attaching in generic (skb) mode"
+                    );
+                    attach_in(program, interface, AttachMode::Generic)?;
+                    Ok(attached(AttachMode::Generic))
+                }
+                Err(other) => Err(other),
+            },
+        }
+    }
+
+    /// Takes the advert ring buffer out of the object; there is one, so this works once.
+    pub fn take_adverts(&mut self) -> Result<AdvertRing, XdpError> {
+        let map = self
+            .ebpf
+            .take_map(names::ADVERTS_RING)
+            .ok_or(XdpError::MapMissing(names::ADVERTS_RING))?;
+        AdvertRing::new(map).map_err(XdpError::Map)
+    }
+
+    /// Runs the program once on `frame` through BPF_PROG_TEST_RUN and returns its verdict
+    /// (an `xdp_action`) and the frame as the program left it. The kernel refuses frames shorter
+    /// than an Ethernet header with EINVAL.
+    pub fn test_run(&mut self, frame: &[u8]) -> Result<(u32, Vec<u8>), XdpError> {
+        let program = program_mut(&mut self.ebpf)?;
+        // Room for programs that grow the frame (bpf_xdp_adjust_tail), plus headroom slack.
+        let mut out = vec![0u8; frame.len() + 256];
+        let mut opts = TestRunOptions::new();
+        opts.data_in = Some(frame);
+        opts.data_out = Some(&mut out);
+        let result = program.test_run(opts).map_err(XdpError::TestRun)?;
+        out.truncate(result.data_size_out as usize);
+        Ok((result.return_value, out))
+    }
+
+    /// Forwards the program's own log lines (aya-log) to vipd's log, on the tokio runtime this
+    /// is called from. The program logs only rare events, such as a full ring buffer.
+    pub fn forward_logs(&mut self) -> Result<(), XdpError> {
+        let logger = aya_log::EbpfLogger::init(&mut self.ebpf).map_err(XdpError::Logger)?;
+        // SAFETY: the logger owns the ring buffer fd and moves into the AsyncFd, which keeps it
+        // open for as long as it is registered.
+        let mut fd = unsafe { AsyncFd::register_with_interest(logger, Interest::READABLE) }
+            .map_err(|e| XdpError::Register(e.into_parts().1))?;
+        tokio::spawn(async move {
+            while let Ok(mut ready) = fd.readable_mut().await {
+                ready.get_inner_mut().flush();
+                ready.clear_ready();
+            }
+        });
+        Ok(())
+    }
+}
+
+fn program_mut(ebpf: &mut Ebpf) -> Result<&mut Xdp, XdpError> {
+    ebpf.program_mut(names::XDP_PROGRAM)
+        .and_then(|p| p.try_into().ok())
+        .ok_or(XdpError::ProgramMissing(names::XDP_PROGRAM))
+}
+
+fn attach_in(program: &mut Xdp, interface: &str, mode: AttachMode) -> Result<(), XdpError> {
+    let xdp_mode = match mode {
+        AttachMode::Driver => XdpMode::Driver,
+        AttachMode::Generic => XdpMode::Skb,
+        AttachMode::Auto => XdpMode::Default,
+    };
+    match program.attach(interface, xdp_mode) {
+        Ok(_link_id) => Ok(()),
+        Err(ProgramError::UnknownInterface { name }) => Err(XdpError::UnknownInterface(name)),
+        Err(source) if is_busy(&source) => Err(XdpError::InterfaceBusy {
+            interface: interface.into(),
+        }),
+        Err(source) => Err(XdpError::Attach {
+            interface: interface.into(),
+            mode,
+            source,
+        }),
+    }
+}
+
+/// The kernel answers EBUSY (link API) or EEXIST (netlink) when another program is attached.
+fn is_busy(error: &ProgramError) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            return matches!(io.raw_os_error(), Some(libc::EBUSY) | Some(libc::EEXIST));
+        }
+        source = e.source();
+    }
+    false
+}

@@ -1,0 +1,176 @@
+//! Test frames built byte by byte, independently of vipd's own codec, so a test can tell a wrong
+//! codec from a wrong test.
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub const ETH_P_IP: u16 = 0x0800;
+pub const ETH_P_IPV6: u16 = 0x86dd;
+pub const ETH_P_ARP: u16 = 0x0806;
+pub const VRRP_MCAST_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+pub const VRRP_MCAST_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+
+/// The RFC 1071 Internet checksum over `data`, seeded with `initial` (a pseudo-header sum).
+pub fn internet_checksum(initial: u32, data: &[u8]) -> u16 {
+    let mut sum = initial;
+    for chunk in data.chunks(2) {
+        let word = u16::from_be_bytes([chunk[0], *chunk.get(1).unwrap_or(&0)]);
+        sum += u32::from(word);
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+fn sum_words(bytes: &[u8]) -> u32 {
+    bytes
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum()
+}
+
+/// What goes into a test advert.
+#[derive(Clone, Debug)]
+pub struct Advert {
+    pub version: u8,
+    pub vrid: u8,
+    pub priority: u8,
+    /// v3: the whole Rsvd|Max Adver Int word; v2: Adver Int in seconds.
+    pub interval: u16,
+    pub addresses_v4: Vec<Ipv4Addr>,
+    pub addresses_v6: Vec<Ipv6Addr>,
+}
+
+impl Advert {
+    pub fn v3(vrid: u8, priority: u8, interval_cs: u16) -> Self {
+        Self {
+            version: 3,
+            vrid,
+            priority,
+            interval: interval_cs,
+            addresses_v4: vec![Ipv4Addr::new(192, 0, 2, 100)],
+            addresses_v6: vec![],
+        }
+    }
+
+    /// The VRRP message for an IPv4 packet from `src` to `dst`. v3 checksums include the IPv4
+    /// pseudo-header (keepalived's default); v2 checksums cover the message only.
+    pub fn message_v4(&self, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+        let mut msg = self.head(self.addresses_v4.len());
+        for a in &self.addresses_v4 {
+            msg.extend_from_slice(&a.octets());
+        }
+        if self.version == 2 {
+            msg.extend_from_slice(&[0; 8]); // authentication data, type 0
+        }
+        let pseudo = if self.version == 3 {
+            sum_words(&src.octets()) + sum_words(&dst.octets()) + 112 + msg.len() as u32
+        } else {
+            0
+        };
+        let checksum = internet_checksum(pseudo, &msg);
+        msg[6..8].copy_from_slice(&checksum.to_be_bytes());
+        msg
+    }
+
+    /// The VRRPv3 message for an IPv6 packet from `src` to `dst` (IPv6 pseudo-header checksum).
+    pub fn message_v6(&self, src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
+        let mut msg = self.head(self.addresses_v6.len());
+        for a in &self.addresses_v6 {
+            msg.extend_from_slice(&a.octets());
+        }
+        let pseudo = sum_words(&src.octets()) + sum_words(&dst.octets()) + msg.len() as u32 + 112;
+        let checksum = internet_checksum(pseudo, &msg);
+        msg[6..8].copy_from_slice(&checksum.to_be_bytes());
+        msg
+    }
+
+    fn head(&self, count: usize) -> Vec<u8> {
+        let [hi, lo] = self.interval.to_be_bytes();
+        let (b4, b5) = if self.version == 3 { (hi, lo) } else { (0, lo) };
+        vec![
+            self.version << 4 | 1,
+            self.vrid,
+            self.priority,
+            count as u8,
+            b4,
+            b5,
+            0,
+            0,
+        ]
+    }
+}
+
+fn ethernet(dst: [u8; 6], src: [u8; 6], ether_type: u16) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(128);
+    frame.extend_from_slice(&dst);
+    frame.extend_from_slice(&src);
+    frame.extend_from_slice(&ether_type.to_be_bytes());
+    frame
+}
+
+/// A complete Ethernet + IPv4 frame carrying `advert` to 224.0.0.18 with `ttl`.
+pub fn advert_frame_v4(advert: &Advert, src: Ipv4Addr, ttl: u8) -> Vec<u8> {
+    let payload = advert.message_v4(src, VRRP_MCAST_V4);
+    let mut frame = ethernet(
+        [0x01, 0x00, 0x5e, 0x00, 0x00, 0x12],
+        [0x00, 0x00, 0x5e, 0x00, 0x01, advert.vrid],
+        ETH_P_IP,
+    );
+    let total = (20 + payload.len()) as u16;
+    let mut ip = vec![0x45, 0xc0];
+    ip.extend_from_slice(&total.to_be_bytes());
+    ip.extend_from_slice(&[0, 0, 0, 0, ttl, 112, 0, 0]);
+    ip.extend_from_slice(&src.octets());
+    ip.extend_from_slice(&VRRP_MCAST_V4.octets());
+    let checksum = internet_checksum(0, &ip);
+    ip[10..12].copy_from_slice(&checksum.to_be_bytes());
+    frame.extend_from_slice(&ip);
+    frame.extend_from_slice(&payload);
+    frame
+}
+
+/// A complete Ethernet + IPv6 frame carrying `advert` to ff02::12 with `hop_limit`.
+pub fn advert_frame_v6(advert: &Advert, src: Ipv6Addr, hop_limit: u8) -> Vec<u8> {
+    let payload = advert.message_v6(src, VRRP_MCAST_V6);
+    let mut frame = ethernet(
+        [0x33, 0x33, 0x00, 0x00, 0x00, 0x12],
+        [0x00, 0x00, 0x5e, 0x00, 0x02, advert.vrid],
+        ETH_P_IPV6,
+    );
+    frame.extend_from_slice(&[0x60, 0, 0, 0]);
+    frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    frame.extend_from_slice(&[112, hop_limit]);
+    frame.extend_from_slice(&src.octets());
+    frame.extend_from_slice(&VRRP_MCAST_V6.octets());
+    frame.extend_from_slice(&payload);
+    frame
+}
+
+/// An ARP request from `sender` asking who has `target`, broadcast.
+pub fn arp_request(sender_mac: [u8; 6], sender: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
+    let mut frame = ethernet([0xff; 6], sender_mac, ETH_P_ARP);
+    frame.extend_from_slice(&[0, 1, 0x08, 0, 6, 4, 0, 1]);
+    frame.extend_from_slice(&sender_mac);
+    frame.extend_from_slice(&sender.octets());
+    frame.extend_from_slice(&[0; 6]);
+    frame.extend_from_slice(&target.octets());
+    frame
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internet_checksum_matches_rfc1071_example() {
+        // RFC 1071 section 3: the one's complement sum of these words is 0xddf2.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(internet_checksum(0, &data), !0xddf2);
+    }
+
+    #[test]
+    fn ipv4_header_checksum_verifies_to_zero() {
+        let frame = advert_frame_v4(&Advert::v3(1, 100, 100), Ipv4Addr::new(192, 0, 2, 1), 255);
+        assert_eq!(internet_checksum(0, &frame[14..34]), 0);
+    }
+}
