@@ -1,12 +1,14 @@
 //! Packet I/O without XDP: the raw IP sockets that carry VRRP advertisements (protocol 112) and
 //! the AF_PACKET socket that announces a VIP's new owner with gratuitous ARP and unsolicited
-//! neighbour advertisements, plus the schedule of those announcements.
+//! neighbour advertisements, plus the schedule (per instance) and pacing (per interface) of
+//! those announcements.
 //!
 //! Sockets here move VRRP messages as opaque byte buffers; the codec in `vrrp::wire` gives them
 //! meaning. The receive side hands over everything the codec's validation needs from the IP
 //! layer (source, destination, TTL or hop limit, ingress interface) and a receive timestamp.
 
 mod announce_frame;
+mod announce_pacer;
 mod announce_plan;
 mod announce_socket;
 mod interface;
@@ -25,6 +27,7 @@ use std::net::IpAddr;
 pub use announce_frame::{
     gratuitous_arp_frame, unsolicited_na_frame, GARP_FRAME_LEN, NA_FRAME_LEN,
 };
+pub use announce_pacer::AnnouncePacer;
 pub use announce_plan::{AnnouncePlan, AnnounceSettings, Announcement};
 pub use announce_socket::AnnounceSocket;
 pub use interface::InterfaceInfo;

@@ -457,3 +457,37 @@ fn unsolicited_na_arrives_byte_exact_and_updates_the_peer_neighbour_cache() {
     assert_eq!(frame, unsolicited_na_frame(VIP_V6, MAC_A));
     wait_for_neighbour(&link.b, "2001:db8::64", MAC_A_TEXT);
 }
+
+#[test]
+fn kernel_stamp_is_the_arrival_time_not_the_late_read() {
+    let monotonic = || {
+        Duration::from(
+            nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).expect("clock"),
+        )
+    };
+    let link = link();
+    let (a, b) = sockets(&link, IpFamily::V4, None, true);
+    let late = Duration::from_millis(20);
+    let deadline = Instant::now() + PATIENCE;
+    // Over veth the receiving kernel stamps the packet before send_advert returns; the first
+    // packets after the socket asked for stamps may still be stamped at read time, hence a loop.
+    loop {
+        let before_send = monotonic();
+        a.send_advert(&PAYLOAD, group(IpFamily::V4)).expect("send");
+        let after_send = monotonic();
+        std::thread::sleep(late);
+        let (_, meta) = recv_one(&b);
+        let kernel_rx = meta.kernel_rx.expect("stamped");
+        assert!(
+            kernel_rx >= before_send,
+            "translated stamp {kernel_rx:?} precedes the send at {before_send:?}"
+        );
+        if kernel_rx <= after_send && meta.recv_at >= after_send + late {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stamp never showed the arrival time: {meta:?}, sent by {after_send:?}"
+        );
+    }
+}

