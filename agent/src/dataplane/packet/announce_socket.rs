@@ -46,7 +46,7 @@ impl AnnounceSocket {
             })
             .map_err(PacketError::io(
                 interface,
-                "opening an AF_PACKET socket for ARP/NA (vipd needs CAP_NET_RAW)",
+                "opening an AF_PACKET socket for ARP/NA",
             ))?;
         Ok(AnnounceSocket {
             socket,

@@ -86,6 +86,14 @@ pub enum PacketError {
          announce a VIP on it"
     )]
     NoMacAddress { interface: String },
+    #[error(
+        "interface {interface}: {action} was refused; vipd needs root or CAP_NET_RAW \
+         and CAP_NET_ADMIN"
+    )]
+    PermissionDenied {
+        interface: String,
+        action: &'static str,
+    },
     #[error("interface {interface}: {action} failed: {source}")]
     Io {
         interface: String,
@@ -100,10 +108,17 @@ impl PacketError {
         interface: &'a str,
         action: &'static str,
     ) -> impl FnOnce(io::Error) -> PacketError + 'a {
-        move |source| PacketError::Io {
-            interface: interface.to_owned(),
-            action,
-            source,
+        move |source| {
+            let interface = interface.to_owned();
+            if source.kind() == io::ErrorKind::PermissionDenied {
+                PacketError::PermissionDenied { interface, action }
+            } else {
+                PacketError::Io {
+                    interface,
+                    action,
+                    source,
+                }
+            }
         }
     }
 }

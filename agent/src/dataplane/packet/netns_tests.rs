@@ -221,6 +221,21 @@ fn default_sources_are_the_primary_ipv4_and_the_link_local_ipv6_address() {
 }
 
 #[test]
+fn refresh_source_follows_the_interface_but_not_a_configured_source() {
+    let link = link();
+    let (mut derived, _) = sockets(&link, IpFamily::V4, None, false);
+    let (mut configured, _) = sockets(&link, IpFamily::V4, Some(IpAddr::V4(A_V4)), false);
+    // The interface's primary address changes from .1 to .11.
+    link.a.ip(&["addr", "del", "192.0.2.1/24", "dev", IF_A]);
+    link.a.ip(&["addr", "add", "192.0.2.11/24", "dev", IF_A]);
+    let refreshed = link.a.run(|| derived.refresh_source().expect("refresh"));
+    assert_eq!(refreshed, IpAddr::V4(A_V4_SECONDARY));
+    assert_eq!(derived.source(), IpAddr::V4(A_V4_SECONDARY));
+    let kept = link.a.run(|| configured.refresh_source().expect("refresh"));
+    assert_eq!(kept, IpAddr::V4(A_V4));
+}
+
+#[test]
 fn ipv4_unicast_advert_leaves_from_the_configured_source() {
     let link = link();
     link.a.ip(&["addr", "add", "192.0.2.11/24", "dev", IF_A]);

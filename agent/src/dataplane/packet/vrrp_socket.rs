@@ -44,6 +44,7 @@ pub struct VrrpSocket {
     ifindex: u32,
     family: IpFamily,
     source: IpAddr,
+    configured_source: Option<IpAddr>,
     joined: bool,
 }
 
@@ -57,36 +58,40 @@ impl VrrpSocket {
         source: Option<IpAddr>,
     ) -> Result<VrrpSocket, PacketError> {
         let info = InterfaceInfo::lookup(interface)?;
-        let source = match source {
-            Some(address) if IpFamily::of(address) != family => {
-                return Err(PacketError::SourceFamilyMismatch {
-                    interface: interface.to_owned(),
-                    family,
-                    source_address: address,
-                })
-            }
-            Some(address) => address,
-            None => match family {
-                IpFamily::V4 => info.primary_ipv4.map(IpAddr::V4),
-                IpFamily::V6 => info.link_local_ipv6.map(IpAddr::V6),
-            }
-            .ok_or_else(|| PacketError::NoSourceAddress {
+        if let Some(address) = source.filter(|address| IpFamily::of(*address) != family) {
+            return Err(PacketError::SourceFamilyMismatch {
                 interface: interface.to_owned(),
                 family,
-            })?,
+                source_address: address,
+            });
+        }
+        let configured_source = source;
+        let source = match configured_source {
+            Some(address) => address,
+            None => interface_source(&info, family)?,
         };
-        let socket = open_configured(&info, family).map_err(PacketError::io(
-            interface,
-            "setting up the VRRP raw socket (vipd needs CAP_NET_RAW)",
-        ))?;
+        let socket = open_configured(&info, family)
+            .map_err(PacketError::io(interface, "setting up the VRRP raw socket"))?;
         Ok(VrrpSocket {
             socket,
             interface: info.name,
             ifindex: info.index,
             family,
             source,
+            configured_source,
             joined: false,
         })
+    }
+
+    /// Re-reads the interface's primary IPv4 or link-local IPv6 address, for when netlink
+    /// reports that the interface's addresses changed; a configured source never changes.
+    /// Returns the source now in use.
+    pub fn refresh_source(&mut self) -> Result<IpAddr, PacketError> {
+        if self.configured_source.is_none() {
+            let info = InterfaceInfo::lookup(&self.interface)?;
+            self.source = interface_source(&info, self.family)?;
+        }
+        Ok(self.source)
     }
 
     /// Joins the VRRP multicast group on this socket's interface (multicast mode).
@@ -241,6 +246,18 @@ impl Drop for VrrpSocket {
             tracing::warn!(error = %err, "leaving the VRRP group on close failed");
         }
     }
+}
+
+/// The address RFC 9568 sends adverts from when none is configured.
+fn interface_source(info: &InterfaceInfo, family: IpFamily) -> Result<IpAddr, PacketError> {
+    match family {
+        IpFamily::V4 => info.primary_ipv4.map(IpAddr::V4),
+        IpFamily::V6 => info.link_local_ipv6.map(IpAddr::V6),
+    }
+    .ok_or_else(|| PacketError::NoSourceAddress {
+        interface: info.name.clone(),
+        family,
+    })
 }
 
 fn open_configured(info: &InterfaceInfo, family: IpFamily) -> io::Result<Socket> {
