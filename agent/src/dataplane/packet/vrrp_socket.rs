@@ -156,7 +156,9 @@ impl VrrpSocket {
     /// Sends one VRRP message (`payload`, everything after the IP header) to `destination`: the
     /// family's group in multicast mode, a peer in unicast mode. The source address and the
     /// outgoing interface are pinned per packet with IP_PKTINFO / IPV6_PKTINFO, so neither the
-    /// routing table nor another address on the interface can change them.
+    /// routing table nor another address on the interface can change them. Like every call on
+    /// this non-blocking socket it fails with `WouldBlock` rather than wait when the socket's
+    /// send buffer is full.
     pub fn send_advert(&self, payload: &[u8], destination: IpAddr) -> io::Result<()> {
         let iov = [IoSlice::new(payload)];
         let sent = match (self.source, destination) {
@@ -214,9 +216,9 @@ impl VrrpSocket {
         Ok(())
     }
 
-    /// Receives one VRRP message into `buf` without blocking. When nothing is queued the error
-    /// [`RecvError::is_would_block`]. Any packet larger than `buf` is dropped and reported as
-    /// [`RecvError::Truncated`]; VRRP messages fit in 1500 bytes.
+    /// Receives one VRRP message into `buf` without blocking. When nothing is queued it returns
+    /// an error whose [`RecvError::is_would_block`] is true. A packet larger than `buf` is
+    /// dropped and reported as [`RecvError::Truncated`]; VRRP messages fit in 1500 bytes.
     pub fn recv<'buf>(&self, buf: &'buf mut [u8]) -> Result<Received<'buf>, RecvError> {
         let (payload, meta) = recv_packet(self.as_raw_fd(), buf)?;
         Ok(Received {
