@@ -144,6 +144,51 @@ fn never_takes_over_or_removes_an_admin_address() {
 }
 
 #[test]
+fn removing_a_vip_that_became_primary_keeps_the_admin_secondary() {
+    let ns = namespace_with_veth("primary");
+    // The kernel default, set explicitly since a namespace may inherit the
+    // host's setting.
+    for interface in ["all", "default", "va"] {
+        let key = format!("net.ipv4.conf.{interface}.promote_secondaries=0");
+        let status = Command::new("ip")
+            .args(["netns", "exec", ns.name(), "sysctl", "-qw", &key])
+            .status()
+            .expect("run sysctl in the namespace");
+        assert!(status.success(), "{key}");
+    }
+    let vips = ns.run(|| async {
+        let netlink = Netlink::new().unwrap();
+        let va = netlink.ifindex("va").await.unwrap();
+        let first = vip("203.0.113.10", 24, va);
+        let second = vip("203.0.113.11", 24, va);
+        assert_eq!(netlink.add_vip(&first).await.unwrap(), AddOutcome::Added);
+        assert_eq!(netlink.add_vip(&second).await.unwrap(), AddOutcome::Added);
+        (first, second)
+    });
+    // Added after the VIPs, the admin's address is a secondary of the VIP.
+    ns.ip(&["addr", "add", "203.0.113.20/24", "dev", "va"]);
+    ns.run(|| async {
+        let netlink = Netlink::new().unwrap();
+        assert_eq!(
+            netlink.remove_vip(&vips.0).await.unwrap(),
+            RemoveOutcome::Removed
+        );
+        // vipd's other VIP of the subnet survived too.
+        assert_eq!(
+            netlink.list_vips(vips.1.ifindex()).await.unwrap(),
+            vec![vips.1.clone()]
+        );
+        assert_eq!(
+            netlink.remove_stale_vips().await.unwrap(),
+            vec![vips.1.clone()]
+        );
+    });
+    let shown = ip_output(&ns, &["-4", "addr", "show", "dev", "va"]);
+    assert!(shown.contains("203.0.113.20/24"), "{shown}");
+    assert!(!shown.contains("203.0.113.1"), "{shown}");
+}
+
+#[test]
 fn a_new_handle_removes_what_a_dead_one_left_and_only_that() {
     let ns = namespace_with_veth("stale");
     ns.ip(&["link", "add", "d0", "type", "veth", "peer", "name", "d1"]);

@@ -31,7 +31,10 @@ use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
 use rtnetlink::packet_route::address::AddressMessage;
-use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
+use rtnetlink::packet_route::link::{
+    AfSpecInet, AfSpecUnspec, InetDevConf, LinkAttribute, LinkMessage,
+};
+use rtnetlink::LinkUnspec;
 use tokio::task::JoinHandle;
 
 pub use error::NetlinkError;
@@ -147,20 +150,20 @@ impl Netlink {
     /// Removes `vip` if it carries vipd's mark; never touches an address vipd
     /// did not add.
     pub async fn remove_vip(&self, vip: &Vip) -> Result<RemoveOutcome, NetlinkError> {
-        match self.find_address(vip).await? {
-            None => Ok(RemoveOutcome::NotPresent),
-            Some(existing) if !vip::is_marked(&existing) => Ok(RemoveOutcome::NotOwned),
-            Some(existing) => {
-                let found = vip::vip_from_message(&existing, "").unwrap_or_else(|| vip.clone());
-                match self.delete_address(&found).await {
-                    Ok(()) => Ok(RemoveOutcome::Removed),
-                    // Gone between the dump and the deletion: the goal holds.
-                    Err(error) if is_errno(&error, libc::EADDRNOTAVAIL) => {
-                        Ok(RemoveOutcome::NotPresent)
-                    }
-                    Err(error) => Err(self.describe(error, "removing", vip).await),
-                }
-            }
+        let on_interface = self.dump_addresses(Some(vip.ifindex())).await?;
+        let Some(existing) = on_interface.iter().find(|m| vip.is_same_address(m)) else {
+            return Ok(RemoveOutcome::NotPresent);
+        };
+        if !vip::is_marked(existing) {
+            return Ok(RemoveOutcome::NotOwned);
+        }
+        let found = vip::vip_from_message(existing, "").unwrap_or_else(|| vip.clone());
+        self.keep_secondaries(existing, &on_interface).await?;
+        match self.delete_address(&found).await {
+            Ok(()) => Ok(RemoveOutcome::Removed),
+            // Gone between the dump and the deletion: the goal holds.
+            Err(error) if is_errno(&error, libc::EADDRNOTAVAIL) => Ok(RemoveOutcome::NotPresent),
+            Err(error) => Err(self.describe(error, "removing", vip).await),
         }
     }
 
@@ -180,18 +183,20 @@ impl Netlink {
     /// Returns what was removed, for the log.
     pub async fn remove_stale_vips(&self) -> Result<Vec<Vip>, NetlinkError> {
         let names = self.link_names().await?;
+        let addresses = self.dump_addresses(None).await?;
         let mut removed = Vec::new();
-        for message in self.dump_addresses(None).await? {
-            if !vip::is_marked(&message) {
+        for message in &addresses {
+            if !vip::is_marked(message) {
                 continue;
             }
             let ifname = names
                 .get(&message.header.index)
                 .map(String::as_str)
                 .unwrap_or_default();
-            let Some(stale) = vip::vip_from_message(&message, ifname) else {
+            let Some(stale) = vip::vip_from_message(message, ifname) else {
                 continue;
             };
+            self.keep_secondaries(message, &addresses).await?;
             match self.delete_address(&stale).await {
                 Ok(()) => removed.push(stale),
                 Err(error) if is_errno(&error, libc::EADDRNOTAVAIL) => {}
@@ -235,6 +240,52 @@ impl Netlink {
             .await?
             .into_iter()
             .find(|message| vip.is_same_address(message)))
+    }
+
+    /// Turns on `promote_secondaries` on the interface of `message` when
+    /// deleting it would otherwise delete other addresses with it (see
+    /// `vip::deleting_drops_secondaries`). This changes one setting of the
+    /// admin's interface, as keepalived's `promote_secondaries` does; it is
+    /// the only way to remove a VIP that became a primary address without
+    /// also removing addresses vipd does not own. Most distributions already
+    /// turn it on for all interfaces.
+    async fn keep_secondaries(
+        &self,
+        message: &AddressMessage,
+        on_interface: &[AddressMessage],
+    ) -> Result<(), NetlinkError> {
+        if !vip::deleting_drops_secondaries(message, on_interface) {
+            return Ok(());
+        }
+        let ifindex = message.header.index;
+        let ifname = self
+            .link_name(ifindex)
+            .await
+            .unwrap_or_else(|_| format!("with index {ifindex}"));
+        tracing::warn!(
+            interface = %ifname,
+            "a VIP is the primary address of its subnet on {ifname}; enabling \
+             promote_secondaries there so that removing it keeps the other addresses"
+        );
+        let mut conf = InetDevConf::default();
+        conf.promote_secondaries = 1;
+        let message = LinkUnspec::new_with_index(ifindex)
+            .append_extra_attribute(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet(vec![
+                AfSpecInet::DevConfRequest(conf),
+            ])]))
+            .build();
+        self.handle
+            .link()
+            .change(message)
+            .execute()
+            .await
+            .map_err(|error| {
+                NetlinkError::from_rtnetlink(
+                    error,
+                    format!("enabling promote_secondaries on {ifname}"),
+                    &ifname,
+                )
+            })
     }
 
     async fn delete_address(&self, vip: &Vip) -> Result<(), rtnetlink::Error> {

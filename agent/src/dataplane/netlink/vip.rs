@@ -208,6 +208,34 @@ pub(super) fn is_marked(message: &AddressMessage) -> bool {
     })
 }
 
+/// Whether deleting `message` would make the kernel delete other addresses
+/// with it. Without `promote_secondaries`, deleting an IPv4 primary address
+/// deletes every secondary address of its subnet on the interface, and one
+/// of those may be the admin's (added after the VIP, so it became secondary).
+pub(super) fn deleting_drops_secondaries(
+    message: &AddressMessage,
+    on_interface: &[AddressMessage],
+) -> bool {
+    let Some(IpAddr::V4(primary)) = local_address(message) else {
+        return false;
+    };
+    if message.header.flags.contains(AddressHeaderFlags::Secondary) {
+        return false;
+    }
+    let prefix_len = message.header.prefix_len;
+    let subnet = |addr: Ipv4Addr| {
+        u32::from(addr)
+            .checked_shr(32 - u32::from(prefix_len))
+            .unwrap_or(0)
+    };
+    on_interface.iter().any(|other| {
+        other.header.index == message.header.index
+            && other.header.prefix_len == prefix_len
+            && other.header.flags.contains(AddressHeaderFlags::Secondary)
+            && matches!(local_address(other), Some(IpAddr::V4(addr)) if subnet(addr) == subnet(primary))
+    })
+}
+
 /// The interface's own address in a dumped message. IFA_LOCAL is the address
 /// on the interface; IFA_ADDRESS is the peer on point-to-point links, so it
 /// only counts when there is no IFA_LOCAL (IPv6 dumps carry just IFA_ADDRESS).
@@ -351,6 +379,33 @@ mod tests {
             .attributes
             .push(AddressAttribute::Protocol(AddressProtocol::Other(18)));
         assert!(!is_marked(&foreign));
+    }
+
+    #[test]
+    fn only_a_primary_with_secondaries_in_its_subnet_takes_them_along() {
+        let primary = v4("192.0.2.10", 24).identity_message();
+        let mut secondary = v4("192.0.2.20", 24).identity_message();
+        secondary.header.flags = AddressHeaderFlags::Secondary;
+        let mut elsewhere = v4("198.51.100.20", 24).identity_message();
+        elsewhere.header.flags = AddressHeaderFlags::Secondary;
+
+        assert!(deleting_drops_secondaries(
+            &primary,
+            &[primary.clone(), secondary.clone()]
+        ));
+        assert!(!deleting_drops_secondaries(
+            &primary,
+            &[primary.clone(), elsewhere]
+        ));
+        assert!(!deleting_drops_secondaries(
+            &secondary,
+            &[primary.clone(), secondary.clone()]
+        ));
+        let v6 = Vip::new("2001:db8::1".parse().unwrap(), 64, 7).unwrap();
+        assert!(!deleting_drops_secondaries(
+            &v6.identity_message(),
+            &[secondary]
+        ));
     }
 
     #[test]
