@@ -27,6 +27,14 @@ pub enum NetlinkError {
     #[error("{action}: permission denied (vipd needs CAP_NET_ADMIN)")]
     PermissionDenied { action: String },
 
+    /// IPv6 is disabled on the interface, so it takes no IPv6 address (the
+    /// kernel says EACCES, which is not about privilege here).
+    #[error(
+        "adding {vip} to {interface}: IPv6 is disabled on {interface} \
+         (sysctl net.ipv6.conf.{interface}.disable_ipv6=1)"
+    )]
+    Ipv6Disabled { vip: String, interface: String },
+
     /// The interface exists but has no 6-byte Ethernet address (loopback,
     /// tun, wireguard): VRRP cannot run on it.
     #[error("interface {0} has no Ethernet MAC address; VRRP needs an Ethernet interface")]

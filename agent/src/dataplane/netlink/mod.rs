@@ -143,6 +143,12 @@ impl Netlink {
                     None => Err(self.describe(error, "adding", vip).await),
                 }
             }
+            Err(error) if vip.addr().is_ipv6() && is_errno(&error, libc::EACCES) => {
+                Err(NetlinkError::Ipv6Disabled {
+                    vip: vip.to_string(),
+                    interface: self.link_name(vip.ifindex()).await?,
+                })
+            }
             Err(error) => Err(self.describe(error, "adding", vip).await),
         }
     }
