@@ -345,7 +345,7 @@ fn link_events_follow_a_veth_down_up_and_interfaces_coming_and_going() {
         // First the current state of every tracked name. The kernel sets a
         // new link's operational state a moment after it goes up, so va may
         // still be on its way up.
-        let mut initial = vec![watch.next().await.unwrap(), watch.next().await.unwrap()];
+        let mut initial = [watch.next().await.unwrap(), watch.next().await.unwrap()];
         initial.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(
             initial[0],
