@@ -15,6 +15,13 @@ pub enum NetlinkError {
     #[error("cannot open a netlink route socket: {0}")]
     Socket(#[source] io::Error),
 
+    /// The kernel cannot mark addresses (IFA_PROTO needs Linux 5.18).
+    #[error(
+        "vipd needs Linux 5.18 or newer to mark the addresses it adds (IFA_PROTO); \
+         this kernel is {release}"
+    )]
+    KernelTooOld { release: String },
+
     /// `Netlink::new` was called outside a tokio runtime.
     #[error("the netlink connection needs a tokio runtime (internal error in vipd)")]
     NoRuntime,

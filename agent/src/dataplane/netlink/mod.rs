@@ -88,7 +88,11 @@ impl Drop for Netlink {
 impl Netlink {
     /// Opens the netlink socket in the calling thread's network namespace and
     /// spawns its connection task on the current tokio runtime.
+    ///
+    /// Refuses kernels older than 5.18: they silently drop IFA_PROTO, so
+    /// vipd's addresses would carry no mark and could never be removed.
     pub fn new() -> Result<Self, NetlinkError> {
+        check_kernel_keeps_address_marks()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| NetlinkError::NoRuntime)?;
         let (connection, handle, _unsolicited) =
             rtnetlink::new_connection().map_err(NetlinkError::Socket)?;
@@ -136,10 +140,8 @@ impl Netlink {
                 match self.find_address(vip).await? {
                     Some(existing) if vip::is_marked(&existing) => Ok(AddOutcome::AlreadyPresent),
                     Some(_) => Ok(AddOutcome::PresentUnmarked),
-                    // IPv4: the same address with another prefix length is
-                    // a different address to the kernel, so EEXIST without a
-                    // match means it vanished meanwhile; report it as the
-                    // error it was.
+                    // The kernel saw a clash the dump no longer shows (the
+                    // address vanished meanwhile): report what it said.
                     None => Err(self.describe(error, "adding", vip).await),
                 }
             }
@@ -373,7 +375,52 @@ impl Netlink {
     }
 }
 
+/// The first kernel that stores IFA_PROTO with an address.
+const FIRST_KERNEL_WITH_IFA_PROTO: (u32, u32) = (5, 18);
+
+fn check_kernel_keeps_address_marks() -> Result<(), NetlinkError> {
+    let release = kernel_release();
+    match kernel_version(&release) {
+        Some(version) if version < FIRST_KERNEL_WITH_IFA_PROTO => {
+            Err(NetlinkError::KernelTooOld { release })
+        }
+        // An unreadable release string is not worth refusing to start for.
+        _ => Ok(()),
+    }
+}
+
+/// The running kernel's release (`uname -r`), or "" if unreadable.
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|release| release.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// (major, minor) of a release string like "6.18.0-1-amd64".
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split(['.', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
 /// Whether the kernel refused `error`'s request with `errno`.
 fn is_errno(error: &rtnetlink::Error, errno: i32) -> bool {
     matches!(error, rtnetlink::Error::NetlinkError(message) if message.raw_code().abs() == errno)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_kernel_version_from_the_release() {
+        assert_eq!(kernel_version("6.18.0-1-amd64"), Some((6, 18)));
+        assert_eq!(kernel_version("5.4.0"), Some((5, 4)));
+        assert_eq!(kernel_version("5.17-rc1"), Some((5, 17)));
+        assert_eq!(kernel_version("garbage"), None);
+        assert!(kernel_version("5.17.3").unwrap() < FIRST_KERNEL_WITH_IFA_PROTO);
+        assert!(kernel_version("5.18.0").unwrap() >= FIRST_KERNEL_WITH_IFA_PROTO);
+        assert!(kernel_version("6.1.0").unwrap() >= FIRST_KERNEL_WITH_IFA_PROTO);
+    }
 }
