@@ -523,6 +523,18 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
     // Administratively up (its operational state follows a moment later).
     let flags = details.split(['<', '>']).nth(1).unwrap_or_default();
     assert!(flags.split(',').any(|flag| flag == "UP"), "{details}");
+    for (setting, wanted) in [("arp_ignore", "1"), ("rp_filter", "0")] {
+        let path = format!("/proc/sys/net/ipv4/conf/vrrp.51/{setting}");
+        let output = Command::new("ip")
+            .args(["netns", "exec", ns.name(), "cat", &path])
+            .output()
+            .expect("read a sysctl in the namespace");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            wanted,
+            "{setting}"
+        );
+    }
     let details6 = ip_output(&ns, &["-d", "link", "show", "vrrp6.51"]);
     assert!(details6.contains("macvlan mode bridge"), "{details6}");
     // No link-local made from the shared virtual MAC.

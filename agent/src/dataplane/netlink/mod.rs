@@ -17,6 +17,7 @@
 //! - every vmac vipd creates carries an interface alias starting with
 //!   [`VMAC_ALIAS_PREFIX`]; only such interfaces are ever deleted.
 
+mod devconf;
 mod error;
 mod links;
 mod vip;
@@ -31,12 +32,10 @@ use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
 use rtnetlink::packet_route::address::AddressMessage;
-use rtnetlink::packet_route::link::{
-    AfSpecInet, AfSpecUnspec, InetDevConf, LinkAttribute, LinkMessage,
-};
-use rtnetlink::LinkUnspec;
+use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
 use tokio::task::JoinHandle;
 
+use devconf::Ipv4Setting;
 pub use error::NetlinkError;
 pub use links::{LinkEvent, LinkState, LinkWatch};
 pub use vip::{Vip, VIPD_ADDRESS_PROTOCOL};
@@ -275,13 +274,8 @@ impl Netlink {
             "a VIP is the primary address of its subnet on {ifname}; enabling \
              promote_secondaries there so that removing it keeps the other addresses"
         );
-        let mut conf = InetDevConf::default();
-        conf.promote_secondaries = 1;
-        let message = LinkUnspec::new_with_index(ifindex)
-            .append_extra_attribute(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet(vec![
-                AfSpecInet::DevConfRequest(conf),
-            ])]))
-            .build();
+        let message =
+            devconf::ipv4_settings_message(ifindex, &[(Ipv4Setting::PromoteSecondaries, 1)]);
         self.handle
             .link()
             .change(message)

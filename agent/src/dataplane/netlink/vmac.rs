@@ -15,6 +15,7 @@ use rtnetlink::packet_route::link::{
 };
 use rtnetlink::{LinkMacVlan, LinkUnspec};
 
+use super::devconf::{self, Ipv4Setting};
 use super::{links, Netlink, NetlinkError, RemoveOutcome};
 
 /// The start of the interface alias that marks a vmac as vipd's.
@@ -207,6 +208,18 @@ pub(super) async fn create(netlink: &Netlink, spec: &VmacSpec) -> Result<Vmac, N
         .append_extra_attribute(LinkAttribute::IfAlias(spec.alias()))
         .build();
     change_link(netlink, mark, name, &action("marking")).await?;
+
+    // The vmac answers ARP only for its own addresses (the VIPs): without
+    // arp_ignore=1 it would also answer for the parent's addresses with the
+    // virtual MAC. Replies to traffic that reached a VIP on the vmac leave
+    // through the parent, so a strict reverse-path filter on the vmac would
+    // drop it: rp_filter=0 (the kernel still applies the higher of this and
+    // net.ipv4.conf.all.rp_filter).
+    let ipv4 = devconf::ipv4_settings_message(
+        ifindex,
+        &[(Ipv4Setting::ArpIgnore, 1), (Ipv4Setting::RpFilter, 0)],
+    );
+    change_link(netlink, ipv4, name, &action("configuring")).await?;
 
     // Without this the kernel would give the vmac an EUI-64 link-local
     // address made from the virtual router MAC: the same address on every
