@@ -172,10 +172,11 @@ pub(super) async fn create(netlink: &Netlink, spec: &VmacSpec) -> Result<Vmac, N
                 name: name.to_owned(),
             })
         }
-        // Left by a vipd that stopped or died, exactly as wanted: adopt it.
+        // Left by a vipd that stopped or died, exactly as wanted: adopt it
+        // (configured again, in case that vipd died halfway through).
         Ok(existing) if matches_spec(&existing, spec) => {
             let ifindex = existing.header.index;
-            bring_up(netlink, ifindex, name, &action("bringing up")).await?;
+            configure_and_bring_up(netlink, spec, ifindex, &action).await?;
             return Ok(Vmac {
                 name: name.to_owned(),
                 ifindex,
@@ -202,13 +203,30 @@ pub(super) async fn create(netlink: &Netlink, spec: &VmacSpec) -> Result<Vmac, N
         .map_err(|error| NetlinkError::from_rtnetlink(error, action("creating"), &parent_name))?;
     let ifindex = netlink.ifindex(name).await?;
 
-    // The kernel does not apply an alias given with the creation request, so
-    // the mark goes on in a second one, right after.
+    // The kernel (6.18) ignores an alias given with the creation request, so
+    // the mark goes on in a second one, right after. A vipd killed between
+    // the two leaves an unmarked macvlan; the next create then refuses the
+    // name with VmacNameTaken, whose message says how to delete it.
     let mark = LinkUnspec::new_with_index(ifindex)
         .append_extra_attribute(LinkAttribute::IfAlias(spec.alias()))
         .build();
     change_link(netlink, mark, name, &action("marking")).await?;
 
+    configure_and_bring_up(netlink, spec, ifindex, &action).await?;
+    Ok(Vmac {
+        name: name.to_owned(),
+        ifindex,
+        mac,
+    })
+}
+
+async fn configure_and_bring_up(
+    netlink: &Netlink,
+    spec: &VmacSpec,
+    ifindex: u32,
+    action: &impl Fn(&str) -> String,
+) -> Result<(), NetlinkError> {
+    let name = spec.name.as_str();
     // The vmac answers ARP only for its own addresses (the VIPs): without
     // arp_ignore=1 it would also answer for the parent's addresses with the
     // virtual MAC. Replies to traffic that reached a VIP on the vmac leave
@@ -239,12 +257,8 @@ pub(super) async fn create(netlink: &Netlink, spec: &VmacSpec) -> Result<Vmac, N
         result => result?,
     }
 
-    bring_up(netlink, ifindex, name, &action("bringing up")).await?;
-    Ok(Vmac {
-        name: name.to_owned(),
-        ifindex,
-        mac,
-    })
+    let up = LinkUnspec::new_with_index(ifindex).up().build();
+    change_link(netlink, up, name, &action("bringing up")).await
 }
 
 pub(super) async fn remove(netlink: &Netlink, vmac: &Vmac) -> Result<RemoveOutcome, NetlinkError> {
@@ -284,16 +298,6 @@ pub(super) async fn remove_stale(netlink: &Netlink) -> Result<Vec<String>, Netli
         }
     }
     Ok(removed)
-}
-
-async fn bring_up(
-    netlink: &Netlink,
-    ifindex: u32,
-    ifname: &str,
-    action: &str,
-) -> Result<(), NetlinkError> {
-    let message = LinkUnspec::new_with_index(ifindex).up().build();
-    change_link(netlink, message, ifname, action).await
 }
 
 async fn change_link(
