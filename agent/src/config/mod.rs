@@ -1,11 +1,12 @@
 //! vipd's configuration: the model the daemon runs ([`model`]), the TOML file it is read from
-//! ([`load`]), the rules between values ([`validate`]), and how problems are reported
-//! ([`diagnostic`]). `vipd check-config FILE` is [`check_file`]; it never touches the system.
+//! ([`load`]), the rules between values ([`validate`]), how problems are reported
+//! ([`diagnostic`]), and the model written back as TOML ([`write`]). `vipd check-config FILE` is [`check_file`]; it never touches the system.
 
 pub mod diagnostic;
 pub mod load;
 pub mod model;
 pub mod validate;
+pub mod write;
 
 use std::fmt;
 use std::path::Path;

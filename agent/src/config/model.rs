@@ -27,6 +27,21 @@ pub const MIN_CHECK_INTERVAL: Duration = Duration::from_millis(10);
 /// A VRRPv2 simple-text password is at most this many bytes on the wire.
 pub const MAX_PASSWORD_LEN: usize = 8;
 
+/// A duration as vipd.toml writes it, in the largest unit that shows it exactly ("1s",
+/// "1500ms", "100us").
+pub fn duration_text(duration: Duration) -> String {
+    let nanos = duration.as_nanos();
+    if nanos.is_multiple_of(1_000_000_000) {
+        format!("{}s", nanos / 1_000_000_000)
+    } else if nanos.is_multiple_of(1_000_000) {
+        format!("{}ms", nanos / 1_000_000)
+    } else if nanos.is_multiple_of(1_000) {
+        format!("{}us", nanos / 1_000)
+    } else {
+        format!("{nanos}ns")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub global: Global,

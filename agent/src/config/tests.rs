@@ -9,6 +9,7 @@ use super::model::{
     Auth, CheckKind, Dataplane, Family, Garp, Global, LogFormat, Priority, V3Checksum, Version,
     Weight, XdpMode,
 };
+use super::write::to_toml;
 use super::{check_file, check_str, Checked};
 
 const FILE: &str = "t.toml";
@@ -58,8 +59,7 @@ fn conf_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conf")
 }
 
-#[test]
-fn every_shipped_configuration_loads_and_validates() {
+fn shipped_files() -> Vec<PathBuf> {
     let mut files = vec![conf_dir().join("vipd.toml")];
     let examples = std::fs::read_dir(conf_dir().join("examples")).expect("conf/examples exists");
     files.extend(
@@ -68,11 +68,126 @@ fn every_shipped_configuration_loads_and_validates() {
             .filter(|path| path.extension().is_some_and(|ext| ext == "toml")),
     );
     assert!(files.len() >= 8, "reference and examples found: {files:?}");
-    for file in files {
+    files
+}
+
+#[test]
+fn every_shipped_configuration_loads_and_validates() {
+    for file in shipped_files() {
         if let Err(errors) = check_file(&file) {
             panic!("{} does not validate:\n{errors}", file.display());
         }
     }
+}
+
+/// Reading what `to_toml` wrote gives the model back.
+fn assert_round_trip(config: &super::Config, origin: &str) {
+    let written = to_toml(config);
+    match check(&written) {
+        Ok(again) => assert_eq!(&again.config, config, "{origin} written as:\n{written}"),
+        Err(errors) => panic!("{origin} written as:\n{written}\ndoes not load: {errors:#?}"),
+    }
+}
+
+#[test]
+fn shipped_configurations_survive_a_round_trip() {
+    for file in shipped_files() {
+        let config = check_file(&file).unwrap().config;
+        assert_round_trip(&config, &file.display().to_string());
+    }
+}
+
+#[test]
+fn every_key_survives_a_round_trip() {
+    let text = r#"
+[global]
+router_id = "r"
+control_socket = "/tmp/v.sock"
+metrics_listen = "[::1]:9816"
+script_user = "u"
+script_security = true
+notify_fifo = "/tmp/fifo"
+dataplane = "socket"
+xdp_mode = "generic"
+log_format = "json"
+[global.realtime]
+enabled = true
+priority = 70
+
+[[instance]]
+name = "a"
+interface = "eth0"
+vrid = 9
+priority = 254
+advert_interval = "3s"
+version = 2
+vips = ["192.0.2.1/24", { address = "192.0.2.2", device = "eth1", label = "eth1:x", broadcast = "192.0.2.255" }]
+excluded_vips = ["2001:db8::5/64"]
+unicast_source = "192.0.2.100"
+unicast_peers = ["192.0.2.101"]
+unicast_ttl_check = false
+auth_password = "12345678"
+preempt = false
+preempt_delay = "0s"
+accept_mode = false
+use_vmac = true
+vmac_interface = "vrrp.9"
+v3_checksum = "message_only"
+garp_master_delay = "0s"
+garp_master_repeat = 2
+garp_master_refresh = "30s"
+garp_master_refresh_repeat = 3
+garp_interval = "1ms"
+gna_interval = "250us"
+track_interfaces = ["eth1", { name = "eth2", weight = 5 }]
+track_files = [{ path = "/a b", weight = 0 }, { path = "/c" }]
+track_checks = ["t", { check = "h", weight = -3 }]
+notify = ["/bin/n", "it's"]
+notify_master = "/bin/m"
+notify_backup = "/bin/b"
+notify_fault = "/bin/f"
+notify_stop = "/bin/s"
+
+[[instance]]
+name = "b"
+interface = "eth0"
+vrid = 10
+vips = ["192.0.2.3"]
+preempt_delay = "2s"
+
+[[sync_group]]
+name = "g"
+instances = ["a", "b"]
+notify = "/bin/g"
+notify_master = "/bin/gm"
+
+[[check]]
+name = "t"
+type = "tcp"
+address = "::1"
+port = 1
+interval = "10ms"
+timeout = "5ms"
+weight = 253
+rise = 4
+fall = 5
+init_fail = true
+
+[[check]]
+name = "h"
+type = "http"
+url = "https://[::1]:6443/healthz"
+expected_status = 204
+tls_verify = false
+
+[[check]]
+name = "s"
+type = "script"
+command = "/bin/check --x"
+user = "nobody"
+"#;
+    let config = check(text).unwrap().config;
+    assert_round_trip(&config, "every key");
 }
 
 #[test]

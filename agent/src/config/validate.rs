@@ -10,12 +10,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::time::Duration;
 
 use super::diagnostic::{Diagnostic, FieldPath, Item, SourceMap};
 use super::model::{
-    Auth, Config, Family, Instance, Version, FAST_MODE_BELOW, MAX_V2_ADVERT_INTERVAL,
-    MAX_V3_ADVERT_INTERVAL, MIN_ADVERT_INTERVAL, MIN_CHECK_INTERVAL,
+    duration_text, Auth, Config, Family, Instance, Version, FAST_MODE_BELOW,
+    MAX_V2_ADVERT_INTERVAL, MAX_V3_ADVERT_INTERVAL, MIN_ADVERT_INTERVAL, MIN_CHECK_INTERVAL,
 };
 
 /// What validation found, each list in file order.
@@ -213,7 +212,7 @@ impl Validator<'_> {
     fn advert_interval(&mut self, item: Item, instance: &Instance) {
         let at = FieldPath::key(item, "advert_interval");
         let interval = instance.advert_interval;
-        let shown = format_duration(interval);
+        let shown = duration_text(interval);
         if interval < MIN_ADVERT_INTERVAL {
             self.error(
                 at,
@@ -427,7 +426,7 @@ impl Validator<'_> {
                     FieldPath::key(item, "interval"),
                     format!(
                         "interval {} is below the minimum of 10ms",
-                        format_duration(check.interval)
+                        duration_text(check.interval)
                     ),
                 );
             }
@@ -447,19 +446,5 @@ impl Validator<'_> {
                 "no [[instance]] is configured: vipd will have nothing to do",
             );
         }
-    }
-}
-
-/// A duration in the unit the user most likely wrote it in.
-fn format_duration(duration: Duration) -> String {
-    let nanos = duration.as_nanos();
-    if nanos.is_multiple_of(1_000_000_000) {
-        format!("{}s", nanos / 1_000_000_000)
-    } else if nanos.is_multiple_of(1_000_000) {
-        format!("{}ms", nanos / 1_000_000)
-    } else if nanos.is_multiple_of(1_000) {
-        format!("{}us", nanos / 1_000)
-    } else {
-        format!("{nanos}ns")
     }
 }
