@@ -10,7 +10,7 @@ use toml::{Table, Value};
 
 use super::model::{
     duration_text, Auth, Check, CheckKind, Command, Config, Dataplane, Garp, Global, Instance,
-    LogFormat, NotifyCommands, Priority, SyncGroup, V3Checksum, Version, Vip, Weight, XdpMode,
+    LogFormat, NotifyCommands, SyncGroup, V3Checksum, Version, Vip, Weight, XdpMode,
 };
 
 pub fn to_toml(config: &Config) -> String {
@@ -388,6 +388,7 @@ mod tests {
 
     use super::*;
     use crate::config::check_str;
+    use crate::config::model::Priority;
 
     #[test]
     fn minimal_instance_is_written_briefly() {
