@@ -374,8 +374,17 @@ pub struct Instance {
     pub notify: NotifyCommands,
 }
 
+/// Defaults of the keys an instance may leave out; the reference vipd.toml states the same.
 impl Instance {
     pub const DEFAULT_ADVERT_INTERVAL: Duration = Duration::from_secs(1);
+    pub const DEFAULT_VERSION: Version = Version::V3;
+    pub const DEFAULT_PREEMPT: bool = true;
+    /// On, like keepalived without `vrrp_strict`: services such as the Kubernetes API server
+    /// listen on the VIP, which RFC 9568's default (off) would make unreachable.
+    pub const DEFAULT_ACCEPT_MODE: bool = true;
+    pub const DEFAULT_UNICAST_TTL_CHECK: bool = true;
+    pub const DEFAULT_USE_VMAC: bool = false;
+    pub const DEFAULT_V3_CHECKSUM: V3Checksum = V3Checksum::WithPseudoHeader;
 
     pub fn is_fast_mode(&self) -> bool {
         self.advert_interval < FAST_MODE_BELOW
@@ -426,7 +435,14 @@ pub struct Check {
     pub init_fail: bool,
 }
 
+/// Defaults of the keys a check may leave out (keepalived's for vrrp_script); the timeout
+/// defaults to the interval.
 impl Check {
     pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
     pub const DEFAULT_HTTP_STATUS: u16 = 200;
+    pub const DEFAULT_TLS_VERIFY: bool = true;
+    pub const DEFAULT_WEIGHT: Weight = Weight::FAULT;
+    pub const DEFAULT_RISE: u32 = 1;
+    pub const DEFAULT_FALL: u32 = 1;
+    pub const DEFAULT_INIT_FAIL: bool = false;
 }

@@ -130,7 +130,14 @@ fn instance(out: &mut Document, instance: &Instance) {
         "advert_interval",
         duration(instance.advert_interval),
     );
-    out.key_if(instance.version == Version::V2, "version", 2);
+    out.key_if(
+        instance.version != Instance::DEFAULT_VERSION,
+        "version",
+        match instance.version {
+            Version::V2 => 2,
+            Version::V3 => 3,
+        },
+    );
     out.key("vips", vips(&instance.vips));
     out.key_if(
         !instance.excluded_vips.is_empty(),
@@ -151,25 +158,44 @@ fn instance(out: &mut Document, instance: &Instance) {
                 .collect(),
         ),
     );
-    out.key_if(!instance.unicast_ttl_check, "unicast_ttl_check", false);
+    out.key_if(
+        instance.unicast_ttl_check != Instance::DEFAULT_UNICAST_TTL_CHECK,
+        "unicast_ttl_check",
+        instance.unicast_ttl_check,
+    );
     if let Auth::Pass(password) = &instance.auth {
         out.key("auth_password", password.as_str());
     }
-    out.key_if(!instance.preempt, "preempt", false);
+    out.key_if(
+        instance.preempt != Instance::DEFAULT_PREEMPT,
+        "preempt",
+        instance.preempt,
+    );
     out.key_if(
         !instance.preempt_delay.is_zero(),
         "preempt_delay",
         duration(instance.preempt_delay),
     );
-    out.key_if(!instance.accept_mode, "accept_mode", false);
-    out.key_if(instance.use_vmac, "use_vmac", true);
+    out.key_if(
+        instance.accept_mode != Instance::DEFAULT_ACCEPT_MODE,
+        "accept_mode",
+        instance.accept_mode,
+    );
+    out.key_if(
+        instance.use_vmac != Instance::DEFAULT_USE_VMAC,
+        "use_vmac",
+        instance.use_vmac,
+    );
     if let Some(name) = &instance.vmac_interface {
         out.key("vmac_interface", name.as_str());
     }
     out.key_if(
-        instance.v3_checksum == V3Checksum::MessageOnly,
+        instance.v3_checksum != Instance::DEFAULT_V3_CHECKSUM,
         "v3_checksum",
-        "message_only",
+        match instance.v3_checksum {
+            V3Checksum::WithPseudoHeader => "with_pseudo_header",
+            V3Checksum::MessageOnly => "message_only",
+        },
     );
     garp(out, &instance.garp);
     out.key_if(
@@ -352,7 +378,11 @@ fn check(out: &mut Document, check: &Check) {
                 "expected_status",
                 i64::from(*expected_status),
             );
-            out.key_if(!tls_verify, "tls_verify", false);
+            out.key_if(
+                *tls_verify != Check::DEFAULT_TLS_VERIFY,
+                "tls_verify",
+                *tls_verify,
+            );
         }
         CheckKind::Script { command: cmd, user } => {
             out.key("type", "script");
@@ -373,13 +403,25 @@ fn check(out: &mut Document, check: &Check) {
         duration(check.timeout),
     );
     out.key_if(
-        check.weight != Weight::FAULT,
+        check.weight != Check::DEFAULT_WEIGHT,
         "weight",
         weight(check.weight),
     );
-    out.key_if(check.rise != 1, "rise", i64::from(check.rise));
-    out.key_if(check.fall != 1, "fall", i64::from(check.fall));
-    out.key_if(check.init_fail, "init_fail", true);
+    out.key_if(
+        check.rise != Check::DEFAULT_RISE,
+        "rise",
+        i64::from(check.rise),
+    );
+    out.key_if(
+        check.fall != Check::DEFAULT_FALL,
+        "fall",
+        i64::from(check.fall),
+    );
+    out.key_if(
+        check.init_fail != Check::DEFAULT_INIT_FAIL,
+        "init_fail",
+        check.init_fail,
+    );
 }
 
 #[cfg(test)]

@@ -131,7 +131,12 @@ impl Converter<'_> {
                             .map(|s| s as u16)
                     }
                 };
-                let tls_verify = self.flag(item, "tls_verify", raw.tls_verify, true);
+                let tls_verify = self.flag(
+                    item,
+                    "tls_verify",
+                    raw.tls_verify,
+                    Check::DEFAULT_TLS_VERIFY,
+                );
                 match (url, expected_status) {
                     (Some(url), Some(expected_status)) => Some(CheckKind::Http {
                         url,
@@ -167,7 +172,7 @@ impl Converter<'_> {
         // keepalived's vrrp_script lets a script run for a whole interval by default.
         let timeout = self.duration(item, "timeout", raw.timeout.as_ref(), interval);
         let weight = match raw.weight {
-            None => Some(Weight::FAULT),
+            None => Some(Check::DEFAULT_WEIGHT),
             Some(weight) => {
                 self.record(FieldPath::key(item, "weight"), weight.span().start);
                 self.weight_at(weight.span().start, Some(*weight.get_ref()), Weight::FAULT)
@@ -179,9 +184,21 @@ impl Converter<'_> {
             interval,
             timeout,
             weight: weight?,
-            rise: self.count(item, "rise", raw.rise.as_ref(), 1, "consecutive successes"),
-            fall: self.count(item, "fall", raw.fall.as_ref(), 1, "consecutive failures"),
-            init_fail: self.flag(item, "init_fail", raw.init_fail, false),
+            rise: self.count(
+                item,
+                "rise",
+                raw.rise.as_ref(),
+                Check::DEFAULT_RISE,
+                "consecutive successes",
+            ),
+            fall: self.count(
+                item,
+                "fall",
+                raw.fall.as_ref(),
+                Check::DEFAULT_FALL,
+                "consecutive failures",
+            ),
+            init_fail: self.flag(item, "init_fail", raw.init_fail, Check::DEFAULT_INIT_FAIL),
         };
         (self.errors.len() == errors_before).then_some(check)
     }

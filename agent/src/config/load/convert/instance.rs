@@ -42,7 +42,7 @@ impl Converter<'_> {
             }
         };
         let version = match &raw.version {
-            None => Some(Version::V3),
+            None => Some(Instance::DEFAULT_VERSION),
             Some(version) => {
                 self.record(FieldPath::key(item, "version"), version.span().start);
                 match *version.get_ref() {
@@ -143,16 +143,26 @@ impl Converter<'_> {
             excluded_vips,
             unicast_source,
             unicast_peers,
-            unicast_ttl_check: self.flag(item, "unicast_ttl_check", raw.unicast_ttl_check, true),
+            unicast_ttl_check: self.flag(
+                item,
+                "unicast_ttl_check",
+                raw.unicast_ttl_check,
+                Instance::DEFAULT_UNICAST_TTL_CHECK,
+            ),
             auth,
-            preempt: self.flag(item, "preempt", raw.preempt, true),
+            preempt: self.flag(item, "preempt", raw.preempt, Instance::DEFAULT_PREEMPT),
             preempt_delay,
-            accept_mode: self.flag(item, "accept_mode", raw.accept_mode, true),
-            use_vmac: self.flag(item, "use_vmac", raw.use_vmac, false),
+            accept_mode: self.flag(
+                item,
+                "accept_mode",
+                raw.accept_mode,
+                Instance::DEFAULT_ACCEPT_MODE,
+            ),
+            use_vmac: self.flag(item, "use_vmac", raw.use_vmac, Instance::DEFAULT_USE_VMAC),
             vmac_interface: raw
                 .vmac_interface
                 .map(|v| self.at(item, "vmac_interface", v)),
-            v3_checksum: raw.v3_checksum.map_or(V3Checksum::WithPseudoHeader, |v| {
+            v3_checksum: raw.v3_checksum.map_or(Instance::DEFAULT_V3_CHECKSUM, |v| {
                 match self.at(item, "v3_checksum", v) {
                     RawV3Checksum::WithPseudoHeader => V3Checksum::WithPseudoHeader,
                     RawV3Checksum::MessageOnly => V3Checksum::MessageOnly,
