@@ -861,3 +861,44 @@ fn tcp_check_target_and_http_url() {
     assert_eq!(target.ip(), "::1".parse::<IpAddr>().unwrap());
     assert_eq!(target.port(), 6443);
 }
+
+#[test]
+fn global_values_out_of_range() {
+    let text = "[global]\nmetrics_listen = \"localhost\"\n[global.realtime]\nenabled = true\npriority = 100\n";
+    let errors = check(text).unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            format!("{}: invalid metrics_listen \"localhost\": expected an address and port such as \"127.0.0.1:9816\" or \"[::1]:9816\"", at(text, "\"localhost", 1)),
+            format!("{}: realtime priority 100 is out of range: expected a SCHED_FIFO priority in 1..=99", at(text, "100", 1)),
+        ]
+    );
+}
+
+#[test]
+fn unknown_version() {
+    let text = instance("a", "vrid = 1\nversion = 4\nvips = [\"192.0.2.1\"]");
+    assert_eq!(
+        error(&text),
+        format!(
+            "{}: unknown VRRP version 4: expected 2 or 3",
+            at(&text, "4", 1)
+        )
+    );
+}
+
+#[test]
+fn vmac_interface_without_use_vmac_and_ipv6_label() {
+    let text = instance(
+        "a",
+        "vrid = 1\nvips = [{ address = \"2001:db8::1\", label = \"eth0:x\" }]\nvmac_interface = \"vrrp.1\"",
+    );
+    let errors = check(&text).unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            format!("{}: VIP 2001:db8::1/128 is IPv6: Linux labels only IPv4 addresses, remove `label`", at(&text, "{ address", 1)),
+            format!("{}: `vmac_interface` names the macvlan of `use_vmac`: set use_vmac = true or remove it", at(&text, "\"vrrp.1", 1)),
+        ]
+    );
+}
