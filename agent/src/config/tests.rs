@@ -902,3 +902,17 @@ fn vmac_interface_without_use_vmac_and_ipv6_label() {
         ]
     );
 }
+
+#[test]
+fn empty_names_and_invalid_interface_names() {
+    let text = "[[instance]]\nname = \"\"\ninterface = \"eth0:1\"\nvrid = 1\nvips = [\"192.0.2.1\"]\ntrack_interfaces = [\"averyveryverylongname\"]\n";
+    let errors = check(text).unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            format!("{}: instance name is empty: give it a name", at(text, "\"\"", 1)),
+            format!("{}: `eth0:1` is not a valid interface name: Linux allows 1 to 15 bytes without '/', ':' or spaces", at(text, "\"eth0:1", 1)),
+            format!("{}: `averyveryverylongname` is not a valid interface name: Linux allows 1 to 15 bytes without '/', ':' or spaces", at(text, "\"avery", 1)),
+        ]
+    );
+}

@@ -17,6 +17,9 @@ use super::model::{
     MAX_V2_ADVERT_INTERVAL, MAX_V3_ADVERT_INTERVAL, MIN_ADVERT_INTERVAL, MIN_CHECK_INTERVAL,
 };
 
+/// IFNAMSIZ less the terminating NUL.
+const MAX_INTERFACE_NAME_LEN: usize = 15;
+
 /// What validation found, each list in file order.
 #[derive(Debug, Default)]
 pub struct Findings {
@@ -84,7 +87,12 @@ impl Validator<'_> {
     ) {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, name) in names.enumerate() {
-            if let Some(&first) = seen.get(name) {
+            if name.trim().is_empty() {
+                self.error(
+                    FieldPath::key(item(i), "name"),
+                    format!("{what} name is empty: give it a name"),
+                );
+            } else if let Some(&first) = seen.get(name) {
                 let line = self.line_of(FieldPath::key(item(first), "name"));
                 self.error(
                     FieldPath::key(item(i), "name"),
@@ -101,6 +109,27 @@ impl Validator<'_> {
     fn instance(&mut self, item: Item, instance: &Instance) {
         let name = &instance.name;
         let at = |key| FieldPath::key(item, key);
+
+        self.interface_name(at("interface"), &instance.interface);
+        if let Some(vmac) = &instance.vmac_interface {
+            self.interface_name(at("vmac_interface"), vmac);
+        }
+        for (key, vips) in [
+            ("vips", &instance.vips),
+            ("excluded_vips", &instance.excluded_vips),
+        ] {
+            for (i, vip) in vips.iter().enumerate() {
+                if let Some(device) = &vip.device {
+                    self.interface_name(FieldPath::element(item, key, i), device);
+                }
+            }
+        }
+        for (i, tracked) in instance.track_interfaces.iter().enumerate() {
+            self.interface_name(
+                FieldPath::element(item, "track_interfaces", i),
+                &tracked.name,
+            );
+        }
 
         if instance.vips.is_empty() {
             self.error(
@@ -178,6 +207,24 @@ impl Validator<'_> {
             self.warn(
                 at("preempt_delay"),
                 "preempt_delay has no effect with preempt = false",
+            );
+        }
+    }
+
+    /// Linux's rules for interface names (`dev_valid_name`), so a typo is caught here rather
+    /// than when the interface is looked up at run time.
+    fn interface_name(&mut self, path: FieldPath, name: &str) {
+        let valid = !name.is_empty()
+            && name.len() <= MAX_INTERFACE_NAME_LEN
+            && name != "."
+            && name != ".."
+            && !name
+                .chars()
+                .any(|c| c == '/' || c == ':' || c.is_whitespace());
+        if !valid {
+            self.error(
+                path,
+                format!("`{name}` is not a valid interface name: Linux allows 1 to {MAX_INTERFACE_NAME_LEN} bytes without '/', ':' or spaces"),
             );
         }
     }
