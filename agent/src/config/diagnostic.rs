@@ -29,16 +29,21 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-impl fmt::Display for Diagnostic {
+impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}:{}: {}",
-            self.location.file.display(),
-            self.location.position.line,
-            self.location.position.column,
-            self.message
+            "{}:{}:{}",
+            self.file.display(),
+            self.position.line,
+            self.position.column
         )
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
     }
 }
 

@@ -11,7 +11,7 @@ pub mod write;
 use std::fmt;
 use std::path::Path;
 
-pub use diagnostic::{ConfigErrors, Diagnostic};
+pub use diagnostic::{ConfigErrors, Diagnostic, FieldPath, Item, SourceMap};
 pub use model::Config;
 
 /// A configuration that loaded and validated, with what is worth telling the user about it.
@@ -19,6 +19,10 @@ pub use model::Config;
 pub struct Checked {
     pub config: Config,
     pub warnings: Warnings,
+    /// Where each value came from, so that errors found at run time ("interface eth9 not
+    /// found") can name the line: `sources.locate(FieldPath::key(Item::Instance(i),
+    /// "interface"))`, where `i` indexes `config.instances`.
+    pub sources: SourceMap,
 }
 
 /// Warnings render one per line as `file:line:col: warning: message`.
@@ -31,15 +35,7 @@ impl fmt::Display for Warnings {
             if i > 0 {
                 writeln!(f)?;
             }
-            let at = &warning.location;
-            write!(
-                f,
-                "{}:{}:{}: warning: {}",
-                at.file.display(),
-                at.position.line,
-                at.position.column,
-                warning.message
-            )?;
+            write!(f, "{}: warning: {}", warning.location, warning.message)?;
         }
         Ok(())
     }
@@ -63,6 +59,7 @@ pub fn check_str(file: &Path, text: &str) -> Result<Checked, ConfigErrors> {
     Ok(Checked {
         config: loaded.config,
         warnings: Warnings(findings.warnings),
+        sources: loaded.source_map,
     })
 }
 

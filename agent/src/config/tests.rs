@@ -10,7 +10,7 @@ use super::model::{
     Weight, XdpMode,
 };
 use super::write::to_toml;
-use super::{check_file, check_str, Checked};
+use super::{check_file, check_str, Checked, FieldPath, Item};
 
 const FILE: &str = "t.toml";
 
@@ -914,5 +914,21 @@ fn empty_names_and_invalid_interface_names() {
             format!("{}: `eth0:1` is not a valid interface name: Linux allows 1 to 15 bytes without '/', ':' or spaces", at(text, "\"eth0:1", 1)),
             format!("{}: `averyveryverylongname` is not a valid interface name: Linux allows 1 to 15 bytes without '/', ':' or spaces", at(text, "\"avery", 1)),
         ]
+    );
+}
+
+#[test]
+fn sources_place_values_for_errors_found_at_run_time() {
+    let text = instance("a", "vrid = 1\nvips = [\"192.0.2.1\"]")
+        + &instance("b", "vrid = 2\nvips = [\"192.0.2.2\", \"192.0.2.3\"]");
+    let checked = check(&text).unwrap();
+    let location = |path| checked.sources.locate(path).to_string();
+    assert_eq!(
+        location(FieldPath::key(Item::Instance(1), "interface")),
+        at(&text, "\"eth0\"", 2)
+    );
+    assert_eq!(
+        location(FieldPath::element(Item::Instance(1), "vips", 1)),
+        at(&text, "\"192.0.2.3", 1)
     );
 }
