@@ -932,3 +932,46 @@ fn sources_place_values_for_errors_found_at_run_time() {
         at(&text, "\"192.0.2.3", 1)
     );
 }
+
+/// Every key the loader accepts appears (set or commented out) in the reference vipd.toml. The
+/// loader's own "expected one of" message lists the keys of each table.
+#[test]
+fn reference_documents_every_key() {
+    let reference = std::fs::read_to_string(conf_dir().join("vipd.toml")).unwrap();
+    let with_unknown_key = [
+        "[global]\nzzz = 1\n".to_owned(),
+        "[global.realtime]\nzzz = 1\n".to_owned(),
+        instance("a", "vrid = 1\nzzz = 1"),
+        instance(
+            "a",
+            "vrid = 1\nvips = [{ address = \"192.0.2.1\", zzz = 1 }]",
+        ),
+        instance(
+            "a",
+            "vrid = 1\ntrack_interfaces = [{ name = \"x\", zzz = 1 }]",
+        ),
+        instance("a", "vrid = 1\ntrack_files = [{ path = \"x\", zzz = 1 }]"),
+        instance("a", "vrid = 1\ntrack_checks = [{ check = \"x\", zzz = 1 }]"),
+        "[[sync_group]]\nname = \"g\"\ninstances = []\nzzz = 1\n".to_owned(),
+        "[[check]]\nname = \"c\"\ntype = \"tcp\"\nzzz = 1\n".to_owned(),
+    ];
+    for text in with_unknown_key {
+        let message = error(&text);
+        let expected = message
+            .split_once("(expected ")
+            .unwrap_or_else(|| panic!("no key list in: {message}"))
+            .1;
+        let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert!(keys.len() >= 2, "{message}");
+        for key in keys {
+            let documented = reference.lines().any(|line| {
+                let line = line.trim_start_matches(['#', ' ']);
+                line.starts_with(&format!("{key} ="))
+                    || line.contains(&format!("{{ {key} ="))
+                    || line.contains(&format!(", {key} ="))
+                    || line == format!("[global.{key}]")
+            });
+            assert!(documented, "key `{key}` is not in conf/vipd.toml");
+        }
+    }
+}
