@@ -975,3 +975,15 @@ fn reference_documents_every_key() {
         }
     }
 }
+
+#[test]
+fn single_bracket_instance_table() {
+    let text = "[instance]\nname = \"a\"\n";
+    assert_eq!(
+        error(text),
+        format!(
+            "{}: `instance` must be an array of tables: write each one as [[instance]]",
+            at(text, "instance", 1)
+        )
+    );
+}

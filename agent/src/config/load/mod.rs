@@ -81,7 +81,7 @@ pub fn load_str(file: &Path, text: &str) -> Result<Loaded, ConfigErrors> {
 
 /// The tables of a document that deserialized; each with its span.
 #[derive(Default)]
-pub(super) struct RawDocument {
+struct RawDocument {
     pub global: Option<Spanned<RawGlobal>>,
     pub instances: Vec<Spanned<RawInstance>>,
     pub sync_groups: Vec<Spanned<RawSyncGroup>>,
