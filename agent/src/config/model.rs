@@ -328,6 +328,11 @@ pub struct TrackedFile {
     pub weight: Weight,
 }
 
+impl TrackedFile {
+    /// keepalived's: the number in the file is the weight.
+    pub const DEFAULT_WEIGHT: Weight = Weight(1);
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackedCheck {
     /// Name of a [`Check`].

@@ -10,7 +10,7 @@ use toml::{Table, Value};
 
 use super::model::{
     duration_text, Auth, Check, CheckKind, Command, Config, Dataplane, Garp, Global, Instance,
-    LogFormat, NotifyCommands, SyncGroup, V3Checksum, Version, Vip, Weight, XdpMode,
+    LogFormat, NotifyCommands, SyncGroup, TrackedFile, V3Checksum, Version, Vip, Weight, XdpMode,
 };
 
 pub fn to_toml(config: &Config) -> String {
@@ -228,7 +228,7 @@ fn instance(out: &mut Document, instance: &Instance) {
                 .map(|tracked| {
                     let mut table = Table::new();
                     table.insert("path".into(), tracked.path.display().to_string().into());
-                    if tracked.weight.get() != 1 {
+                    if tracked.weight != TrackedFile::DEFAULT_WEIGHT {
                         table.insert("weight".into(), weight(tracked.weight));
                     }
                     Value::Table(table)

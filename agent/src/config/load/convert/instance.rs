@@ -275,9 +275,7 @@ impl Converter<'_> {
         for (i, entry) in raw.unwrap_or_default().into_iter().enumerate() {
             let start = entry.span().start;
             let entry = self.element(item, "track_files", i, entry);
-            // keepalived's track_file weight defaults to 1: the file's number is the weight.
-            let one = Weight::new(1).expect("1 is within the weight range");
-            if let Some(weight) = self.weight_at(start, entry.weight, one) {
+            if let Some(weight) = self.weight_at(start, entry.weight, TrackedFile::DEFAULT_WEIGHT) {
                 tracked.push(TrackedFile {
                     path: PathBuf::from(entry.path),
                     weight,
