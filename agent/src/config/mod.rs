@@ -1,6 +1,7 @@
 //! vipd's configuration: the model the daemon runs ([`model`]), the TOML file it is read from
 //! ([`load`]), the rules between values ([`validate`]), how problems are reported
-//! ([`diagnostic`]), and the model written back as TOML ([`write`](mod@write)). `vipd check-config FILE` is [`check_file`]; it never touches the system.
+//! ([`diagnostic`]), and the model written back as TOML ([`write`](mod@write)).
+//! `vipd check-config FILE` is [`check_file`]; it never touches the system.
 
 pub mod diagnostic;
 pub mod load;
