@@ -1,4 +1,5 @@
 //! vipd: a VRRP failover agent whose XDP program makes takeover sub-millisecond.
 
 pub mod cli;
+pub mod config;
 pub mod dataplane;

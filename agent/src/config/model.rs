@@ -1,0 +1,453 @@
+//! The configuration the daemon consumes: typed values with their defaults applied.
+//!
+//! Ranges that a type can carry are carried by the type (a [`Vrid`] is never 0, a [`Weight`] is
+//! never 300), so a `Config` in hand has no out-of-range numbers. Rules that relate several
+//! values (duplicate VRIDs, wrong families, fast mode with VRRPv2, ...) are checked by
+//! [`super::validate`]. Nothing here knows TOML: the keepalived.conf importer builds the same
+//! types. Nothing here knows the protocol core either; the daemon maps this model onto it.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use url::Url;
+
+/// Advert intervals below this are vipd's fast mode (below the 10 ms the VRRPv3 wire field can
+/// express in centiseconds); only vipd peers configured alike understand them.
+pub const FAST_MODE_BELOW: Duration = Duration::from_millis(10);
+/// The shortest advert interval vipd runs.
+pub const MIN_ADVERT_INTERVAL: Duration = Duration::from_micros(50);
+/// The longest VRRPv3 interval: 12 bits of centiseconds.
+pub const MAX_V3_ADVERT_INTERVAL: Duration = Duration::from_millis(4095 * 10);
+/// The longest VRRPv2 interval: 8 bits of seconds.
+pub const MAX_V2_ADVERT_INTERVAL: Duration = Duration::from_secs(255);
+/// Built-in checks (TCP, HTTP) run no more often than this.
+pub const MIN_CHECK_INTERVAL: Duration = Duration::from_millis(10);
+/// A VRRPv2 simple-text password is at most this many bytes on the wire.
+pub const MAX_PASSWORD_LEN: usize = 8;
+
+/// A duration as vipd.toml writes it, in the largest unit that shows it exactly ("1s",
+/// "1500ms", "100us").
+pub fn duration_text(duration: Duration) -> String {
+    let nanos = duration.as_nanos();
+    if nanos.is_multiple_of(1_000_000_000) {
+        format!("{}s", nanos / 1_000_000_000)
+    } else if nanos.is_multiple_of(1_000_000) {
+        format!("{}ms", nanos / 1_000_000)
+    } else if nanos.is_multiple_of(1_000) {
+        format!("{}us", nanos / 1_000)
+    } else {
+        format!("{nanos}ns")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub global: Global,
+    pub instances: Vec<Instance>,
+    pub sync_groups: Vec<SyncGroup>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Global {
+    /// Names this node in logs and notifications; `None` means the host name.
+    pub router_id: Option<String>,
+    pub control_socket: PathBuf,
+    /// Prometheus exposition; off unless set.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The user scripts (checks, notify commands) run as unless they name their own; `None`
+    /// means root, as keepalived does when no `keepalived_script` user exists.
+    pub script_user: Option<String>,
+    /// Refuse to run scripts that a non-root user could modify (keepalived's
+    /// `enable_script_security`).
+    pub script_security: bool,
+    /// Where state changes are written in keepalived's notify FIFO line format.
+    pub notify_fifo: Option<PathBuf>,
+    pub realtime: Realtime,
+    pub dataplane: Dataplane,
+    pub xdp_mode: XdpMode,
+    pub log_format: LogFormat,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            router_id: None,
+            control_socket: PathBuf::from("/run/vipd/vipd.sock"),
+            metrics_listen: None,
+            script_user: None,
+            script_security: false,
+            notify_fifo: None,
+            realtime: Realtime::default(),
+            dataplane: Dataplane::Xdp,
+            xdp_mode: XdpMode::Auto,
+            log_format: LogFormat::Human,
+        }
+    }
+}
+
+/// SCHED_FIFO for the threads that send adverts and run VRRP timers: on a loaded machine an
+/// ordinary thread wakes milliseconds late, which fast mode cannot tolerate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Realtime {
+    pub enabled: bool,
+    /// SCHED_FIFO priority, 1..=99.
+    pub priority: u8,
+}
+
+impl Default for Realtime {
+    fn default() -> Self {
+        Realtime {
+            enabled: false,
+            priority: 50,
+        }
+    }
+}
+
+pub const REALTIME_PRIORITY_RANGE: std::ops::RangeInclusive<u8> = 1..=99;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dataplane {
+    /// The XDP program classifies adverts and answers ARP/ND for owned VIPs.
+    Xdp,
+    /// Raw sockets and AF_PACKET only (for kernels or NICs without XDP, and to measure XDP).
+    Socket,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XdpMode {
+    /// Native mode where the driver supports it, generic mode otherwise.
+    Auto,
+    Driver,
+    Generic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// A VRRP virtual router ID, 1..=255.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Vrid(u8);
+
+impl Vrid {
+    pub fn new(value: u8) -> Option<Self> {
+        (value != 0).then_some(Vrid(value))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// A configured VRRP priority, 1..=255. 0 exists only on the wire (a master resigning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Priority(u8);
+
+impl Priority {
+    /// The address owner's priority: it takes over at once and always preempts.
+    pub const OWNER: Priority = Priority(255);
+    /// keepalived's default.
+    pub const DEFAULT: Priority = Priority(100);
+
+    pub fn new(value: u8) -> Option<Self> {
+        (value != 0).then_some(Priority(value))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    pub fn is_owner(self) -> bool {
+        self == Self::OWNER
+    }
+}
+
+/// How much a tracked object or check moves an instance's priority, -253..=253. Positive
+/// weights are added while the object is up, negative ones while it is down (keepalived's
+/// semantics); 0 puts the instance in FAULT while the object is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Weight(i16);
+
+impl Weight {
+    pub const LIMIT: i16 = 253;
+    pub const FAULT: Weight = Weight(0);
+
+    pub fn new(value: i64) -> Option<Self> {
+        let value = i16::try_from(value).ok()?;
+        (-Self::LIMIT..=Self::LIMIT)
+            .contains(&value)
+            .then_some(Weight(value))
+    }
+
+    pub fn get(self) -> i16 {
+        self.0
+    }
+
+    pub fn faults_on_failure(self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn of(address: IpAddr) -> Family {
+        match address {
+            IpAddr::V4(_) => Family::Ipv4,
+            IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "IPv4",
+            Family::Ipv6 => "IPv6",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// RFC 3768: IPv4 only, whole seconds, optional simple-text authentication.
+    V2,
+    /// RFC 9568: IPv4 and IPv6, centiseconds (and vipd's fast mode below 10 ms).
+    V3,
+}
+
+/// How VRRPv3 over IPv4 computes its checksum. RFC 9568 says over the message only, while
+/// keepalived and FRR include the IPv4 pseudo-header by default; vipd emits the configured one
+/// and accepts either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V3Checksum {
+    /// keepalived's default, so a mixed group works out of the box.
+    WithPseudoHeader,
+    /// RFC 9568 as written (keepalived's `v3_checksum_as_v2`).
+    MessageOnly,
+}
+
+/// An address vipd adds to an interface while MASTER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vip {
+    /// Address and prefix length (/32 or /128 when none was given).
+    pub address: IpNet,
+    /// Interface to add it to; the instance's interface when `None`.
+    pub device: Option<String>,
+    /// IPv4 address label (`eth0:vip`), as keepalived's `label`.
+    pub label: Option<String>,
+    /// IPv4 broadcast address, as keepalived's `brd`.
+    pub broadcast: Option<Ipv4Addr>,
+}
+
+impl Vip {
+    pub fn family(&self) -> Family {
+        Family::of(self.address.addr())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    /// VRRPv2 simple-text password, at most [`MAX_PASSWORD_LEN`] bytes.
+    Pass(String),
+}
+
+/// Gratuitous ARP (IPv4) and unsolicited neighbour advertisement (IPv6) after becoming MASTER,
+/// with keepalived's knobs and defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Garp {
+    /// Second burst this long after becoming MASTER (keepalived `garp_master_delay`); zero
+    /// means no second burst.
+    pub master_delay: Duration,
+    /// Messages per burst (`garp_master_repeat`).
+    pub master_repeat: u32,
+    /// Repeat bursts this often while MASTER (`garp_master_refresh`); `None` means never.
+    pub master_refresh: Option<Duration>,
+    /// Messages per refresh burst (`garp_master_refresh_repeat`).
+    pub master_refresh_repeat: u32,
+    /// Gap between gratuitous ARPs of a burst (`garp_interval`).
+    pub arp_interval: Duration,
+    /// Gap between unsolicited NAs of a burst (`gna_interval`).
+    pub na_interval: Duration,
+}
+
+impl Default for Garp {
+    fn default() -> Self {
+        Garp {
+            master_delay: Duration::from_secs(5),
+            master_repeat: 5,
+            master_refresh: None,
+            master_refresh_repeat: 1,
+            arp_interval: Duration::ZERO,
+            na_interval: Duration::ZERO,
+        }
+    }
+}
+
+/// A program with its arguments, run without a shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// Never empty: the program is `argv[0]`.
+    pub argv: Vec<String>,
+}
+
+/// Commands run on state changes, as keepalived runs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotifyCommands {
+    /// Run on every state change with keepalived's arguments appended: `$1` GROUP|INSTANCE,
+    /// `$2` name, `$3` MASTER|BACKUP|FAULT|STOP, `$4` priority.
+    pub any: Option<Command>,
+    /// The per-state commands run as written, without added arguments.
+    pub master: Option<Command>,
+    pub backup: Option<Command>,
+    pub fault: Option<Command>,
+    pub stop: Option<Command>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedInterface {
+    pub name: String,
+    /// While the interface is down: added if negative, FAULT if zero; while up: added if
+    /// positive.
+    pub weight: Weight,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedFile {
+    pub path: PathBuf,
+    /// The number in the file is multiplied by this; with weight 0 any non-zero number means
+    /// FAULT (keepalived's `track_file`).
+    pub weight: Weight,
+}
+
+impl TrackedFile {
+    /// keepalived's: the number in the file is the weight.
+    pub const DEFAULT_WEIGHT: Weight = Weight(1);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedCheck {
+    /// Name of a [`Check`].
+    pub check: String,
+    /// Overrides the check's own weight for this instance.
+    pub weight: Option<Weight>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub name: String,
+    pub interface: String,
+    pub vrid: Vrid,
+    pub priority: Priority,
+    pub advert_interval: Duration,
+    pub version: Version,
+    /// The family of the VIPs (and so of the adverts).
+    pub family: Family,
+    pub vips: Vec<Vip>,
+    /// Added and removed with the VIPs but not listed in adverts (keepalived's
+    /// `virtual_ipaddress_excluded`); may be of either family.
+    pub excluded_vips: Vec<Vip>,
+    /// Source address of adverts; the interface's primary address when `None`.
+    pub unicast_source: Option<IpAddr>,
+    /// Unicast mode when not empty: adverts go to these and only these are accepted.
+    pub unicast_peers: Vec<IpAddr>,
+    /// Require TTL / hop limit 255 on unicast adverts too; off for peers behind routers.
+    pub unicast_ttl_check: bool,
+    pub auth: Auth,
+    pub preempt: bool,
+    /// A BACKUP that could preempt waits this long first.
+    pub preempt_delay: Duration,
+    /// Accept packets for the VIPs while MASTER even when not the address owner.
+    pub accept_mode: bool,
+    /// Run on a macvlan with the VRRP virtual MAC (00:00:5e:00:01:VRID, 00:00:5e:00:02:VRID).
+    pub use_vmac: bool,
+    /// Name of that macvlan; vipd picks one when `None`.
+    pub vmac_interface: Option<String>,
+    pub v3_checksum: V3Checksum,
+    pub garp: Garp,
+    pub track_interfaces: Vec<TrackedInterface>,
+    pub track_files: Vec<TrackedFile>,
+    pub track_checks: Vec<TrackedCheck>,
+    pub notify: NotifyCommands,
+}
+
+/// Defaults of the keys an instance may leave out; the reference vipd.toml states the same.
+impl Instance {
+    pub const DEFAULT_ADVERT_INTERVAL: Duration = Duration::from_secs(1);
+    pub const DEFAULT_VERSION: Version = Version::V3;
+    pub const DEFAULT_PREEMPT: bool = true;
+    /// On, like keepalived without `vrrp_strict`: services such as the Kubernetes API server
+    /// listen on the VIP, which RFC 9568's default (off) would make unreachable.
+    pub const DEFAULT_ACCEPT_MODE: bool = true;
+    pub const DEFAULT_UNICAST_TTL_CHECK: bool = true;
+    pub const DEFAULT_USE_VMAC: bool = false;
+    pub const DEFAULT_V3_CHECKSUM: V3Checksum = V3Checksum::WithPseudoHeader;
+
+    pub fn is_fast_mode(&self) -> bool {
+        self.advert_interval < FAST_MODE_BELOW
+    }
+}
+
+/// Instances that change state together: when one leaves MASTER, all do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGroup {
+    pub name: String,
+    pub instances: Vec<String>,
+    pub notify: NotifyCommands,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckKind {
+    /// Succeeds when a TCP connection is established.
+    Tcp { target: SocketAddr },
+    /// Succeeds when a GET answers with `expected_status`.
+    Http {
+        url: Url,
+        expected_status: u16,
+        /// Verify the server's certificate (off for the self-signed API server on localhost).
+        tls_verify: bool,
+    },
+    /// Succeeds when the command exits 0 within the timeout; its process group is killed
+    /// otherwise.
+    Script {
+        command: Command,
+        /// Overrides the global `script_user`.
+        user: Option<String>,
+    },
+}
+
+/// A health check with keepalived's `vrrp_script` semantics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: String,
+    pub kind: CheckKind,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub weight: Weight,
+    /// Consecutive successes to become up.
+    pub rise: u32,
+    /// Consecutive failures to become down.
+    pub fall: u32,
+    /// Start down rather than up.
+    pub init_fail: bool,
+}
+
+/// Defaults of the keys a check may leave out (keepalived's for vrrp_script); the timeout
+/// defaults to the interval.
+impl Check {
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+    pub const DEFAULT_HTTP_STATUS: u16 = 200;
+    pub const DEFAULT_TLS_VERIFY: bool = true;
+    pub const DEFAULT_WEIGHT: Weight = Weight::FAULT;
+    pub const DEFAULT_RISE: u32 = 1;
+    pub const DEFAULT_FALL: u32 = 1;
+    pub const DEFAULT_INIT_FAIL: bool = false;
+}
