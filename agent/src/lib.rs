@@ -1,1 +1,2 @@
 //! vipd: a VRRP failover agent whose XDP program makes takeover sub-millisecond.
+pub mod vrrp;
