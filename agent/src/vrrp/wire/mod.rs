@@ -6,7 +6,7 @@
 //! destination (needed for the pseudo-header checksum) and checks the TTL itself through
 //! [`crate::vrrp::validate`].
 
-mod checksum;
+pub(crate) mod checksum;
 mod packet;
 mod repr;
 

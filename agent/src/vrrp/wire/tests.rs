@@ -393,3 +393,23 @@ proptest! {
         prop_assert_eq!(parsed.repr.emit_to_vec(src, dst, choice).unwrap(), bytes);
     }
 }
+
+#[test]
+fn negative_zero_checksum_is_accepted_and_emitted_as_zero() {
+    // Found by the fuzzer: this message's computed checksum is 0x0000, and a sender that
+    // writes the equivalent ones-complement 0xffff must be accepted too. We emit 0x0000.
+    let received = [
+        0x31, 0x01, 0x64, 0x01, 0x64, 0xfe, 0xff, 0xff, 0x00, 0x00, 0x05, 0xff,
+    ];
+    let src = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 0));
+    let parsed =
+        AdvertRepr::parse(&Packet::new_checked(&received[..]).unwrap(), src, V4_GROUP).unwrap();
+    assert_eq!(parsed.checksum, ChecksumVariant::MessageOnly);
+    let ours = parsed
+        .repr
+        .emit_to_vec(src, V4_GROUP, V3Ipv4Checksum::MessageOnly)
+        .unwrap();
+    assert_eq!(&ours[6..8], &[0, 0]);
+    assert_eq!(&ours[..6], &received[..6]);
+    assert_eq!(&ours[8..], &received[8..]);
+}
