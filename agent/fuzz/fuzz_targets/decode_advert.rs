@@ -10,7 +10,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use vipd::vrrp::wire::{AdvertRepr, ChecksumVariant, Packet, V2Auth, V3Ipv4Checksum};
+use vipd::vrrp::wire::{AdvertRepr, Packet, V2Auth, V3Ipv4Checksum};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the family and the IP addresses for the pseudo-header.
@@ -35,12 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(parsed) = AdvertRepr::parse(&packet, src, dst) else {
         return;
     };
-    let choice = match parsed.checksum {
-        ChecksumVariant::MessageOnly => V3Ipv4Checksum::MessageOnly,
-        ChecksumVariant::Ipv4PseudoHeader | ChecksumVariant::Ipv6PseudoHeader => {
-            V3Ipv4Checksum::WithPseudoHeader
-        }
-    };
+    let choice = V3Ipv4Checksum::from(parsed.checksum);
     let bytes = parsed
         .repr
         .emit_to_vec(src, dst, choice)

@@ -6,8 +6,16 @@
 //!   and the message.
 //! - VRRPv3 over IPv4: RFC 9568 says the message only, but keepalived and FRR include the IPv4
 //!   pseudo-header by default. See [`V3Ipv4Checksum`].
+//! - keepalived before 1.3.6 (and later ones with `old_unicast_checksum`) computed the IPv4
+//!   pseudo-header of a *unicast* VRRPv3 advert with the multicast group 224.0.0.18 as its
+//!   destination. keepalived accepts that on receipt (its `chksum_compatibility_t` in `vrrp.h`:
+//!   "Default setting, will revert to old if receive advert with old") and so does vipd.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The IPv4 VRRP multicast group (RFC 9568 section 5.1.1.2), which keepalived's old unicast
+/// checksum puts in the pseudo-header.
+pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 
 /// IP protocol number of VRRP, the pseudo-header's protocol / next-header field.
 pub const IP_PROTOCOL_VRRP: u8 = 112;
@@ -25,6 +33,10 @@ pub enum V3Ipv4Checksum {
     /// The message only, as RFC 9568 section 5.2.8 reads (keepalived `v3_checksum_as_v2`,
     /// FRR without `checksum-with-ipv4-pseudoheader`).
     MessageOnly,
+    /// The IPv4 pseudo-header with destination 224.0.0.18 even for unicast: keepalived's
+    /// `old_unicast_checksum`, for peers running keepalived before 1.3.6. For multicast
+    /// adverts it is the same as `WithPseudoHeader`.
+    PseudoHeaderGroupDestination,
 }
 
 /// Which checksum a received message carried.
@@ -34,8 +46,27 @@ pub enum ChecksumVariant {
     MessageOnly,
     /// Over the IPv4 pseudo-header and the message (VRRPv3 over IPv4, keepalived default).
     Ipv4PseudoHeader,
+    /// Over an IPv4 pseudo-header whose destination is 224.0.0.18 although the advert was
+    /// unicast (keepalived `old_unicast_checksum`).
+    Ipv4PseudoHeaderGroupDestination,
     /// Over the IPv6 pseudo-header and the message (VRRPv3 over IPv6, the only option there).
     Ipv6PseudoHeader,
+}
+
+impl From<ChecksumVariant> for V3Ipv4Checksum {
+    /// The emission choice that reproduces a received variant, e.g. to answer a peer the way
+    /// it checksums (keepalived switches to the old unicast checksum when it receives one).
+    fn from(v: ChecksumVariant) -> Self {
+        match v {
+            ChecksumVariant::MessageOnly => V3Ipv4Checksum::MessageOnly,
+            ChecksumVariant::Ipv4PseudoHeader | ChecksumVariant::Ipv6PseudoHeader => {
+                V3Ipv4Checksum::WithPseudoHeader
+            }
+            ChecksumVariant::Ipv4PseudoHeaderGroupDestination => {
+                V3Ipv4Checksum::PseudoHeaderGroupDestination
+            }
+        }
+    }
 }
 
 /// A running ones-complement sum of 16-bit big-endian words.

@@ -7,10 +7,12 @@
 //! [`crate::vrrp::validate`].
 
 pub(crate) mod checksum;
+#[cfg(test)]
+mod keepalived_fixtures;
 mod packet;
 mod repr;
 
-pub use checksum::{ChecksumVariant, V3Ipv4Checksum, IP_PROTOCOL_VRRP};
+pub use checksum::{ChecksumVariant, V3Ipv4Checksum, IP_PROTOCOL_VRRP, VRRP_GROUP_V4};
 pub use packet::{field, Packet, HEADER_LEN, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
 pub use repr::{
     AdvertRepr, ParsedAdvert, V2Advert, V2Auth, V3Advert, V3Interval, VirtualAddresses,

@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::checksum::{self, ChecksumVariant, PseudoHeader, V3Ipv4Checksum};
+use super::checksum::{self, ChecksumVariant, PseudoHeader, V3Ipv4Checksum, VRRP_GROUP_V4};
 use super::packet::{Packet, HEADER_LEN, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
 use super::{AddressFamily, EmitError, ParseError};
 
@@ -162,8 +162,8 @@ impl AdvertRepr {
     /// Decode and verify one message received from `src` to `dst`.
     ///
     /// Checks, in order: version, type, families, length against the address count,
-    /// checksum (for VRRPv3 over IPv4 both variants are accepted and the one that matched is
-    /// reported), VRRPv2 auth type. Semantic checks against the local configuration (TTL, VRID,
+    /// checksum (for VRRPv3 over IPv4 every [`ChecksumVariant`] that applies is accepted and
+    /// the one that matched is reported), VRRPv2 auth type. Semantic checks against the local configuration (TTL, VRID,
     /// auth data, interval, addresses) are [`crate::vrrp::validate`]'s.
     pub fn parse<T: AsRef<[u8]>>(
         packet: &Packet<T>,
@@ -201,7 +201,17 @@ impl AdvertRepr {
                     bytes,
                     ChecksumVariant::Ipv4PseudoHeader,
                 )
-                .or_else(|_| verified(PseudoHeader::None, bytes, ChecksumVariant::MessageOnly))?,
+                .or_else(|_| verified(PseudoHeader::None, bytes, ChecksumVariant::MessageOnly))
+                .or_else(|e| {
+                    if dst == IpAddr::V4(VRRP_GROUP_V4) {
+                        return Err(e);
+                    }
+                    verified(
+                        pseudo_header(src, IpAddr::V4(VRRP_GROUP_V4)),
+                        bytes,
+                        ChecksumVariant::Ipv4PseudoHeaderGroupDestination,
+                    )
+                })?,
             }
         };
 
@@ -334,6 +344,9 @@ impl AdvertRepr {
                         match v3_ipv4 {
                             V3Ipv4Checksum::WithPseudoHeader => pseudo_header(src, dst),
                             V3Ipv4Checksum::MessageOnly => PseudoHeader::None,
+                            V3Ipv4Checksum::PseudoHeaderGroupDestination => {
+                                pseudo_header(src, IpAddr::V4(VRRP_GROUP_V4))
+                            }
                         }
                     }
                     VirtualAddresses::V6(list) => {

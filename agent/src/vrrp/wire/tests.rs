@@ -378,19 +378,19 @@ proptest! {
     #[test]
     fn emit_then_parse_is_identity(
         (repr, src, dst) in any_advert(),
-        message_only in any::<bool>(),
+        choice in prop_oneof![
+            Just(V3Ipv4Checksum::WithPseudoHeader),
+            Just(V3Ipv4Checksum::MessageOnly),
+            Just(V3Ipv4Checksum::PseudoHeaderGroupDestination),
+        ],
     ) {
-        let choice = if message_only {
-            V3Ipv4Checksum::MessageOnly
-        } else {
-            V3Ipv4Checksum::WithPseudoHeader
-        };
         let bytes = repr.emit_to_vec(src, dst, choice).unwrap();
         prop_assert_eq!(bytes.len(), repr.buffer_len());
         let parsed = AdvertRepr::parse(&Packet::new_checked(&bytes[..]).unwrap(), src, dst).unwrap();
         prop_assert_eq!(&parsed.repr, &repr);
-        // And re-emitting what was parsed gives the same bytes.
-        prop_assert_eq!(parsed.repr.emit_to_vec(src, dst, choice).unwrap(), bytes);
+        // And re-emitting what was parsed, the way it was checksummed, gives the same bytes.
+        let again = parsed.repr.emit_to_vec(src, dst, V3Ipv4Checksum::from(parsed.checksum));
+        prop_assert_eq!(again.unwrap(), bytes);
     }
 }
 
@@ -412,4 +412,29 @@ fn negative_zero_checksum_is_accepted_and_emitted_as_zero() {
     assert_eq!(&ours[6..8], &[0, 0]);
     assert_eq!(&ours[..6], &received[..6]);
     assert_eq!(&ours[8..], &received[8..]);
+}
+
+#[test]
+fn old_keepalived_unicast_checksum_is_accepted_only_for_unicast() {
+    let unicast_dst = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 20));
+    let old = v3_v4_repr()
+        .emit_to_vec(
+            V4_SRC,
+            unicast_dst,
+            V3Ipv4Checksum::PseudoHeaderGroupDestination,
+        )
+        .unwrap();
+    // Over unicast it is the pseudo-header with the group as destination: the multicast
+    // vector's bytes exactly.
+    assert_eq!(old, V3_V4_PSEUDO);
+    let parsed =
+        AdvertRepr::parse(&Packet::new_checked(&old[..]).unwrap(), V4_SRC, unicast_dst).unwrap();
+    assert_eq!(
+        parsed.checksum,
+        ChecksumVariant::Ipv4PseudoHeaderGroupDestination
+    );
+    // Sent to the group it is simply the pseudo-header checksum.
+    let parsed =
+        AdvertRepr::parse(&Packet::new_checked(&old[..]).unwrap(), V4_SRC, V4_GROUP).unwrap();
+    assert_eq!(parsed.checksum, ChecksumVariant::Ipv4PseudoHeader);
 }
