@@ -121,6 +121,15 @@ pub struct RouterStats {
     pub owner_address_list_mismatch: u64,
 }
 
+/// What a running Master_Down_Timer counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MasterDown {
+    /// Master_Down_Interval after the master was last heard (or after startup).
+    Interval { since: Instant },
+    /// Skew_Time after the master resigned (priority-0 advert).
+    Skew { since: Instant },
+}
+
 /// One VRRP instance.
 #[derive(Debug, Clone)]
 pub struct Router {
@@ -131,7 +140,9 @@ pub struct Router {
     /// Master_Adver_Interval: learned from the master (VRRPv3) or our own interval.
     master_adver_interval: Duration,
     adver_timer: Option<Instant>,
-    master_down_timer: Option<Instant>,
+    /// Master_Down_Timer, kept as what it counts from so that its deadline follows the
+    /// current priority (Skew_Time depends on it).
+    master_down_timer: Option<MasterDown>,
     /// preempt_delay: when a lower-priority master may be preempted.
     preempt_at: Option<Instant>,
     current_master: Option<IpAddr>,
@@ -282,11 +293,21 @@ impl Router {
         }
     }
 
+    /// When Master_Down_Timer fires, for the current priority and Master_Adver_Interval.
+    fn master_down_deadline(&self) -> Option<Instant> {
+        match self.master_down_timer? {
+            MasterDown::Interval { since } => {
+                Some(since.saturating_add(self.master_down_interval()))
+            }
+            MasterDown::Skew { since } => Some(since.saturating_add(self.skew_time())),
+        }
+    }
+
     // ---- outputs ----
 
     /// The next deadline at which [`Router::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.adver_timer, self.master_down_timer) {
+        match (self.adver_timer, self.master_down_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -341,7 +362,7 @@ impl Router {
                 }
             }
             State::Backup => {
-                if self.master_down_timer.is_some_and(|t| t <= now) {
+                if self.master_down_deadline().is_some_and(|t| t <= now) {
                     self.become_master(now, State::Backup, TransitionReason::MasterDown);
                 }
             }
@@ -390,7 +411,9 @@ impl Router {
     /// A master keeps its role and advertises the new priority; a backup now above the master
     /// takes over when its Master_Down_Timer expires, because it discards the lower adverts.
     /// So a flapping priority cannot move the master faster than once per
-    /// Master_Down_Interval.
+    /// Master_Down_Interval. A running Master_Down_Timer follows the new priority's
+    /// Skew_Time: it always fires Master_Down_Interval (or Skew_Time after a resignation)
+    /// after the master was last heard, as the priority is now.
     pub fn set_priority(&mut self, now: Instant, priority: u8) {
         self.tick(now);
         if self.config.priority == OWNER_PRIORITY {
@@ -419,7 +442,7 @@ impl Router {
     fn backup_receive(&mut self, seen: Instant, advert: &ValidAdvert) {
         if advert.priority() == RESIGN_PRIORITY {
             // (405)-(410): the master resigned; the best backup speaks first.
-            self.master_down_timer = Some(seen.saturating_add(self.skew_time()));
+            self.master_down_timer = Some(MasterDown::Skew { since: seen });
             return;
         }
         if self.accepts_as_master(seen, advert.priority()) {
@@ -428,7 +451,7 @@ impl Router {
                 self.master_adver_interval = advert.adver_interval();
             }
             self.current_master = Some(advert.src());
-            self.master_down_timer = Some(seen.saturating_add(self.master_down_interval()));
+            self.master_down_timer = Some(MasterDown::Interval { since: seen });
         }
         // (445)-(450): otherwise discard; Master_Down_Timer will expire and we preempt.
     }
@@ -467,7 +490,7 @@ impl Router {
                 self.master_adver_interval = advert.adver_interval();
             }
             self.current_master = Some(advert.src());
-            self.master_down_timer = Some(seen.saturating_add(self.master_down_interval()));
+            self.master_down_timer = Some(MasterDown::Interval { since: seen });
             self.leave_master();
             self.state = State::Backup;
             self.changed(State::Master, TransitionReason::PreferredMasterSeen);
@@ -487,7 +510,7 @@ impl Router {
             self.become_master(now, from, reason);
         } else {
             self.master_adver_interval = self.config.advert_interval;
-            self.master_down_timer = Some(now.saturating_add(self.master_down_interval()));
+            self.master_down_timer = Some(MasterDown::Interval { since: now });
             self.adver_timer = None;
             self.preempt_at = None;
             self.current_master = None;

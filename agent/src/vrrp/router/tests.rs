@@ -423,3 +423,29 @@ fn clock_going_backwards_does_not_fire_or_panic() {
     r.handle_advert(at(0), &resign);
     assert_eq!(r.poll_timeout(), Some(at(4_609_375)));
 }
+
+#[test]
+fn a_running_master_down_timer_follows_a_priority_change() {
+    // Found by the property test: a backup raised from 1 to 14 kept the Skew_Time of
+    // priority 1 and took over later than Master_Down_Interval at its new priority.
+    let mut r = started(1, 1);
+    let a = advert_from(&mut r, 2, 200, SEC);
+    r.handle_advert(at(1_000_000), &a);
+    assert_eq!(
+        r.poll_timeout(),
+        Some(at(1_000_000).saturating_add(timers::master_down_interval(Version::V3, 1, SEC)))
+    );
+    r.set_priority(at(1_500_000), 14);
+    assert_eq!(
+        r.poll_timeout(),
+        Some(at(1_000_000).saturating_add(timers::master_down_interval(Version::V3, 14, SEC)))
+    );
+    // After a resignation it is Skew_Time at the current priority.
+    let resign = advert_from(&mut r, 2, 0, SEC);
+    r.handle_advert(at(2_000_000), &resign);
+    r.set_priority(at(2_000_001), 200);
+    assert_eq!(
+        r.poll_timeout(),
+        Some(at(2_000_000).saturating_add(timers::skew_time(Version::V3, 200, SEC)))
+    );
+}
