@@ -1,4 +1,5 @@
 //! The `vipd` command line: one module per subcommand, each a thin layer over the library.
+mod check_config;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Validate a configuration file without touching the system (like keepalived -t).
+    CheckConfig(check_config::Options),
     /// Show the VRRP adverts arriving on an interface, as vipd's XDP program stamps them.
     Watch(watch::Options),
 }
@@ -25,6 +28,7 @@ enum Command {
 pub fn main(cli: Cli) -> ExitCode {
     init_logging();
     let result = match cli.command {
+        Command::CheckConfig(opts) => check_config::run(opts),
         Command::Watch(opts) => watch::run(opts),
     };
     match result {

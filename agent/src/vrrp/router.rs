@@ -1,0 +1,610 @@
+//! The state machine of one VRRP instance (interface, VRID, family): RFC 9568 section 6 with
+//! keepalived's Fault state, in the quinn-proto style.
+//!
+//! Inputs are events with the time they happened (`handle_startup`, `validate` +
+//! `handle_advert`, `handle_timeout`, `set_priority`, `set_fault`, `handle_shutdown`); outputs
+//! are [`Action`]s from [`Router::poll_action`] and the next deadline from
+//! [`Router::poll_timeout`]. The router never reads a clock or touches a socket.
+//!
+//! # Time
+//!
+//! All `now` values are the caller's monotonic [`Instant`]s. `now` given to
+//! [`Router::handle_advert`] is when the advert was *seen* (the daemon passes the XDP driver
+//! timestamp), which may be slightly older than the last [`Router::handle_timeout`] time
+//! because the daemon drains its ring after waking. The Master_Down deadline restarts from the
+//! advert's own time, so a backup judges the master by when its adverts arrived, not by when
+//! user space got round to them. Out-of-order times are tolerated without panics and without
+//! moving any deadline earlier than the evidence allows:
+//! - the router keeps the newest time it has been given (`clock`); timers it arms on its own
+//!   account (Adver_Timer) start from that, never from an older advert time;
+//! - the master's liveness time (`newest_advert`) only moves forward: an advert stamped older
+//!   than one already handled restarts Master_Down from the newer stamp, so a reordered advert
+//!   can never shorten the wait;
+//! - a timer fires only when `handle_timeout` is given a `now` at or past its deadline; a
+//!   deadline already in the past (advert delivered late) fires on the next call.
+//!
+//! # States
+//!
+//! Initialize (not running), Backup, Master as in RFC 9568, and Fault as in keepalived: a
+//! tracked interface is down or a check with weight 0 failed. In Fault the router holds no
+//! virtual addresses, sends no adverts and ignores adverts; when the fault clears it starts
+//! over as from Initialize (the owner straight to Master, anyone else to Backup).
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::config::{ConfigError, Preempt, RouterConfig, Version};
+use super::fast_mode;
+use super::time::Instant;
+use super::timers;
+use super::validate::{self, DropCounters, DropReason, RxMeta, ValidAdvert};
+use super::wire::{AdvertRepr, ChecksumVariant, V2Advert, V3Advert, VirtualAddresses};
+
+/// The priority that marks the address owner.
+pub const OWNER_PRIORITY: u8 = 255;
+/// The priority a master sends when it resigns (shutdown or fault).
+pub const RESIGN_PRIORITY: u8 = 0;
+/// How many peers' details the router remembers (see [`Router::peers`]). Adverts are
+/// link-local (TTL 255) or from configured unicast peers, so a real group is far smaller;
+/// the bound only keeps a misbehaving segment from growing memory.
+pub const MAX_PEERS: usize = 16;
+
+/// RFC 9568 states plus keepalived's Fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    Initialize,
+    Backup,
+    Master,
+    Fault,
+}
+
+/// Why a state changed, for logs, notify scripts and the control socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransitionReason {
+    /// Startup (or a cleared fault) as a non-owner: Initialize -> Backup.
+    Startup,
+    /// Startup (or a cleared fault) as the address owner: Initialize -> Master.
+    AddressOwner,
+    /// Master_Down_Timer expired: Backup -> Master.
+    MasterDown,
+    /// An advert with a higher priority, or an equal one from a higher address: Master -> Backup.
+    PreferredMasterSeen,
+    /// The daemon is stopping this instance.
+    Shutdown,
+    /// A tracked interface went down or a weight-0 check failed.
+    FaultRaised,
+    /// The fault cleared.
+    FaultCleared,
+}
+
+/// Something the daemon must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send an advert with this priority; [`Router::advert`] builds it (interval and addresses
+    /// come from the configuration).
+    SendAdvert { priority: u8 },
+    /// Install the virtual addresses (and the XDP owned-VIP entries).
+    AddVips(Vec<IpAddr>),
+    /// Remove the virtual addresses.
+    RemoveVips(Vec<IpAddr>),
+    /// Announce the virtual addresses: gratuitous ARP (IPv4) or unsolicited NA (IPv6).
+    AnnounceVips(Vec<IpAddr>),
+    StateChanged {
+        from: State,
+        to: State,
+        reason: TransitionReason,
+    },
+}
+
+/// What the router remembers about one peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub address: IpAddr,
+    /// The checksum variant its last advert used (VRRPv3 over IPv4 has two).
+    pub checksum: ChecksumVariant,
+    pub priority: u8,
+    pub adver_interval: Duration,
+    pub last_seen: Instant,
+}
+
+/// Event counters for the control socket and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouterStats {
+    pub adverts_received: u64,
+    pub adverts_sent: u64,
+    pub priority_zero_received: u64,
+    pub priority_zero_sent: u64,
+    pub became_master: u64,
+    /// Adverts from the owner whose address list differs from ours: let through (RFC 9568
+    /// section 7.1) but worth an operator's look.
+    pub owner_address_list_mismatch: u64,
+}
+
+/// What a running Master_Down_Timer counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MasterDown {
+    /// Master_Down_Interval after the master was last heard (or after startup).
+    Interval { since: Instant },
+    /// Skew_Time after the master resigned (priority-0 advert).
+    Skew { since: Instant },
+}
+
+/// One VRRP instance.
+#[derive(Debug, Clone)]
+pub struct Router {
+    config: RouterConfig,
+    state: State,
+    effective_priority: u8,
+    fault: bool,
+    /// Master_Adver_Interval: learned from the master (VRRPv3) or our own interval.
+    master_adver_interval: Duration,
+    adver_timer: Option<Instant>,
+    /// Master_Down_Timer, kept as what it counts from so that its deadline follows the
+    /// current priority (Skew_Time depends on it).
+    master_down_timer: Option<MasterDown>,
+    /// preempt_delay: when a lower-priority master may be preempted.
+    preempt_at: Option<Instant>,
+    current_master: Option<IpAddr>,
+    /// Newest advert time handled (see "Time" in the module docs).
+    newest_advert: Option<Instant>,
+    /// Newest time given by any call.
+    clock: Instant,
+    actions: VecDeque<Action>,
+    drops: DropCounters,
+    stats: RouterStats,
+    peers: Vec<PeerInfo>,
+}
+
+impl Router {
+    /// A router in Initialize; nothing happens until [`Router::handle_startup`].
+    pub fn new(config: RouterConfig) -> Result<Router, ConfigError> {
+        config.validate()?;
+        Ok(Router {
+            effective_priority: config.priority,
+            master_adver_interval: config.advert_interval,
+            config,
+            state: State::Initialize,
+            fault: false,
+            adver_timer: None,
+            master_down_timer: None,
+            preempt_at: None,
+            current_master: None,
+            newest_advert: None,
+            clock: Instant::ZERO,
+            actions: VecDeque::new(),
+            drops: DropCounters::default(),
+            stats: RouterStats::default(),
+            peers: Vec::new(),
+        })
+    }
+
+    // ---- read-only state for the daemon and the control socket ----
+
+    pub fn config(&self) -> &RouterConfig {
+        &self.config
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The priority in adverts and elections: the configured one adjusted by checks.
+    pub fn effective_priority(&self) -> u8 {
+        self.effective_priority
+    }
+
+    /// Whether a fault is being held (the router may still be in Initialize).
+    pub fn is_faulted(&self) -> bool {
+        self.fault
+    }
+
+    /// The master as this router knows it: itself in Master, the last accepted advert's
+    /// source in Backup, nobody otherwise.
+    pub fn current_master(&self) -> Option<IpAddr> {
+        self.current_master
+    }
+
+    /// Master_Adver_Interval.
+    pub fn master_adver_interval(&self) -> Duration {
+        self.master_adver_interval
+    }
+
+    /// Skew_Time for the current priority and Master_Adver_Interval.
+    pub fn skew_time(&self) -> Duration {
+        timers::skew_time(
+            self.config.version,
+            self.effective_priority,
+            self.master_adver_interval,
+        )
+    }
+
+    /// Master_Down_Interval for the current priority and Master_Adver_Interval.
+    pub fn master_down_interval(&self) -> Duration {
+        timers::master_down_interval(
+            self.config.version,
+            self.effective_priority,
+            self.master_adver_interval,
+        )
+    }
+
+    pub fn drop_counters(&self) -> &DropCounters {
+        &self.drops
+    }
+
+    pub fn stats(&self) -> &RouterStats {
+        &self.stats
+    }
+
+    /// Peers seen recently (at most [`MAX_PEERS`]), with the checksum variant each uses.
+    pub fn peers(&self) -> &[PeerInfo] {
+        &self.peers
+    }
+
+    /// The advert to send for [`Action::SendAdvert`]; emit it with
+    /// [`AdvertRepr::emit`] and the configured [`RouterConfig::v3_ipv4_checksum`].
+    pub fn advert(&self, priority: u8) -> AdvertRepr {
+        let c = &self.config;
+        match c.version {
+            Version::V2 => AdvertRepr::V2(V2Advert {
+                vrid: c.vrid,
+                priority,
+                // Validated: whole seconds 1..=255.
+                adver_int_secs: c.advert_interval.as_secs() as u8,
+                auth: c.v2_auth,
+                addresses: c
+                    .virtual_addresses
+                    .iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V4(a) => Some(*a),
+                        IpAddr::V6(_) => None,
+                    })
+                    .collect(),
+            }),
+            Version::V3 => {
+                let addresses = match c.primary_address {
+                    IpAddr::V4(_) => VirtualAddresses::V4(
+                        c.virtual_addresses
+                            .iter()
+                            .filter_map(|a| match a {
+                                IpAddr::V4(a) => Some(*a),
+                                IpAddr::V6(_) => None,
+                            })
+                            .collect(),
+                    ),
+                    IpAddr::V6(_) => VirtualAddresses::V6(
+                        c.virtual_addresses
+                            .iter()
+                            .filter_map(|a| match a {
+                                IpAddr::V6(a) => Some(*a),
+                                IpAddr::V4(_) => None,
+                            })
+                            .collect(),
+                    ),
+                };
+                AdvertRepr::V3(V3Advert {
+                    vrid: c.vrid,
+                    priority,
+                    interval: fast_mode::encode(c.advert_interval, c.fast_mode)
+                        .expect("validated configuration has an encodable interval"),
+                    addresses,
+                })
+            }
+        }
+    }
+
+    /// When Master_Down_Timer fires, for the current priority and Master_Adver_Interval.
+    fn master_down_deadline(&self) -> Option<Instant> {
+        match self.master_down_timer? {
+            MasterDown::Interval { since } => {
+                Some(since.saturating_add(self.master_down_interval()))
+            }
+            MasterDown::Skew { since } => Some(since.saturating_add(self.skew_time())),
+        }
+    }
+
+    // ---- outputs ----
+
+    /// The next deadline at which [`Router::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.adver_timer, self.master_down_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next action, in the order they must be carried out. A transition's work comes
+    /// first (addresses, adverts, announcements, in the RFC's order) and its
+    /// [`Action::StateChanged`] last, so notifications see the new state in force.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    // ---- inputs ----
+
+    /// Start the instance (RFC 9568 section 6.4.1).
+    pub fn handle_startup(&mut self, now: Instant) {
+        let now = self.tick(now);
+        if self.state != State::Initialize {
+            return;
+        }
+        if self.fault {
+            self.enter_fault(State::Initialize);
+        } else {
+            self.start(now, State::Initialize, false);
+        }
+    }
+
+    /// Stop the instance: a master resigns with a priority-0 advert so a backup takes over
+    /// after Skew_Time rather than Master_Down_Interval.
+    pub fn handle_shutdown(&mut self, now: Instant) {
+        self.tick(now);
+        let from = self.state;
+        match from {
+            State::Initialize => return,
+            State::Master => self.resign(),
+            State::Backup | State::Fault => {}
+        }
+        self.cancel_timers();
+        self.current_master = None;
+        self.state = State::Initialize;
+        self.changed(from, TransitionReason::Shutdown);
+    }
+
+    /// Drive timers: call at or after [`Router::poll_timeout`].
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.tick(now);
+        match self.state {
+            State::Master => {
+                if self.adver_timer.is_some_and(|t| t <= now) {
+                    self.send_advert(self.effective_priority);
+                    self.adver_timer = Some(now.saturating_add(self.config.advert_interval));
+                }
+            }
+            State::Backup => {
+                if self.master_down_deadline().is_some_and(|t| t <= now) {
+                    self.become_master(now, State::Backup, TransitionReason::MasterDown);
+                }
+            }
+            State::Initialize | State::Fault => {}
+        }
+    }
+
+    /// Check a received message; a drop is counted and never changes state. Pass an `Ok` result
+    /// to [`Router::handle_advert`].
+    pub fn validate(&mut self, meta: &RxMeta, bytes: &[u8]) -> Result<ValidAdvert, DropReason> {
+        let result = validate::validate(&self.config, self.effective_priority, meta, bytes);
+        if let Err(reason) = result {
+            self.drops.count(reason);
+        }
+        result
+    }
+
+    /// Handle a validated advert seen at `now` (RFC 9568 sections 6.4.2 and 6.4.3).
+    pub fn handle_advert(&mut self, now: Instant, advert: &ValidAdvert) {
+        self.tick(now);
+        let seen = match self.newest_advert {
+            Some(newest) if newest > now => newest,
+            _ => now,
+        };
+        self.newest_advert = Some(seen);
+        self.stats.adverts_received += 1;
+        if advert.priority() == RESIGN_PRIORITY {
+            self.stats.priority_zero_received += 1;
+        }
+        if !advert.address_list_matches() {
+            self.stats.owner_address_list_mismatch += 1;
+        }
+        self.remember_peer(seen, advert);
+
+        match self.state {
+            State::Initialize | State::Fault => {}
+            State::Backup => self.backup_receive(seen, advert),
+            State::Master => self.master_receive(seen, advert),
+        }
+    }
+
+    /// Set the effective priority (configured priority adjusted by check weights). Clamped to
+    /// 1..=254: 0 is reserved for resignation (a weight-0 failure is [`Router::set_fault`])
+    /// and 255 for the owner, whose priority never changes.
+    ///
+    /// A master keeps its role and advertises the new priority; a backup now above the master
+    /// takes over when its Master_Down_Timer expires, because it discards the lower adverts.
+    /// So a flapping priority cannot move the master faster than once per
+    /// Master_Down_Interval. A running Master_Down_Timer follows the new priority's
+    /// Skew_Time: it always fires Master_Down_Interval (or Skew_Time after a resignation)
+    /// after the master was last heard, as the priority is now.
+    pub fn set_priority(&mut self, now: Instant, priority: u8) {
+        self.tick(now);
+        if self.config.priority == OWNER_PRIORITY {
+            return;
+        }
+        self.effective_priority = priority.clamp(1, OWNER_PRIORITY - 1);
+    }
+
+    /// Raise or clear a fault (tracked interface down, weight-0 check failed).
+    pub fn set_fault(&mut self, now: Instant, fault: bool) {
+        let now = self.tick(now);
+        if fault == self.fault {
+            return;
+        }
+        self.fault = fault;
+        match (fault, self.state) {
+            (_, State::Initialize) => {}
+            (true, from) => self.enter_fault(from),
+            (false, State::Fault) => self.start(now, State::Fault, true),
+            (false, _) => {}
+        }
+    }
+
+    // ---- the RFC's receive paths ----
+
+    fn backup_receive(&mut self, seen: Instant, advert: &ValidAdvert) {
+        if advert.priority() == RESIGN_PRIORITY {
+            // (405)-(410): the master resigned; the best backup speaks first.
+            self.master_down_timer = Some(MasterDown::Skew { since: seen });
+            return;
+        }
+        if self.accepts_as_master(seen, advert.priority()) {
+            // (420)-(440)
+            if self.config.version == Version::V3 {
+                self.master_adver_interval = advert.adver_interval();
+            }
+            self.current_master = Some(advert.src());
+            self.master_down_timer = Some(MasterDown::Interval { since: seen });
+        }
+        // (445)-(450): otherwise discard; Master_Down_Timer will expire and we preempt.
+    }
+
+    /// RFC 9568 (420): "If Preempt_Mode is False, or if the Priority in the ADVERTISEMENT is
+    /// greater than or equal to the local Priority", with preempt_delay counting as False
+    /// until it has elapsed.
+    fn accepts_as_master(&mut self, seen: Instant, priority: u8) -> bool {
+        if priority >= self.effective_priority {
+            self.preempt_at = None;
+            return true;
+        }
+        match self.config.preempt {
+            Preempt::Immediately => false,
+            Preempt::Never => true,
+            Preempt::After(delay) => {
+                let at = *self.preempt_at.get_or_insert(seen.saturating_add(delay));
+                seen < at
+            }
+        }
+    }
+
+    fn master_receive(&mut self, seen: Instant, advert: &ValidAdvert) {
+        if advert.priority() == RESIGN_PRIORITY {
+            // Another master resigned: make sure the group hears us right away.
+            self.send_advert(self.effective_priority);
+            self.adver_timer = Some(self.clock.saturating_add(self.config.advert_interval));
+            return;
+        }
+        let theirs = (advert.priority(), advert.src());
+        let ours = (self.effective_priority, self.config.primary_address);
+        // Same family (validated), so IpAddr order is network byte order.
+        if theirs > ours {
+            self.adver_timer = None;
+            if self.config.version == Version::V3 {
+                self.master_adver_interval = advert.adver_interval();
+            }
+            self.current_master = Some(advert.src());
+            self.master_down_timer = Some(MasterDown::Interval { since: seen });
+            self.leave_master();
+            self.state = State::Backup;
+            self.changed(State::Master, TransitionReason::PreferredMasterSeen);
+        }
+    }
+
+    // ---- transitions ----
+
+    /// Initialize (or cleared Fault) -> Master if owner, Backup otherwise.
+    fn start(&mut self, now: Instant, from: State, fault_cleared: bool) {
+        if self.effective_priority == OWNER_PRIORITY {
+            let reason = if fault_cleared {
+                TransitionReason::FaultCleared
+            } else {
+                TransitionReason::AddressOwner
+            };
+            self.become_master(now, from, reason);
+        } else {
+            self.master_adver_interval = self.config.advert_interval;
+            self.master_down_timer = Some(MasterDown::Interval { since: now });
+            self.adver_timer = None;
+            self.preempt_at = None;
+            self.current_master = None;
+            self.state = State::Backup;
+            let reason = if fault_cleared {
+                TransitionReason::FaultCleared
+            } else {
+                TransitionReason::Startup
+            };
+            self.changed(from, reason);
+        }
+    }
+
+    fn become_master(&mut self, now: Instant, from: State, reason: TransitionReason) {
+        self.master_down_timer = None;
+        self.preempt_at = None;
+        self.master_adver_interval = self.config.advert_interval;
+        self.current_master = Some(self.config.primary_address);
+        self.state = State::Master;
+        self.stats.became_master += 1;
+        let vips = self.config.virtual_addresses.clone();
+        self.actions.push_back(Action::AddVips(vips.clone()));
+        self.send_advert(self.effective_priority);
+        self.actions.push_back(Action::AnnounceVips(vips));
+        self.adver_timer = Some(now.saturating_add(self.config.advert_interval));
+        self.changed(from, reason);
+    }
+
+    fn enter_fault(&mut self, from: State) {
+        if from == State::Master {
+            self.resign();
+        }
+        self.cancel_timers();
+        self.current_master = None;
+        self.state = State::Fault;
+        self.changed(from, TransitionReason::FaultRaised);
+    }
+
+    /// Master resigns: priority-0 advert, then give up the addresses.
+    fn resign(&mut self) {
+        self.send_advert(RESIGN_PRIORITY);
+        self.leave_master();
+    }
+
+    fn leave_master(&mut self) {
+        self.actions
+            .push_back(Action::RemoveVips(self.config.virtual_addresses.clone()));
+    }
+
+    fn cancel_timers(&mut self) {
+        self.adver_timer = None;
+        self.master_down_timer = None;
+        self.preempt_at = None;
+    }
+
+    fn send_advert(&mut self, priority: u8) {
+        self.stats.adverts_sent += 1;
+        if priority == RESIGN_PRIORITY {
+            self.stats.priority_zero_sent += 1;
+        }
+        self.actions.push_back(Action::SendAdvert { priority });
+    }
+
+    fn changed(&mut self, from: State, reason: TransitionReason) {
+        self.actions.push_back(Action::StateChanged {
+            from,
+            to: self.state,
+            reason,
+        });
+    }
+
+    /// Advance the router's clock to `now` if it is newer; returns the router's clock.
+    fn tick(&mut self, now: Instant) -> Instant {
+        self.clock = self.clock.max(now);
+        self.clock
+    }
+
+    fn remember_peer(&mut self, seen: Instant, advert: &ValidAdvert) {
+        let info = PeerInfo {
+            address: advert.src(),
+            checksum: advert.checksum(),
+            priority: advert.priority(),
+            adver_interval: advert.adver_interval(),
+            last_seen: seen,
+        };
+        if let Some(p) = self.peers.iter_mut().find(|p| p.address == info.address) {
+            *p = info;
+        } else if self.peers.len() < MAX_PEERS {
+            self.peers.push(info);
+        } else if let Some(oldest) = self.peers.iter_mut().min_by_key(|p| p.last_seen) {
+            *oldest = info;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

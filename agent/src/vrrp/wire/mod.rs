@@ -1,0 +1,84 @@
+//! The VRRP wire format: VRRPv3 (RFC 9568) over IPv4 and IPv6, VRRPv2 (RFC 3768) over IPv4.
+//!
+//! smoltcp style: [`Packet`] is a checked view over the bytes of one message (the IP payload),
+//! [`AdvertRepr`] is its parsed, owned form with [`AdvertRepr::parse`], [`AdvertRepr::emit`] and
+//! [`AdvertRepr::buffer_len`]. The IP header is the caller's: it passes the IP source and
+//! destination (needed for the pseudo-header checksum) and checks the TTL itself through
+//! [`crate::vrrp::validate`].
+
+pub(crate) mod checksum;
+#[cfg(test)]
+mod keepalived_fixtures;
+mod packet;
+mod repr;
+
+pub use checksum::{ChecksumVariant, V3Ipv4Checksum, IP_PROTOCOL_VRRP, VRRP_GROUP_V4};
+pub use packet::{field, Packet, HEADER_LEN, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
+pub use repr::{
+    AdvertRepr, ParsedAdvert, V2Advert, V2Auth, V3Advert, V3Interval, VirtualAddresses,
+};
+
+use std::net::IpAddr;
+
+/// The IP family a message travels over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressFamily {
+    V4,
+    V6,
+}
+
+impl AddressFamily {
+    /// The family of `addr`.
+    pub fn of(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(_) => AddressFamily::V4,
+            IpAddr::V6(_) => AddressFamily::V6,
+        }
+    }
+
+    /// Bytes one address of this family takes in the address list.
+    pub const fn address_len(self) -> usize {
+        match self {
+            AddressFamily::V4 => 4,
+            AddressFamily::V6 => 16,
+        }
+    }
+}
+
+/// Why a message could not be decoded. Each maps to one drop reason in
+/// [`crate::vrrp::validate::DropReason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum ParseError {
+    #[error("message shorter than its header and address count say")]
+    Truncated,
+    #[error("message longer than its header and address count say")]
+    LengthMismatch,
+    #[error("VRRP version {0} is not supported (only 2 and 3)")]
+    BadVersion(u8),
+    #[error("VRRP packet type {0} is not ADVERTISEMENT (1)")]
+    BadType(u8),
+    #[error("IP source and destination are of different families, or VRRPv2 over IPv6")]
+    FamilyMismatch,
+    #[error("checksum does not match")]
+    BadChecksum,
+    #[error(
+        "VRRPv2 auth type 2 (IPsec AH) is not supported: configure auth type PASS or none on all routers of this VRID"
+    )]
+    AuthTypeAh,
+    #[error("VRRPv2 auth type {0} is unknown (0 none, 1 PASS, 2 AH)")]
+    UnknownAuthType(u8),
+}
+
+/// Why an advert could not be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum EmitError {
+    #[error("the IP source and destination family does not match the advert's addresses")]
+    FamilyMismatch,
+    #[error("{0} addresses do not fit the 8-bit address count (at most 255)")]
+    TooManyAddresses(usize),
+    #[error("buffer is {actual} bytes, the advert needs exactly {expected}")]
+    BufferLength { expected: usize, actual: usize },
+}
+
+#[cfg(test)]
+mod tests;
