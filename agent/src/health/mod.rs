@@ -34,3 +34,6 @@ pub enum HealthEvent {
     /// A tracked file now holds this value.
     File { name: Arc<str>, value: i64 },
 }
+
+#[cfg(test)]
+mod tests;

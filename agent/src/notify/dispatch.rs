@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -123,6 +124,7 @@ impl Notification {
 #[derive(Clone)]
 pub struct Notifier {
     queue: UnboundedSender<Notification>,
+    fifo_dropped: Arc<AtomicU64>,
 }
 
 impl Notifier {
@@ -130,9 +132,24 @@ impl Notifier {
     /// missing (an error here is a configuration error: the path is unusable).
     pub fn start(fifo: Option<PathBuf>) -> Result<(Notifier, NotifierDone), NotifyFifoError> {
         let fifo = fifo.map(|path| NotifyFifo::create(&path)).transpose()?;
+        let fifo_dropped = fifo
+            .as_ref()
+            .map_or_else(|| Arc::new(AtomicU64::new(0)), NotifyFifo::dropped);
         let (queue, receiver) = mpsc::unbounded_channel();
         let task = tokio::spawn(dispatch(receiver, fifo));
-        Ok((Notifier { queue }, NotifierDone { task }))
+        Ok((
+            Notifier {
+                queue,
+                fifo_dropped,
+            },
+            NotifierDone { task },
+        ))
+    }
+
+    /// Notify FIFO lines dropped so far because no reader was there, the pipe was full or
+    /// the reader went away (0 without a FIFO): a metric.
+    pub fn fifo_lines_dropped(&self) -> u64 {
+        self.fifo_dropped.load(Ordering::Relaxed)
     }
 
     /// Announces `state` for `target`. Never blocks: the commands run later, in order for this

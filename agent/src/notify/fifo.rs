@@ -19,6 +19,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use nix::sys::stat::Mode;
 
@@ -46,7 +48,8 @@ pub enum NotifyFifoError {
 pub struct NotifyFifo {
     path: PathBuf,
     writer: Option<File>,
-    dropped: u64,
+    /// Shared with the [`super::Notifier`] so metrics can read it.
+    dropped: Arc<AtomicU64>,
 }
 
 impl NotifyFifo {
@@ -77,13 +80,13 @@ impl NotifyFifo {
         Ok(Self {
             path: path.to_owned(),
             writer: None,
-            dropped: 0,
+            dropped: Arc::new(AtomicU64::new(0)),
         })
     }
 
-    /// How many lines were dropped so far (no reader, full pipe, reader gone).
-    pub fn dropped(&self) -> u64 {
-        self.dropped
+    /// The count of lines dropped so far (no reader, full pipe, reader gone).
+    pub fn dropped(&self) -> Arc<AtomicU64> {
+        self.dropped.clone()
     }
 
     /// Writes one line (the newline is added), without ever blocking.
@@ -122,7 +125,7 @@ impl NotifyFifo {
     }
 
     fn drop_line(&mut self, line: &str, error: &std::io::Error) {
-        self.dropped += 1;
-        tracing::debug!(fifo = %self.path.display(), line, %error, dropped = self.dropped, "notify FIFO line dropped");
+        let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::debug!(fifo = %self.path.display(), line, %error, dropped, "notify FIFO line dropped");
     }
 }

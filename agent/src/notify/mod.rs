@@ -9,3 +9,6 @@ pub mod fifo;
 
 pub use dispatch::{Notifier, NotifierDone, NotifyCommands, NotifyState, NotifyTarget, Subject};
 pub use fifo::{NotifyFifo, NotifyFifoError};
+
+#[cfg(test)]
+mod tests;
