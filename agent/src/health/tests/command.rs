@@ -2,7 +2,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use super::eventually;
+use super::{alive, eventually};
 use crate::health::command::{run, CommandOutcome, CommandSpec, ScriptUser, UserLookupError};
 
 fn sh(script: &str, timeout: Duration) -> CommandSpec {
@@ -10,18 +10,6 @@ fn sh(script: &str, timeout: Duration) -> CommandSpec {
         argv: vec!["/bin/sh".into(), "-c".into(), script.into(), "sh".into()],
         user: None,
         timeout,
-    }
-}
-
-/// True while `pid` is a live process; a zombie (killed, not yet reaped by its new parent)
-/// counts as dead.
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => false,
-        // The state follows the parenthesised command name: "pid (comm) S ...".
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
     }
 }
 
@@ -159,4 +147,60 @@ async fn a_missing_program_is_a_spawn_error() {
         ..spec
     };
     assert!(run(&empty, &[], "t").await.is_err());
+}
+
+/// A writer that collects everything tracing prints, for asserting on log lines.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// stdout and stderr end up in the log at debug level, each line tagged with the command.
+#[tokio::test]
+async fn output_is_logged_at_debug() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // A current-thread runtime: the log-copying tasks run on this thread, under this default.
+    let _default = tracing::subscriber::set_default(subscriber);
+    let spec = sh(
+        "echo hello-from-stdout; echo hello-from-stderr >&2; printf 'no newline'",
+        Duration::from_secs(60),
+    );
+    run(&spec, &[], "chatty").await.unwrap();
+    eventually("both streams are logged", || {
+        let text = captured.text();
+        ["hello-from-stdout", "hello-from-stderr", "no newline"]
+            .iter()
+            .all(|line| text.contains(line))
+    })
+    .await;
+    let text = captured.text();
+    let stdout_line = text
+        .lines()
+        .find(|line| line.contains("hello-from-stdout"))
+        .unwrap();
+    assert!(
+        stdout_line.contains("DEBUG") && stdout_line.contains("chatty"),
+        "{stdout_line}"
+    );
+    assert!(stdout_line.contains("stdout"));
 }

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::next_check_event;
+use super::{alive, eventually, next_check_event};
 use crate::health::{spawn_check, CheckKind, CheckSpec, TrackStatus};
 
 /// A script check whose exit status the test flips through a file.
@@ -55,4 +55,40 @@ async fn a_script_overrunning_its_timeout_fails() {
     let check = spawn_check(spec, events).unwrap();
     assert_eq!(next_check_event(&mut received).await.1, TrackStatus::Down);
     assert!(check.snapshot().last_failure.unwrap().contains("timed out"));
+}
+
+/// Dropping a check's handle (reload, shutdown) kills the script it is running, with its
+/// children.
+#[tokio::test]
+async fn dropping_a_check_kills_its_running_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let (events, _received) = mpsc::unbounded_channel();
+    let spec = CheckSpec {
+        name: "long".into(),
+        kind: CheckKind::Script {
+            argv: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                format!("sleep 1000 & echo $$ $! > {}; wait", pids.display()),
+            ],
+            user: None,
+        },
+        interval: Duration::from_secs(1000),
+        timeout: Duration::from_secs(1000),
+        rise: 1,
+        fall: 1,
+        init_fail: false,
+    };
+    let check = spawn_check(spec, events).unwrap();
+    eventually("the script started", || {
+        std::fs::read_to_string(&pids).is_ok_and(|text| text.split_whitespace().count() == 2)
+    })
+    .await;
+    drop(check);
+    let text = std::fs::read_to_string(&pids).unwrap();
+    for pid in text.split_whitespace() {
+        let pid: i32 = pid.parse().unwrap();
+        eventually("the script and its child are killed", || !alive(pid)).await;
+    }
 }
