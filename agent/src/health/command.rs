@@ -13,6 +13,10 @@
 //! and `vrrp_script_child_timeout_thread` in keepalived/vrrp/vrrp_scheduler.c); vipd goes
 //! straight to SIGKILL for the group: a check that overran its timeout has already failed, and
 //! a grace period would only delay the next run.
+//!
+//! A command that exits on its own leaves any descendants it started in the background alone
+//! (a notify script may legitimately start something); only a timeout or cancellation kills
+//! the group.
 
 use std::ffi::OsStr;
 use std::process::{ExitStatus, Stdio};
@@ -105,13 +109,21 @@ impl CommandOutcome {
     }
 }
 
-/// Why a command could not be started at all.
+/// Why a command could not be run to a known end.
 #[derive(Debug, thiserror::Error)]
-pub enum SpawnError {
+pub enum CommandError {
     #[error("empty command: configure the program to run")]
     EmptyCommand,
     #[error("cannot start {program:?}: {source} (check the path, its execute bit, and that the script user may run it)")]
     Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "lost track of {program:?} while waiting for it: {source} (its process group was killed)"
+    )]
+    Wait {
         program: String,
         #[source]
         source: std::io::Error,
@@ -148,8 +160,8 @@ pub async fn run(
     spec: &CommandSpec,
     extra_args: &[&str],
     label: &str,
-) -> Result<CommandOutcome, SpawnError> {
-    let (program, args) = spec.argv.split_first().ok_or(SpawnError::EmptyCommand)?;
+) -> Result<CommandOutcome, CommandError> {
+    let (program, args) = spec.argv.split_first().ok_or(CommandError::EmptyCommand)?;
     let mut command = Command::new(program);
     command
         .args(args)
@@ -164,7 +176,7 @@ pub async fn run(
         // std drops root's supplementary groups (setgroups(0)) when a uid is set.
         command.uid(user.uid).gid(user.gid);
     }
-    let mut child = command.spawn().map_err(|source| SpawnError::Spawn {
+    let mut child = command.spawn().map_err(|source| CommandError::Spawn {
         program: program.clone(),
         source,
     })?;
@@ -181,14 +193,19 @@ pub async fn run(
 
     let outcome = match tokio::time::timeout(spec.timeout, child.wait()).await {
         Ok(Ok(status)) => outcome_of(status),
-        Ok(Err(error)) => {
-            // wait() failing means the child is lost to us: kill the group, count a failure.
-            tracing::warn!(command = label, %error, "waiting for command failed");
+        Ok(Err(source)) => {
+            // The child is lost to us: make sure nothing of it keeps running.
             guard.kill();
-            CommandOutcome::Signaled(Signal::SIGKILL as i32)
+            guard.pgid = None;
+            return Err(CommandError::Wait {
+                program: program.clone(),
+                source,
+            });
         }
         Err(_elapsed) => {
-            tracing::warn!(command = label, timeout = ?spec.timeout, "command timed out; killing its process group");
+            // debug, not warn: a check that keeps timing out would flood the log at its
+            // interval; callers log what matters (a check's transition, a notify failure).
+            tracing::debug!(command = label, timeout = ?spec.timeout, "command timed out; killing its process group");
             guard.kill();
             // Reap the direct child now; the orphaned descendants were killed too and are
             // reaped by init (or the nearest subreaper).

@@ -19,7 +19,7 @@ pub mod track_file;
 
 use std::sync::Arc;
 
-pub use command::{CommandOutcome, CommandSpec, ScriptUser, SpawnError, UserLookupError};
+pub use command::{CommandError, CommandOutcome, CommandSpec, ScriptUser, UserLookupError};
 pub use http::{HttpCheck, HttpSetupError};
 pub use priority::{effective_priority, Effective, TrackStatus, Tracked, OWNER_PRIORITY};
 pub use probe::ProbeFailure;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::command::{self, CommandOutcome, CommandSpec, SpawnError};
+use super::command::{self, CommandError, CommandOutcome, CommandSpec};
 use super::http::HttpProber;
 use super::tcp;
 
@@ -21,7 +21,7 @@ pub enum ProbeFailure {
     #[error("script ended with {0:?}")]
     Script(CommandOutcome),
     #[error(transparent)]
-    Spawn(#[from] SpawnError),
+    Command(#[from] CommandError),
 }
 
 /// A check ready to run: the parts that are built once (the HTTP client, the command line).
