@@ -7,6 +7,64 @@
 //!
 //! [`command`] (running a script as the script user with a process-group timeout) is shared
 //! with the notify module.
+//!
+//! How the daemon wires it (the weights come from the instance's `track_script` /
+//! `track_file` entries, not from the checks):
+//!
+//! ```no_run
+//! # async fn daemon() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::collections::HashMap;
+//! use std::time::Duration;
+//! use vipd::health::*;
+//!
+//! let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+//! let apiserver = spawn_check(
+//!     CheckSpec {
+//!         name: "apiserver".into(),
+//!         kind: CheckKind::Http(HttpCheck {
+//!             url: "https://127.0.0.1:6443/healthz".into(),
+//!             expected_status: Some(200),
+//!             verify_tls: false,
+//!             ca_file: None,
+//!         }),
+//!         interval: Duration::from_secs(1),
+//!         timeout: Duration::from_secs(2),
+//!         rise: 2,
+//!         fall: 3,
+//!         init_fail: false,
+//!     },
+//!     events.clone(),
+//! )?;
+//! let maintenance = spawn_track_file(
+//!     TrackFileSpec {
+//!         name: "maintenance".into(),
+//!         path: "/run/vipd/maintenance".into(),
+//!         poll_interval: Duration::from_millis(100),
+//!     },
+//!     events,
+//! );
+//! let mut check_status = HashMap::from([(apiserver.name().to_owned(), apiserver.snapshot().status)]);
+//! let mut file_value = maintenance.value();
+//! while let Some(event) = received.recv().await {
+//!     match event {
+//!         HealthEvent::Check { name, status } => {
+//!             check_status.insert(name.to_string(), status);
+//!         }
+//!         HealthEvent::File { value, .. } => file_value = value,
+//!     }
+//!     let tracked = [
+//!         Tracked::Status { weight: -50, status: check_status["apiserver"] },
+//!         Tracked::File { weight: 0, value: file_value },
+//!     ];
+//!     match effective_priority(100, tracked) {
+//!         Effective::Priority(priority) => { /* hand to the router */ }
+//!         Effective::Fault => { /* enter FAULT */ }
+//!         Effective::Init => { /* stay in INIT */ }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod command;
 pub mod http;
