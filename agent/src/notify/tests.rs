@@ -110,7 +110,8 @@ async fn commands_get_keepalived_arguments() {
     assert_eq!(lines(&dir.path().join("group")), ["GROUP VG_1 STOP 0"]);
 }
 
-/// A slow MASTER script is not overtaken by the BACKUP one queued after it.
+/// A slow MASTER script is not overtaken by the BACKUP one queued after it. The events come
+/// from a plain thread, as they will from the VRRP timing thread.
 #[tokio::test]
 async fn one_instance_runs_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -125,8 +126,12 @@ async fn one_instance_runs_in_order() {
             ..NotifyCommands::default()
         },
     );
-    notifier.notify(&instance, NotifyState::Master, 100);
-    notifier.notify(&instance, NotifyState::Backup, 100);
+    std::thread::spawn(move || {
+        notifier.notify(&instance, NotifyState::Master, 100);
+        notifier.notify(&instance, NotifyState::Backup, 100);
+    })
+    .join()
+    .unwrap();
     assert_eq!(wait_for_lines(&log, 2).await, ["master", "backup"]);
 }
 
