@@ -54,14 +54,14 @@ pub enum HttpSetupError {
 }
 
 /// A built HTTP check: the client is made once, each probe is one request.
-pub struct HttpProber {
+pub(crate) struct HttpProber {
     client: Client,
     url: Url,
     expected_status: Option<u16>,
 }
 
 impl HttpProber {
-    pub fn new(check: &HttpCheck) -> Result<Self, HttpSetupError> {
+    pub(crate) fn new(check: &HttpCheck) -> Result<Self, HttpSetupError> {
         let url: Url = check.url.parse().map_err(|error| HttpSetupError::Url {
             url: check.url.clone(),
             reason: format!("{error}"),
@@ -96,7 +96,7 @@ impl HttpProber {
         })
     }
 
-    pub async fn probe(&self) -> Result<(), ProbeFailure> {
+    pub(crate) async fn probe(&self) -> Result<(), ProbeFailure> {
         let response = self
             .client
             .get(self.url.clone())

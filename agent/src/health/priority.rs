@@ -3,14 +3,14 @@
 //!
 //! Sources (keepalived.conf(5), 2.2.7, and keepalived/vrrp/vrrp_track.c):
 //! - Up/down objects (`track_script`, `track_interface`, built-in checks): "a positive weight
-//!   means that <rise> successes will add <weight> to the priority ... a negative weight will
-//!   be subtracted from the initial priority in case of <fall> failures"; weight 0 (the
+//!   means that \<rise\> successes will add \<weight\> to the priority ... a negative weight will
+//!   be subtracted from the initial priority in case of \<fall\> failures"; weight 0 (the
 //!   default) means "a failure implies a FAULT state".
 //! - Tracked files: "If the weight configured against the track_file is 0, a non-zero value in
 //!   the file will be treated as a failure status ... otherwise the value will be multiplied by
 //!   the weight"; "if the result is less than -253 anything monitoring the script will
 //!   transition to the fault state"; results above 253 count as 253 (`update_track_file_status`).
-//! - "the effective priority will be limited to the range [1,254]", and "if an instance has
+//! - "the effective priority will be limited to the range \[1,254\]", and "if an instance has
 //!   priority 255 configured, the priority cannot be reduced by track_scripts ... and likewise
 //!   track_scripts etc cannot increase the priority to 255".
 //! - A weight-0 script that has not reported yet keeps the instance in INIT

@@ -7,7 +7,7 @@
 //!
 //! vipd must never block on it. The FIFO is created (mode 0600) if missing, and opened for
 //! writing with O_NONBLOCK, which fails with ENXIO while no reader has it open. What is dropped
-//! (counted in [`NotifyFifo::dropped`], logged at debug):
+//! (counted for [`super::Notifier::fifo_lines_dropped`], logged at debug):
 //! - lines written while no reader is there (the open is retried at the next line);
 //! - lines written while the pipe is full because the reader is too slow (EAGAIN);
 //! - the line during which the reader went away (EPIPE; the FIFO is reopened at the next line).
@@ -45,7 +45,7 @@ pub enum NotifyFifoError {
 
 /// The writing end of the notify FIFO.
 #[derive(Debug)]
-pub struct NotifyFifo {
+pub(crate) struct NotifyFifo {
     path: PathBuf,
     writer: Option<File>,
     /// Shared with the [`super::Notifier`] so metrics can read it.
@@ -54,7 +54,7 @@ pub struct NotifyFifo {
 
 impl NotifyFifo {
     /// Creates the FIFO if it does not exist; refuses a path that is something else.
-    pub fn create(path: &Path) -> Result<Self, NotifyFifoError> {
+    pub(crate) fn create(path: &Path) -> Result<Self, NotifyFifoError> {
         match std::fs::symlink_metadata(path) {
             Ok(metadata) if metadata.file_type().is_fifo() => {}
             Ok(_) => {
@@ -85,12 +85,12 @@ impl NotifyFifo {
     }
 
     /// The count of lines dropped so far (no reader, full pipe, reader gone).
-    pub fn dropped(&self) -> Arc<AtomicU64> {
+    pub(crate) fn dropped(&self) -> Arc<AtomicU64> {
         self.dropped.clone()
     }
 
     /// Writes one line (the newline is added), without ever blocking.
-    pub fn write_line(&mut self, line: &str) {
+    pub(crate) fn write_line(&mut self, line: &str) {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');

@@ -38,7 +38,7 @@ pub mod dispatch;
 pub mod fifo;
 
 pub use dispatch::{Notifier, NotifierDone, NotifyCommands, NotifyState, NotifyTarget, Subject};
-pub use fifo::{NotifyFifo, NotifyFifoError};
+pub use fifo::NotifyFifoError;
 
 #[cfg(test)]
 mod tests;
