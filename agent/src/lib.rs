@@ -3,4 +3,6 @@
 pub mod cli;
 pub mod config;
 pub mod dataplane;
+pub mod health;
+pub mod notify;
 pub mod vrrp;
