@@ -1,5 +1,6 @@
 //! The `vipd` command line: one module per subcommand, each a thin layer over the library.
 mod check_config;
+mod run;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the daemon.
+    Run(run::Options),
     /// Validate a configuration file without touching the system (like keepalived -t).
     CheckConfig(check_config::Options),
     /// Show the VRRP adverts arriving on an interface, as vipd's XDP program stamps them.
@@ -28,6 +31,7 @@ enum Command {
 pub fn main(cli: Cli) -> ExitCode {
     init_logging();
     let result = match cli.command {
+        Command::Run(opts) => run::run(opts),
         Command::CheckConfig(opts) => check_config::run(opts),
         Command::Watch(opts) => watch::run(opts),
     };

@@ -404,6 +404,28 @@ impl Router {
         }
     }
 
+    /// A liveness signal: the XDP program saw an advert from `src` with `priority` at `now`,
+    /// stamped at the driver. Its full copy is validated when it reaches the VRRP socket (or
+    /// never, when XDP drops handled adverts), so this only does what that advert would surely
+    /// do: in Backup, from the master this router already follows, with a non-zero priority it
+    /// still accepts, it restarts Master_Down_Timer from `now`. Anything else - a new master, a
+    /// resignation, a new interval - waits for the validated advert.
+    pub fn handle_master_seen(&mut self, now: Instant, src: IpAddr, priority: u8) {
+        self.tick(now);
+        if self.state != State::Backup
+            || priority == RESIGN_PRIORITY
+            || self.current_master != Some(src)
+            || !self.accepts_as_master(now, priority)
+        {
+            return;
+        }
+        if let Some(MasterDown::Interval { since }) = self.master_down_timer {
+            if now > since {
+                self.master_down_timer = Some(MasterDown::Interval { since: now });
+            }
+        }
+    }
+
     /// Set the effective priority (configured priority adjusted by check weights). Clamped to
     /// 1..=254: 0 is reserved for resignation (a weight-0 failure is [`Router::set_fault`])
     /// and 255 for the owner, whose priority never changes.
