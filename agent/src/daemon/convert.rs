@@ -106,13 +106,19 @@ vips = ["192.0.2.100/24"]
         let c = router_config(&i, primary);
         assert_eq!((c.vrid, c.priority, c.version), (51, 150, Version::V3));
         assert_eq!(c.primary_address, primary);
-        assert_eq!(c.virtual_addresses, vec!["192.0.2.100".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            c.virtual_addresses,
+            vec!["192.0.2.100".parse::<IpAddr>().unwrap()]
+        );
         assert_eq!(c.advert_interval, Duration::from_secs(1));
         assert_eq!(c.preempt, Preempt::Immediately);
         assert_eq!(c.v3_ipv4_checksum, V3Ipv4Checksum::WithPseudoHeader);
         assert!(!c.fast_mode);
         assert!(c.validate().is_ok());
-        assert_eq!(advert_destinations(&i, primary), vec![IpAddr::from(VRRP_GROUP_V4)]);
+        assert_eq!(
+            advert_destinations(&i, primary),
+            vec![IpAddr::from(VRRP_GROUP_V4)]
+        );
     }
 
     #[test]
@@ -127,7 +133,10 @@ vips = ["192.0.2.100/24"]
 
     #[test]
     fn fast_interval_turns_fast_mode_on() {
-        let i = instance(&BASE.replace("priority = 150", "priority = 150\nadvert_interval = \"100us\""));
+        let i = instance(&BASE.replace(
+            "priority = 150",
+            "priority = 150\nadvert_interval = \"100us\"",
+        ));
         let c = router_config(&i, "192.0.2.1".parse().unwrap());
         assert!(c.fast_mode);
         assert_eq!(c.advert_interval, Duration::from_micros(100));

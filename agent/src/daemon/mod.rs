@@ -182,7 +182,10 @@ fn notify_state(to: State, reason: TransitionReason) -> Option<NotifyState> {
 fn attach_xdp(
     prepared: &mut [setup::Prepared],
     mode: AttachMode,
-) -> Result<(Option<XdpProgram>, Option<crate::dataplane::xdp::AdvertRing>)> {
+) -> Result<(
+    Option<XdpProgram>,
+    Option<crate::dataplane::xdp::AdvertRing>,
+)> {
     let mut program = match XdpProgram::load() {
         Ok(program) => program,
         Err(error) => {
@@ -224,7 +227,9 @@ async fn supervise_health(
     let mut handles = Vec::new();
     for check in &config.checks {
         let spec = scripts::check_spec(config, check)?;
-        handles.push(spawn_check(spec, tx.clone()).with_context(|| format!("check `{}`", check.name))?);
+        handles.push(
+            spawn_check(spec, tx.clone()).with_context(|| format!("check `{}`", check.name))?,
+        );
     }
     let mut files = Vec::new();
     for instance in &config.instances {
@@ -281,4 +286,3 @@ async fn supervise_health(
         send(&mut supervisor);
     }
 }
-

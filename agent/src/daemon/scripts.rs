@@ -17,10 +17,8 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Resolves a script user by name (the check's own, else the global `script_user`); `None`
 /// runs scripts as vipd's own user.
 fn script_user(name: Option<&str>) -> Result<Option<ScriptUser>> {
-    name.map(|name| {
-        ScriptUser::lookup(name, None).with_context(|| format!("script user `{name}`"))
-    })
-    .transpose()
+    name.map(|name| ScriptUser::lookup(name, None).with_context(|| format!("script user `{name}`")))
+        .transpose()
 }
 
 /// The runner's spec for a configured check.

@@ -8,7 +8,9 @@ use crate::{
     config::{model::Instance, Checked, FieldPath, Item},
     dataplane::{
         netlink::{self, Netlink, Vmac, VmacFamily, VmacSpec},
-        packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, InterfaceInfo, IpFamily, VrrpSocket},
+        packet::{
+            AnnouncePacer, AnnouncePlan, AnnounceSocket, InterfaceInfo, IpFamily, VrrpSocket,
+        },
     },
     vrrp::Router,
 };
@@ -25,7 +27,11 @@ pub struct Prepared {
 /// Prepares instance `index` of the checked configuration.
 pub async fn prepare(netlink: &Netlink, checked: &Checked, index: usize) -> Result<Prepared> {
     let instance = &checked.config.instances[index];
-    let at = |key| checked.sources.locate(FieldPath::key(Item::Instance(index), key));
+    let at = |key| {
+        checked
+            .sources
+            .locate(FieldPath::key(Item::Instance(index), key))
+    };
     let parent_ifindex = netlink
         .ifindex(&instance.interface)
         .await
@@ -56,7 +62,9 @@ pub async fn prepare(netlink: &Netlink, checked: &Checked, index: usize) -> Resu
     } else {
         None
     };
-    let send_interface = vmac.as_ref().map_or(instance.interface.clone(), |v| v.name.clone());
+    let send_interface = vmac
+        .as_ref()
+        .map_or(instance.interface.clone(), |v| v.name.clone());
 
     // Under use_vmac adverts still come from the parent's primary address, as keepalived's do.
     let source = match (instance.unicast_source, &vmac) {
@@ -106,7 +114,11 @@ pub async fn prepare(netlink: &Netlink, checked: &Checked, index: usize) -> Resu
 }
 
 /// The netlink form of the instance's VIPs and excluded VIPs.
-async fn vips(netlink: &Netlink, instance: &Instance, default_ifindex: u32) -> Result<Vec<netlink::Vip>> {
+async fn vips(
+    netlink: &Netlink,
+    instance: &Instance,
+    default_ifindex: u32,
+) -> Result<Vec<netlink::Vip>> {
     let mut out = Vec::new();
     for vip in instance.vips.iter().chain(&instance.excluded_vips) {
         let ifindex = match &vip.device {

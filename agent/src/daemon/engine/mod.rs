@@ -18,27 +18,21 @@ mod vips;
 pub use instance::{InstanceRuntime, Transition};
 pub use vips::VipInstaller;
 
-use std::{
-    os::fd::AsFd,
-    sync::mpsc,
-    thread::JoinHandle,
-};
+use std::{os::fd::AsFd, sync::mpsc, thread::JoinHandle};
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{error, info, warn};
 
-use crate::{
-    daemon::clock,
-    dataplane::xdp::AdvertRing,
-    health::Effective,
-    vrrp::Instant,
-};
+use crate::{daemon::clock, dataplane::xdp::AdvertRing, health::Effective, vrrp::Instant};
 use poller::{Poller, Waker};
 
 /// What the rest of the daemon asks of the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// The health supervisor's verdict for an instance: a priority, FAULT, or still INIT.
-    Health { instance: usize, effective: Effective },
+    Health {
+        instance: usize,
+        effective: Effective,
+    },
     /// Resign every instance (priority-0 adverts, VIPs removed) and stop.
     Shutdown,
 }
