@@ -305,3 +305,45 @@ fn the_socket_dataplane_elects_and_fails_over_without_xdp() {
     n1.signal(libc::SIGKILL);
     assert!(wait_until(EVENTUALLY, || lan.has_address(2, vip())));
 }
+
+#[test]
+fn sighup_reload_keeps_the_master_and_refuses_a_bad_configuration() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("reload");
+    let n1 = Vipd::start(lan.node(1), dir.path(), "n1", &config(200, ""), &[]);
+    let _n2 = Vipd::start(lan.node(2), dir.path(), "n2", &config(100, ""), &[]);
+    assert_holders(&lan, vip(), &[1], "election");
+
+    // Same identity (eth0, VRID 51, IPv4), one more VIP.
+    let second: IpAddr = "192.0.2.101".parse().unwrap();
+    let grown = config(200, "").replace(
+        &format!("[\"{VIP}/24\"]"),
+        &format!("[\"{VIP}/24\", \"{second}/24\"]"),
+    );
+    std::fs::write(&n1.config, grown).unwrap();
+    n1.signal(libc::SIGHUP);
+    assert_holders(&lan, second, &[1], "the reloaded master adds the new VIP");
+    // Watch for a while: the master never lets go.
+    for _ in 0..50 {
+        assert_eq!(lan.holders(vip()), vec![1], "the master changed on reload");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    std::fs::write(&n1.config, config(200, "priorty = 1")).unwrap();
+    n1.signal(libc::SIGHUP);
+    assert!(
+        wait_until(EVENTUALLY, || n1.log().contains("reload refused")),
+        "{}",
+        n1.log()
+    );
+    assert!(n1.log().contains("n1.toml:8:1: unknown key `priorty`"));
+    assert_eq!(
+        lan.holders(vip()),
+        vec![1],
+        "a refused reload changes nothing"
+    );
+    assert_eq!(lan.holders(second), vec![1]);
+}

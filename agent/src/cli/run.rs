@@ -46,5 +46,5 @@ pub fn run(opts: Options) -> Result<()> {
         }),
         xdp_mode: opts.xdp_mode,
     };
-    daemon::run(checked, overrides)
+    daemon::run(opts.config, checked, overrides)
 }

@@ -6,34 +6,42 @@
 //! slow parts on tokio: health checks and tracking ([`health`]), notify commands, signals.
 //!
 //! SIGTERM / SIGINT: every instance resigns (priority-0 adverts), VIPs are removed, STOP
-//! notifications run, and vipd exits 0.
+//! notifications run, and vipd exits 0. SIGHUP: the configuration is read again; a bad one is
+//! refused with its errors and the running one stays.
 mod clock;
 mod convert;
 mod engine;
 mod health;
 mod scripts;
 mod setup;
+mod xdp;
 
-use anyhow::{Context, Result};
-use std::{sync::Arc, time::Duration};
+use anyhow::{anyhow, Context, Result};
+use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 use tokio::{
     signal::unix::{signal, SignalKind},
     sync::mpsc,
+    task::JoinHandle,
 };
 use tracing::{error, info, warn};
 
 use crate::{
-    config::{model::Dataplane, Checked},
+    config::{
+        self,
+        model::{Config, Dataplane, Instance, XdpMode},
+        Checked,
+    },
     dataplane::{
-        netlink::{LinkState, Netlink},
-        xdp::{AttachMode, XdpProgram},
+        netlink::{LinkState, Netlink, Vmac},
+        xdp::AttachMode,
     },
     health::{spawn_check, spawn_track_file, HealthEvent, TrackFileSpec, TrackStatus},
-    notify::{Notifier, NotifyState, NotifyTarget},
+    notify::{Notifier, NotifierDone, NotifyState, NotifyTarget},
     vrrp::{State, TransitionReason},
 };
 use engine::{Command, EngineSetup, Event};
 use health::{Source, Supervisor};
+use xdp::XdpAttachments;
 
 /// How `vipd run` was asked to run, beyond the configuration file.
 #[derive(Debug, Clone, Default)]
@@ -47,122 +55,243 @@ const TRACK_FILE_POLL: Duration = Duration::from_millis(500);
 /// How long stopping waits for STOP notify commands.
 const STOP_NOTIFY_WAIT: Duration = Duration::from_secs(10);
 
-/// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(checked: Checked, overrides: Overrides) -> Result<()> {
+/// Runs the daemon on `checked` (read from `config_path`, which SIGHUP reads again) until
+/// SIGTERM or SIGINT.
+pub fn run(config_path: PathBuf, checked: Checked, overrides: Overrides) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .thread_name("vipd-tokio")
         .build()
         .context("starting the event loop")?;
-    runtime.block_on(daemon(checked, overrides))
+    runtime.block_on(async {
+        let (mut daemon, mut events) = Daemon::start(config_path, checked, overrides).await?;
+        daemon.serve(&mut events).await?;
+        daemon.stop().await;
+        Ok(())
+    })
 }
 
-async fn daemon(checked: Checked, overrides: Overrides) -> Result<()> {
-    let config = &checked.config;
-    let netlink = Arc::new(Netlink::new().context("opening netlink")?);
-    for vip in netlink.remove_stale_vips().await? {
-        info!(vip = %vip.addr(), "removed a VIP left by an earlier vipd");
-    }
-    for name in netlink.remove_stale_vmacs().await? {
-        info!(interface = %name, "removed a virtual MAC interface left by an earlier vipd");
-    }
+/// The running daemon's tokio side.
+struct Daemon {
+    config_path: PathBuf,
+    current: Checked,
+    netlink: Arc<Netlink>,
+    xdp: Option<XdpAttachments>,
+    engine: Arc<engine::EngineHandle>,
+    notifier: Notifier,
+    notifier_done: NotifierDone,
+    /// Notify targets by instance name (kept after a reload removes an instance, so its STOP
+    /// notification still finds its commands).
+    targets: HashMap<String, Arc<NotifyTarget>>,
+    health: JoinHandle<Result<()>>,
+    vmacs: Vec<Vmac>,
+}
 
-    let mut prepared = Vec::new();
-    for index in 0..config.instances.len() {
-        prepared.push(setup::prepare(&netlink, &checked, index).await?);
-    }
-
-    let dataplane = overrides.dataplane.unwrap_or(config.global.dataplane);
-    let xdp_mode = overrides.xdp_mode.unwrap_or(match config.global.xdp_mode {
-        crate::config::model::XdpMode::Auto => AttachMode::Auto,
-        crate::config::model::XdpMode::Driver => AttachMode::Driver,
-        crate::config::model::XdpMode::Generic => AttachMode::Generic,
-    });
-    let (xdp, adverts) = match dataplane {
-        Dataplane::Socket => {
-            info!("dataplane: sockets only (--dataplane socket)");
-            (None, None)
+impl Daemon {
+    async fn start(
+        config_path: PathBuf,
+        checked: Checked,
+        overrides: Overrides,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<Event>)> {
+        let config = &checked.config;
+        let netlink = Arc::new(Netlink::new().context("opening netlink")?);
+        for vip in netlink.remove_stale_vips().await? {
+            info!(vip = %vip.addr(), "removed a VIP left by an earlier vipd");
         }
-        Dataplane::Xdp => attach_xdp(&mut prepared, xdp_mode)?,
-    };
+        for name in netlink.remove_stale_vmacs().await? {
+            info!(interface = %name, "removed a virtual MAC interface left by an earlier vipd");
+        }
+        let mut prepared = prepare_all(&netlink, &checked).await?;
 
-    let targets: Vec<Arc<NotifyTarget>> = config
-        .instances
-        .iter()
-        .map(|instance| scripts::notify_target(config, instance))
-        .collect::<Result<_>>()?;
-    let (notifier, notifier_done) =
-        Notifier::start(config.global.notify_fifo.clone()).context("starting notify")?;
+        let (mut xdp, adverts) = match overrides.dataplane.unwrap_or(config.global.dataplane) {
+            Dataplane::Socket => {
+                info!("dataplane: sockets only");
+                (None, None)
+            }
+            Dataplane::Xdp => match XdpAttachments::load(xdp_mode(&overrides, config))? {
+                Some((xdp, ring)) => (Some(xdp), Some(ring)),
+                None => (None, None),
+            },
+        };
+        if let Some(xdp) = &mut xdp {
+            xdp.attach_all(&mut prepared);
+        }
 
-    let vmacs: Vec<_> = prepared.iter().filter_map(|p| p.vmac.clone()).collect();
-    // Built off the tokio runtime: it runs a runtime of its own on the engine thread.
-    let vips = std::thread::spawn(engine::VipInstaller::new)
-        .join()
-        .map_err(|_| anyhow::anyhow!("netlink setup panicked"))??;
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let engine = engine::spawn(
-        EngineSetup {
-            instances: prepared.into_iter().map(|p| p.runtime).collect(),
-            adverts,
-            realtime_priority: config
-                .global
-                .realtime
-                .enabled
-                .then_some(config.global.realtime.priority),
-            vips,
-        },
-        events_tx,
-    )
-    .context("starting the engine thread")?;
-    let engine = Arc::new(engine);
+        let targets = notify_targets(config)?;
+        let (notifier, notifier_done) =
+            Notifier::start(config.global.notify_fifo.clone()).context("starting notify")?;
+        // Built off the tokio runtime: it runs a runtime of its own on the engine thread.
+        let vips = std::thread::spawn(engine::VipInstaller::new)
+            .join()
+            .map_err(|_| anyhow::anyhow!("netlink setup panicked"))??;
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let vmacs = prepared.iter().filter_map(|p| p.vmac.clone()).collect();
+        let engine = Arc::new(
+            engine::spawn(
+                EngineSetup {
+                    instances: prepared.into_iter().map(|p| p.runtime).collect(),
+                    adverts,
+                    realtime_priority: config
+                        .global
+                        .realtime
+                        .enabled
+                        .then_some(config.global.realtime.priority),
+                    vips,
+                },
+                events_tx,
+            )
+            .context("starting the engine thread")?,
+        );
+        let health = tokio::spawn(supervise_health(
+            checked.clone(),
+            netlink.clone(),
+            engine.clone(),
+        ));
+        info!(instances = config.instances.len(), "vipd running");
+        Ok((
+            Self {
+                config_path,
+                current: checked,
+                netlink,
+                xdp,
+                engine,
+                notifier,
+                notifier_done,
+                targets,
+                health,
+                vmacs,
+            },
+            events,
+        ))
+    }
 
-    let health = tokio::spawn(supervise_health(
-        checked.clone(),
-        netlink.clone(),
-        engine.clone(),
-    ));
-
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    info!(instances = config.instances.len(), "vipd running");
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(Event::Transition(t)) => {
-                    if let Some(state) = notify_state(t.to, t.reason) {
-                        notifier.notify(&targets[t.instance], state, t.priority);
+    /// Handles engine events and signals until the engine has stopped.
+    async fn serve(&mut self, events: &mut mpsc::UnboundedReceiver<Event>) -> Result<()> {
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(Event::Transition(t)) => self.notify(&t),
+                    Some(Event::Stopped) | None => return Ok(()),
+                },
+                _ = sigterm.recv() => self.engine.send(Command::Shutdown),
+                _ = sigint.recv() => self.engine.send(Command::Shutdown),
+                _ = sighup.recv() => {
+                    if let Err(error) = self.reload().await {
+                        error!("reload refused, the running configuration stays: {error:#}");
                     }
                 }
-                Some(Event::Stopped) | None => break,
-            },
-            _ = sigterm.recv() => engine.send(Command::Shutdown),
-            _ = sigint.recv() => engine.send(Command::Shutdown),
-            _ = sighup.recv() => warn!("SIGHUP: configuration reload is not implemented yet; \
-                                       restart vipd to apply a new configuration"),
+            }
         }
     }
-    health.abort();
-    // The engine has stopped; its thread ends right after saying so.
-    if let Ok(engine) = Arc::try_unwrap(engine) {
-        engine.join();
-    }
-    drop(xdp);
-    drop(notifier);
-    if tokio::time::timeout(STOP_NOTIFY_WAIT, notifier_done.wait())
-        .await
-        .is_err()
-    {
-        warn!("notify commands still running after {STOP_NOTIFY_WAIT:?}; not waiting longer");
-    }
-    for vmac in &vmacs {
-        if let Err(error) = netlink.remove_vmac(vmac).await {
-            warn!(interface = %vmac.name, %error, "cannot remove virtual MAC interface");
+
+    fn notify(&self, t: &engine::Transition) {
+        let Some(state) = notify_state(t.to, t.reason) else {
+            return;
+        };
+        if let Some(target) = self.targets.get(&t.instance) {
+            self.notifier.notify(target, state, t.priority);
         }
     }
-    info!("vipd stopped");
-    Ok(())
+
+    /// SIGHUP: reads the configuration again; a bad one is refused with its errors and the
+    /// running one stays. Instances whose identity (interface, VRID, family) is unchanged keep
+    /// their state.
+    async fn reload(&mut self) -> Result<()> {
+        info!(config = %self.config_path.display(), "SIGHUP: reloading the configuration");
+        let checked =
+            config::check_file(&self.config_path).map_err(|errors| anyhow!("{errors}"))?;
+        for warning in &checked.warnings.0 {
+            warn!("{}: {}", warning.location, warning.message);
+        }
+        let mut prepared = prepare_all(&self.netlink, &checked).await?;
+        if let Some(xdp) = &mut self.xdp {
+            xdp.attach_all(&mut prepared);
+        }
+        // Virtual MACs the new configuration uses, removed at exit; existing ones were adopted.
+        for vmac in prepared.iter().filter_map(|p| p.vmac.clone()) {
+            if !self.vmacs.iter().any(|known| known.name == vmac.name) {
+                self.vmacs.push(vmac);
+            }
+        }
+        let identity = |i: &Instance| (i.interface.clone(), i.vrid, i.family);
+        let old: Vec<_> = self.current.config.instances.iter().map(identity).collect();
+        let slots = checked
+            .config
+            .instances
+            .iter()
+            .zip(prepared)
+            .map(|(instance, p)| {
+                let replaces = old.iter().position(|id| *id == identity(instance));
+                (replaces, p.runtime)
+            })
+            .collect();
+        self.targets.extend(notify_targets(&checked.config)?);
+        self.engine.send(Command::Reload(slots));
+        self.health.abort();
+        self.health = tokio::spawn(supervise_health(
+            checked.clone(),
+            self.netlink.clone(),
+            self.engine.clone(),
+        ));
+        self.current = checked;
+        info!("configuration reloaded");
+        Ok(())
+    }
+
+    /// After the engine stopped: STOP notifications, virtual MACs removed.
+    async fn stop(self) {
+        self.health.abort();
+        if let Ok(engine) = Arc::try_unwrap(self.engine) {
+            engine.join();
+        }
+        drop(self.xdp);
+        drop(self.notifier);
+        if tokio::time::timeout(STOP_NOTIFY_WAIT, self.notifier_done.wait())
+            .await
+            .is_err()
+        {
+            warn!("notify commands still running after {STOP_NOTIFY_WAIT:?}; not waiting longer");
+        }
+        for vmac in &self.vmacs {
+            if let Err(error) = self.netlink.remove_vmac(vmac).await {
+                warn!(interface = %vmac.name, %error, "cannot remove virtual MAC interface");
+            }
+        }
+        info!("vipd stopped");
+    }
+}
+
+async fn prepare_all(netlink: &Netlink, checked: &Checked) -> Result<Vec<setup::Prepared>> {
+    let mut prepared = Vec::new();
+    for index in 0..checked.config.instances.len() {
+        prepared.push(setup::prepare(netlink, checked, index).await?);
+    }
+    Ok(prepared)
+}
+
+fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
+    config
+        .instances
+        .iter()
+        .map(|instance| {
+            Ok((
+                instance.name.clone(),
+                scripts::notify_target(config, instance)?,
+            ))
+        })
+        .collect()
+}
+
+fn xdp_mode(overrides: &Overrides, config: &Config) -> AttachMode {
+    overrides.xdp_mode.unwrap_or(match config.global.xdp_mode {
+        XdpMode::Auto => AttachMode::Auto,
+        XdpMode::Driver => AttachMode::Driver,
+        XdpMode::Generic => AttachMode::Generic,
+    })
 }
 
 /// The notification for a transition: keepalived's MASTER / BACKUP / FAULT, and STOP when the
@@ -175,43 +304,6 @@ fn notify_state(to: State, reason: TransitionReason) -> Option<NotifyState> {
         (State::Fault, _) => Some(NotifyState::Fault),
         (State::Initialize, _) => None,
     }
-}
-
-/// Attaches the XDP program to every VRRP interface it can; where it cannot, that interface
-/// runs on sockets alone, with a warning.
-fn attach_xdp(
-    prepared: &mut [setup::Prepared],
-    mode: AttachMode,
-) -> Result<(
-    Option<XdpProgram>,
-    Option<crate::dataplane::xdp::AdvertRing>,
-)> {
-    let mut program = match XdpProgram::load() {
-        Ok(program) => program,
-        Err(error) => {
-            warn!(%error, "XDP unavailable; running on sockets only");
-            return Ok((None, None));
-        }
-    };
-    program.forward_logs()?;
-    let ring = program.take_adverts()?;
-    let mut attached: Vec<(String, u32)> = Vec::new();
-    for p in prepared.iter_mut() {
-        if !attached.iter().any(|(name, _)| name == &p.parent_name) {
-            match program.attach(&p.parent_name, mode) {
-                Ok(a) => {
-                    info!(interface = %a.interface, mode = ?a.mode, "XDP attached");
-                    attached.push((p.parent_name.clone(), p.parent_ifindex));
-                }
-                Err(error) => {
-                    warn!(interface = %p.parent_name, %error, "XDP not attached; this interface runs on sockets only");
-                    continue;
-                }
-            }
-        }
-        p.runtime.xdp_ifindex = Some(p.parent_ifindex);
-    }
-    Ok((Some(program), Some(ring)))
 }
 
 /// Runs the checks, tracked files and the link watch, and keeps the engine told of each

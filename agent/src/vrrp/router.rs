@@ -404,6 +404,24 @@ impl Router {
         }
     }
 
+    /// Apply a new configuration of the same virtual router (same VRID and address family)
+    /// without leaving the current state: a master stays master (SIGHUP reload). The new
+    /// configured priority takes effect at once unless the daemon sets an effective one; a
+    /// master with a changed address list says so at its next advert, and the daemon installs
+    /// the changed addresses itself.
+    pub fn reconfigure(&mut self, now: Instant, config: RouterConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.tick(now);
+        if config.priority != self.config.priority {
+            self.effective_priority = config.priority;
+        }
+        if self.state != State::Backup || self.current_master.is_none() {
+            self.master_adver_interval = config.advert_interval;
+        }
+        self.config = config;
+        Ok(())
+    }
+
     /// A liveness signal: the XDP program saw an advert from `src` with `priority` at `now`,
     /// stamped at the driver. Its full copy is validated when it reaches the VRRP socket (or
     /// never, when XDP drops handled adverts), so this only does what that advert would surely
@@ -628,5 +646,7 @@ impl Router {
     }
 }
 
+#[cfg(test)]
+mod daemon_input_tests;
 #[cfg(test)]
 mod tests;

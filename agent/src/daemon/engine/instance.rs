@@ -16,7 +16,8 @@ use crate::{
 /// What the engine reports to the rest of the daemon about an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
-    pub instance: usize,
+    /// The instance's name (indices change on reload; names are unique).
+    pub instance: String,
     pub from: State,
     pub to: State,
     pub reason: TransitionReason,
@@ -102,7 +103,6 @@ impl InstanceRuntime {
     /// Carries out what the router asked for, in its order; returns the transitions.
     pub fn run_actions(
         &mut self,
-        index: usize,
         now: Instant,
         vips: &VipInstaller,
         transitions: &mut Vec<Transition>,
@@ -134,7 +134,7 @@ impl InstanceRuntime {
                         "state changed"
                     );
                     transitions.push(Transition {
-                        instance: index,
+                        instance: self.name.clone(),
                         from,
                         to,
                         reason,
@@ -160,6 +160,31 @@ impl InstanceRuntime {
                 Err(error) => warn!(instance = %self.name, %error, "cannot build advert"),
             }
         }
+    }
+
+    /// Takes over the protocol state of the instance this one replaces on reload: the router
+    /// keeps its state under the new configuration (a master stays master), and a master's
+    /// addresses follow the new list at once.
+    pub fn adopt(&mut self, previous: InstanceRuntime, now: Instant, vips: &VipInstaller) {
+        let config = self.router.config().clone();
+        let mut router = previous.router;
+        if let Err(error) = router.reconfigure(now, config) {
+            warn!(instance = %self.name, %error, "reload: keeping the previous settings");
+        }
+        if router.state() == State::Master && previous.vips != self.vips {
+            let dropped: Vec<_> = previous
+                .vips
+                .iter()
+                .filter(|v| !self.vips.contains(v))
+                .cloned()
+                .collect();
+            vips.remove(&self.name, &dropped);
+            vips.install(&self.name, &self.vips);
+            self.plan.became_master(clock::since_boot_of(now));
+        }
+        self.router = router;
+        self.started = previous.started;
+        self.last_advert_seen = previous.last_advert_seen;
     }
 
     /// Sends the gratuitous ARPs / unsolicited NAs that are due; returns when the next one is.

@@ -26,13 +26,16 @@ use crate::{daemon::clock, dataplane::xdp::AdvertRing, health::Effective, vrrp::
 use poller::{Poller, Waker};
 
 /// What the rest of the daemon asks of the engine.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// The health supervisor's verdict for an instance: a priority, FAULT, or still INIT.
     Health {
         instance: usize,
         effective: Effective,
     },
+    /// A reloaded configuration: the new instances in order, each with the index of the running
+    /// instance it replaces (same interface, VRID and family), whose protocol state it keeps.
+    /// Running instances no one replaces resign and go.
+    Reload(Vec<(Option<usize>, InstanceRuntime)>),
     /// Resign every instance (priority-0 adverts, VIPs removed) and stop.
     Shutdown,
 }
@@ -80,16 +83,18 @@ impl EngineHandle {
     }
 }
 
-/// Token of the advert ring in the poller; socket tokens are instance indices.
-const TOKEN_RING: u64 = 1 << 32;
+/// Poller tokens. Every source is drained on every wake-up, so the token only has to say that
+/// something is ready, not what.
+const TOKEN_SOCKET: u64 = 0;
+const TOKEN_RING: u64 = 1;
 
 /// Starts the engine thread.
 pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Result<EngineHandle> {
     let poller = Poller::new()?;
     let waker = poller.waker();
     let (commands, inbox) = mpsc::channel();
-    for (index, instance) in setup.instances.iter().enumerate() {
-        poller.register(instance.socket.as_fd(), index as u64)?;
+    for instance in &setup.instances {
+        poller.register(instance.socket.as_fd(), TOKEN_SOCKET)?;
     }
     if let Some(ring) = &setup.adverts {
         poller.register(ring.as_fd(), TOKEN_RING)?;
@@ -132,18 +137,18 @@ impl Engine {
         let mut buf = vec![0u8; 2048];
         let mut transitions = Vec::new();
         loop {
-            self.drain_commands();
+            self.drain_commands(&mut transitions);
             self.drain_ring();
             for instance in &mut self.setup.instances {
                 instance.receive(&mut buf);
             }
             let now = clock::now();
             let mut deadline: Option<Instant> = None;
-            for (index, instance) in self.setup.instances.iter_mut().enumerate() {
+            for instance in &mut self.setup.instances {
                 if instance.router.poll_timeout().is_some_and(|at| at <= now) {
                     instance.router.handle_timeout(now);
                 }
-                instance.run_actions(index, now, &self.setup.vips, &mut transitions);
+                instance.run_actions(now, &self.setup.vips, &mut transitions);
                 let next = [instance.router.poll_timeout(), instance.announce(now)]
                     .into_iter()
                     .flatten()
@@ -164,7 +169,7 @@ impl Engine {
         let _ = self.events.send(Event::Stopped);
     }
 
-    fn drain_commands(&mut self) {
+    fn drain_commands(&mut self, transitions: &mut Vec<Transition>) {
         let now = clock::now();
         while let Ok(command) = self.inbox.try_recv() {
             match command {
@@ -176,6 +181,7 @@ impl Engine {
                         apply_health(instance, now, effective);
                     }
                 }
+                Command::Reload(slots) => self.reload(now, slots, transitions),
                 Command::Shutdown => {
                     for instance in &mut self.setup.instances {
                         if instance.started {
@@ -184,6 +190,38 @@ impl Engine {
                     }
                     self.stopping = true;
                 }
+            }
+        }
+    }
+
+    /// Swaps in the reloaded instances; see [`Command::Reload`].
+    fn reload(
+        &mut self,
+        now: Instant,
+        slots: Vec<(Option<usize>, InstanceRuntime)>,
+        transitions: &mut Vec<Transition>,
+    ) {
+        let mut running: Vec<Option<InstanceRuntime>> = std::mem::take(&mut self.setup.instances)
+            .into_iter()
+            .map(Some)
+            .collect();
+        for (replaces, mut fresh) in slots {
+            if let Some(previous) = replaces
+                .and_then(|i| running.get_mut(i))
+                .and_then(Option::take)
+            {
+                fresh.adopt(previous, now, &self.setup.vips);
+            }
+            if let Err(error) = self.poller.register(fresh.socket.as_fd(), TOKEN_SOCKET) {
+                error!(instance = %fresh.name, %error, "cannot watch the reloaded socket");
+            }
+            self.setup.instances.push(fresh);
+        }
+        for mut gone in running.into_iter().flatten() {
+            info!(instance = %gone.name, "instance removed by reload");
+            if gone.started {
+                gone.router.handle_shutdown(now);
+                gone.run_actions(now, &self.setup.vips, transitions);
             }
         }
     }
