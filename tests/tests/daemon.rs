@@ -347,3 +347,85 @@ fn sighup_reload_keeps_the_master_and_refuses_a_bad_configuration() {
     );
     assert_eq!(lan.holders(second), vec![1]);
 }
+
+/// The MAC address of `interface` in node `n`.
+fn mac_of(lan: &Lan, n: usize, interface: &str) -> String {
+    let out = lan
+        .node(n)
+        .exec(&["cat", &format!("/sys/class/net/{interface}/address")]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The client's neighbour entry for `addr`, as `ip neigh` prints its link-layer address.
+fn neighbour_mac(lan: &Lan, n: usize, addr: IpAddr) -> Option<String> {
+    let out = lan
+        .node(n)
+        .exec(&["ip", "neigh", "show", &addr.to_string(), "dev", "eth0"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.split("lladdr ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+}
+
+#[test]
+fn gratuitous_arp_repoints_the_clients_after_a_takeover() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(3);
+    let dir = Scratch::new("garp");
+    let client = 3;
+    let n1 = Vipd::start(lan.node(1), dir.path(), "n1", &config(200, ""), &[]);
+    let _n2 = Vipd::start(lan.node(2), dir.path(), "n2", &config(100, ""), &[]);
+    assert_holders(&lan, vip(), &[1], "election");
+    lan.node(client).exec(&["ping", "-c", "1", "-W", "2", VIP]);
+    assert_eq!(
+        neighbour_mac(&lan, client, vip()),
+        Some(mac_of(&lan, 1, "eth0"))
+    );
+
+    n1.signal(libc::SIGKILL);
+    let new_master = mac_of(&lan, 2, "eth0");
+    assert!(
+        wait_until(EVENTUALLY, || neighbour_mac(&lan, client, vip()).as_ref()
+            == Some(&new_master)),
+        "the client still sends to {:?}, not the new master {new_master}",
+        neighbour_mac(&lan, client, vip())
+    );
+}
+
+#[test]
+fn use_vmac_puts_the_vip_on_a_virtual_mac_interface_and_removes_it_on_stop() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(1);
+    let dir = Scratch::new("vmac");
+    let mut node = Vipd::start(
+        lan.node(1),
+        dir.path(),
+        "n1",
+        &config(150, "use_vmac = true"),
+        &["--log-format", "json"],
+    );
+    assert_holders(&lan, vip(), &[1], "election");
+    assert_eq!(mac_of(&lan, 1, "vrrp.51"), "00:00:5e:00:01:33");
+    let on_vmac = lan
+        .node(1)
+        .exec(&["ip", "-o", "addr", "show", "dev", "vrrp.51"]);
+    assert!(String::from_utf8_lossy(&on_vmac.stdout).contains(VIP));
+
+    node.signal(libc::SIGTERM);
+    assert_eq!(node.wait_exit(EVENTUALLY), Some(Some(0)));
+    let links = lan.node(1).exec(&["ip", "-o", "link", "show"]);
+    assert!(
+        !String::from_utf8_lossy(&links.stdout).contains("vrrp.51"),
+        "the virtual MAC interface must be removed on stop"
+    );
+    let log = node.log();
+    assert!(
+        log.lines().all(|line| line.starts_with('{')),
+        "--log-format json writes JSON lines only:\n{log}"
+    );
+}

@@ -2,6 +2,7 @@
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 
+use super::{init_logging, LogFormat};
 use crate::{
     config::{self, model::Dataplane},
     daemon::{self, Overrides},
@@ -28,7 +29,7 @@ enum DataplaneArg {
     Socket,
 }
 
-pub fn run(opts: Options) -> Result<()> {
+pub fn run(opts: Options, log_format: Option<LogFormat>) -> Result<()> {
     let checked = match config::check_file(&opts.config) {
         Ok(checked) => checked,
         Err(errors) => {
@@ -36,6 +37,12 @@ pub fn run(opts: Options) -> Result<()> {
             bail!("{}: configuration refused", opts.config.display());
         }
     };
+    init_logging(
+        log_format.unwrap_or(match checked.config.global.log_format {
+            config::model::LogFormat::Human => LogFormat::Human,
+            config::model::LogFormat::Json => LogFormat::Json,
+        }),
+    );
     for warning in &checked.warnings.0 {
         tracing::warn!("{}: {}", warning.location, warning.message);
     }
