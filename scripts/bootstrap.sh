@@ -19,6 +19,7 @@ APT_NEEDS=(
   "nft:nftables"
   "bridge:iproute2"
   "ping:iputils-ping"
+  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }

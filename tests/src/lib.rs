@@ -3,6 +3,7 @@
 //!
 //! Tests that need the kernel create their own namespaces (named `vipd-t-...`, so
 //! `cargo xtask test` can sweep up after a crashed run) and never touch the host's interfaces.
+pub mod bench;
 pub mod clock;
 pub mod frames;
 pub mod netns;

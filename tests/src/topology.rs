@@ -70,6 +70,11 @@ impl Lan {
         n
     }
 
+    /// The namespace holding the bridge.
+    pub fn switch(&self) -> &Netns {
+        &self.switch
+    }
+
     pub fn node(&self, n: usize) -> &Netns {
         &self.nodes[n - 1]
     }

@@ -9,21 +9,26 @@ use std::{
 
 use crate::netns::Netns;
 
-/// The `vipd` binary that `cargo test --workspace` built next to the test executables.
+/// The `vipd` binary cargo built next to the running executable: beside it (the benchmark in
+/// target/<profile>/) or one level up (tests in target/<profile>/deps/).
 pub fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>/vipd
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
+    let exe = std::env::current_exe().expect("executable path");
+    let candidates: Vec<PathBuf> = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
         .map(|dir| dir.join("vipd"))
-        .expect("target directory");
-    assert!(
-        path.is_file(),
-        "{} is missing: build it with `cargo build -p vipd` (cargo xtask test does)",
-        path.display()
-    );
-    path
+        .collect();
+    candidates
+        .iter()
+        .find(|path| path.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "no vipd binary at {candidates:?}: build it with `cargo build -p vipd` \
+                 (cargo xtask test and cargo xtask bench do)"
+            )
+        })
 }
 
 /// A scratch directory removed on drop.

@@ -1,0 +1,226 @@
+//! The takeover benchmark: `cargo xtask bench takeover`.
+//!
+//! In network namespaces: a switch (bridge), N nodes running one system, and a client that
+//! probes the VIP every 20 us; echo servers on every node say which node answered. For each
+//! system and scenario it repeats the fault, measures takeover and outage as the client saw
+//! them, and writes a table, a JSON file with every sample and a CDF plot. `--soak` instead runs
+//! the group for a long time under CPU stress and counts false transitions.
+mod echo;
+mod fault;
+mod plot;
+mod probe;
+mod soak;
+mod stats;
+mod system;
+mod trial;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::{path::PathBuf, time::Duration};
+
+use crate::topology::Lan;
+use fault::{Scenario, SwitchPorts};
+use system::{NodeProcess, System, Timing, VIP};
+use trial::Sample;
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask bench takeover",
+    about = "vipd's takeover benchmark"
+)]
+pub struct Options {
+    /// Trials per scenario and system.
+    #[arg(long, default_value_t = 20)]
+    trials: usize,
+    /// VRRP nodes (the client is one more).
+    #[arg(long, default_value_t = 2)]
+    nodes: usize,
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Scenario::Cable, Scenario::Kill9, Scenario::Sigstop, Scenario::Sigterm])]
+    scenarios: Vec<Scenario>,
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [System::VipdXdp, System::VipdSocket, System::Keepalived])]
+    systems: Vec<System>,
+    /// vipd's advert interval (fast mode below 10 ms; keepalived always runs at 10 ms).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "200us")]
+    advert_interval: Duration,
+    /// How often the client probes the VIP.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "20us")]
+    probe_interval: Duration,
+    /// Instead of faults: run vipd (XDP) for this long under `stress-ng --cpu 2` and count
+    /// false transitions.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    soak: Option<Duration>,
+    /// Where the JSON and SVG go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+}
+
+pub fn main(opts: Options) -> Result<(), String> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    let timing = Timing {
+        vipd_interval: opts.advert_interval,
+    };
+    if let Some(duration) = opts.soak {
+        return soak::run(duration, timing, &opts.out);
+    }
+    let total = (opts.trials * opts.scenarios.len() * opts.systems.len()) as u64;
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {msg}  [{elapsed_precise}]")
+            .expect("progress template"),
+    );
+    let mut samples = Vec::new();
+    let mut failures = Vec::new();
+    for &system in &opts.systems {
+        let mut group = Group::start(system, opts.nodes, timing, opts.probe_interval)?;
+        for &scenario in &opts.scenarios {
+            bar.set_message(format!("{system}, {scenario}"));
+            for _ in 0..opts.trials {
+                match trial::run(
+                    scenario,
+                    &mut group.nodes,
+                    &group.probe,
+                    &group.ports,
+                    &group.lan,
+                ) {
+                    Ok(sample) => samples.push(sample),
+                    Err(error) => failures.push(format!("{system}: {error}")),
+                }
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    report(&opts, timing, &samples, &failures)
+}
+
+/// One system running on a fresh LAN, with echo servers and the probe.
+struct Group {
+    // Field order is drop order: probe and processes before the namespaces.
+    probe: probe::Probe,
+    nodes: Vec<NodeProcess>,
+    _echo: echo::EchoServers,
+    _dir: crate::vipd::Scratch,
+    ports: SwitchPorts,
+    lan: Lan,
+}
+
+impl Group {
+    fn start(
+        system: System,
+        count: usize,
+        timing: Timing,
+        probe_interval: Duration,
+    ) -> Result<Self, String> {
+        let lan = Lan::new(count + 1);
+        let dir = crate::vipd::Scratch::new("bench");
+        let echo = echo::EchoServers::start(&lan, count);
+        let ports = SwitchPorts::new(&lan);
+        let nodes = (1..=count)
+            .map(|n| {
+                NodeProcess::start(
+                    system,
+                    &lan,
+                    n,
+                    200 - 10 * (n as u8 - 1),
+                    timing,
+                    dir.path(),
+                )
+            })
+            .collect();
+        let probe = probe::Probe::start(&lan, count + 1, VIP, probe_interval);
+        trial::wait_steady(&probe, 1).map_err(|e| format!("{system}: {e}"))?;
+        Ok(Self {
+            probe,
+            nodes,
+            _echo: echo,
+            _dir: dir,
+            ports,
+            lan,
+        })
+    }
+}
+
+fn report(
+    opts: &Options,
+    timing: Timing,
+    samples: &[Sample],
+    failures: &[String],
+) -> Result<(), String> {
+    let mut table = stats::Table::new(&[
+        "scenario",
+        "system",
+        "advert interval",
+        "trials",
+        "takeover p50",
+        "p90",
+        "p99",
+        "max",
+        "outage p50",
+        "detection p50",
+        "p50 vs keepalived",
+    ]);
+    for &scenario in &opts.scenarios {
+        let p50_of = |system| {
+            let v: Vec<f64> = samples
+                .iter()
+                .filter(|s| s.scenario == scenario && s.system == system)
+                .map(|s| s.takeover_us)
+                .collect();
+            stats::summary(&v).map(|s| s[0])
+        };
+        let keepalived = p50_of(System::Keepalived);
+        for &system in &opts.systems {
+            let ours: Vec<&Sample> = samples
+                .iter()
+                .filter(|s| s.scenario == scenario && s.system == system)
+                .collect();
+            let takeover: Vec<f64> = ours.iter().map(|s| s.takeover_us).collect();
+            let Some([p50, p90, p99, max]) = stats::summary(&takeover) else {
+                continue;
+            };
+            let outage: Vec<f64> = ours.iter().filter_map(|s| s.outage_us).collect();
+            let detection: Vec<f64> = ours.iter().filter_map(|s| s.detection_us).collect();
+            let p50_text =
+                |v: &[f64]| stats::summary(v).map_or("-".into(), |s| stats::human_us(s[0]));
+            let ratio = match keepalived {
+                Some(k) if system != System::Keepalived => format!("{:.0}x faster", k / p50),
+                _ => "-".into(),
+            };
+            table.row(&[
+                scenario.to_string(),
+                system.to_string(),
+                stats::human_us(system.interval(timing).as_micros() as f64),
+                takeover.len().to_string(),
+                stats::human_us(p50),
+                stats::human_us(p90),
+                stats::human_us(p99),
+                stats::human_us(max),
+                p50_text(&outage),
+                p50_text(&detection),
+                ratio,
+            ]);
+        }
+    }
+    println!("{}", table.render());
+    for failure in failures {
+        println!("failed trial: {failure}");
+    }
+
+    let stamp = trial::now_ns();
+    let json = opts.out.join(format!("takeover-{stamp}.json"));
+    let doc = serde_json::json!({
+        "advert_interval_us": timing.vipd_interval.as_micros() as u64,
+        "probe_interval_us": opts.probe_interval.as_micros() as u64,
+        "nodes": opts.nodes,
+        "trials": opts.trials,
+        "failures": failures,
+        "samples": samples,
+    });
+    std::fs::write(&json, serde_json::to_string_pretty(&doc).expect("json"))
+        .map_err(|e| format!("{}: {e}", json.display()))?;
+    let svg = opts.out.join(format!("takeover-{stamp}.svg"));
+    match plot::cdf(samples, &opts.scenarios, &opts.systems, &svg) {
+        Ok(()) => println!("samples: {}\nplot: {}", json.display(), svg.display()),
+        Err(error) => println!("samples: {}\nno plot: {error}", json.display()),
+    }
+    Ok(())
+}
