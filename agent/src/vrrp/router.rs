@@ -26,9 +26,13 @@
 //! # States
 //!
 //! Initialize (not running), Backup, Master as in RFC 9568, and Fault as in keepalived: a
-//! tracked interface is down or a check with weight 0 failed. In Fault the router holds no
-//! virtual addresses, sends no adverts and ignores adverts; when the fault clears it starts
-//! over as from Initialize (the owner straight to Master, anyone else to Backup).
+//! tracked interface is down or a check with weight 0 failed. A master entering Fault resigns
+//! with a priority-0 advert first, as keepalived does (`vrrp_state_leave_fault` in
+//! `keepalived/vrrp/vrrp.c` sends `VRRP_PRIO_STOP` when going from MASTER to FAULT), so a backup
+//! takes over after Skew_Time; if the interface is really down the send just fails. In Fault the
+//! router holds no virtual addresses, sends no adverts and ignores adverts; when the fault
+//! clears it starts over as from Initialize (the owner straight to Master, anyone else to
+//! Backup).
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
