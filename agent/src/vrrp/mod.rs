@@ -24,6 +24,8 @@ pub mod validate;
 pub mod wire;
 
 #[cfg(test)]
+mod keepalived_interop;
+#[cfg(test)]
 mod sim;
 #[cfg(test)]
 mod test_support;

@@ -26,12 +26,16 @@
 //! # States
 //!
 //! Initialize (not running), Backup, Master as in RFC 9568, and Fault as in keepalived: a
-//! tracked interface is down or a check with weight 0 failed. In Fault the router holds no
-//! virtual addresses, sends no adverts and ignores adverts; when the fault clears it starts
-//! over as from Initialize (the owner straight to Master, anyone else to Backup).
+//! tracked interface is down or a check with weight 0 failed. A master entering Fault resigns
+//! with a priority-0 advert first, as keepalived does (`vrrp_state_leave_fault` in
+//! `keepalived/vrrp/vrrp.c` sends `VRRP_PRIO_STOP` when going from MASTER to FAULT), so a backup
+//! takes over after Skew_Time; if the interface is really down the send just fails. In Fault the
+//! router holds no virtual addresses, sends no adverts and ignores adverts; when the fault
+//! clears it starts over as from Initialize (the owner straight to Master, anyone else to
+//! Backup).
 
 use std::collections::VecDeque;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::config::{ConfigError, Preempt, RouterConfig, Version};
@@ -39,7 +43,9 @@ use super::fast_mode;
 use super::time::Instant;
 use super::timers;
 use super::validate::{self, DropCounters, DropReason, RxMeta, ValidAdvert};
-use super::wire::{AdvertRepr, ChecksumVariant, V2Advert, V3Advert, VirtualAddresses};
+use super::wire::{
+    AddressFamily, AdvertRepr, ChecksumVariant, V2Advert, V3Advert, VirtualAddresses,
+};
 
 /// The priority that marks the address owner.
 pub const OWNER_PRIORITY: u8 = 255;
@@ -154,6 +160,49 @@ pub struct Router {
     drops: DropCounters,
     stats: RouterStats,
     peers: Vec<PeerInfo>,
+    /// Our advert with priority 0; [`Router::advert`] fills in the priority.
+    advert_template: AdvertRepr,
+}
+
+/// The advert `config` sends, with priority 0. `config` must be validated.
+fn advert_template(config: &RouterConfig) -> AdvertRepr {
+    let v4: Vec<Ipv4Addr> = config
+        .virtual_addresses
+        .iter()
+        .filter_map(|a| match a {
+            IpAddr::V4(a) => Some(*a),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    let v6: Vec<Ipv6Addr> = config
+        .virtual_addresses
+        .iter()
+        .filter_map(|a| match a {
+            IpAddr::V6(a) => Some(*a),
+            IpAddr::V4(_) => None,
+        })
+        .collect();
+    match config.version {
+        Version::V2 => AdvertRepr::V2(V2Advert {
+            vrid: config.vrid,
+            priority: 0,
+            // Validated: whole seconds 1..=255.
+            adver_int_secs: config.advert_interval.as_secs() as u8,
+            auth: config.v2_auth,
+            addresses: v4,
+        }),
+        Version::V3 => AdvertRepr::V3(V3Advert {
+            vrid: config.vrid,
+            priority: 0,
+            interval: fast_mode::encode(config.advert_interval, config.fast_mode)
+                .expect("a validated configuration has an encodable interval"),
+            // Validated: all of the primary address's family.
+            addresses: match config.family() {
+                AddressFamily::V4 => VirtualAddresses::V4(v4),
+                AddressFamily::V6 => VirtualAddresses::V6(v6),
+            },
+        }),
+    }
 }
 
 impl Router {
@@ -161,6 +210,7 @@ impl Router {
     pub fn new(config: RouterConfig) -> Result<Router, ConfigError> {
         config.validate()?;
         Ok(Router {
+            advert_template: advert_template(&config),
             effective_priority: config.priority,
             master_adver_interval: config.advert_interval,
             config,
@@ -242,55 +292,15 @@ impl Router {
     }
 
     /// The advert to send for [`Action::SendAdvert`]; emit it with
-    /// [`AdvertRepr::emit`] and the configured [`RouterConfig::v3_ipv4_checksum`].
+    /// [`AdvertRepr::emit`] and the configured [`RouterConfig::v3_ipv4_checksum`]. Interval
+    /// and addresses come from the configuration; only the priority varies.
     pub fn advert(&self, priority: u8) -> AdvertRepr {
-        let c = &self.config;
-        match c.version {
-            Version::V2 => AdvertRepr::V2(V2Advert {
-                vrid: c.vrid,
-                priority,
-                // Validated: whole seconds 1..=255.
-                adver_int_secs: c.advert_interval.as_secs() as u8,
-                auth: c.v2_auth,
-                addresses: c
-                    .virtual_addresses
-                    .iter()
-                    .filter_map(|a| match a {
-                        IpAddr::V4(a) => Some(*a),
-                        IpAddr::V6(_) => None,
-                    })
-                    .collect(),
-            }),
-            Version::V3 => {
-                let addresses = match c.primary_address {
-                    IpAddr::V4(_) => VirtualAddresses::V4(
-                        c.virtual_addresses
-                            .iter()
-                            .filter_map(|a| match a {
-                                IpAddr::V4(a) => Some(*a),
-                                IpAddr::V6(_) => None,
-                            })
-                            .collect(),
-                    ),
-                    IpAddr::V6(_) => VirtualAddresses::V6(
-                        c.virtual_addresses
-                            .iter()
-                            .filter_map(|a| match a {
-                                IpAddr::V6(a) => Some(*a),
-                                IpAddr::V4(_) => None,
-                            })
-                            .collect(),
-                    ),
-                };
-                AdvertRepr::V3(V3Advert {
-                    vrid: c.vrid,
-                    priority,
-                    interval: fast_mode::encode(c.advert_interval, c.fast_mode)
-                        .expect("validated configuration has an encodable interval"),
-                    addresses,
-                })
-            }
+        let mut advert = self.advert_template.clone();
+        match &mut advert {
+            AdvertRepr::V2(a) => a.priority = priority,
+            AdvertRepr::V3(a) => a.priority = priority,
         }
+        advert
     }
 
     /// When Master_Down_Timer fires, for the current priority and Master_Adver_Interval.

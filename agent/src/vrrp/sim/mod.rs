@@ -208,6 +208,21 @@ impl Sim {
         self.time_where(from, to, |m| m.len() >= 2)
     }
 
+    /// If two or more nodes were Master at `t`: `Some(when that ended)`, `Some(None)` if it has
+    /// not ended yet. `None` if there was no split brain at `t`.
+    pub fn split_brain_end(&self, t: Instant) -> Option<Option<Instant>> {
+        let k = self.masters.iter().rposition(|(at, _)| *at <= t)?;
+        if self.masters[k].1.len() < 2 {
+            return None;
+        }
+        Some(
+            self.masters[k + 1..]
+                .iter()
+                .find(|(_, m)| m.len() < 2)
+                .map(|(at, _)| *at),
+        )
+    }
+
     /// The times at or after `since` at which a single node became the sole master,
     /// differing from the previous sole master: the group's changes of master, with transient
     /// overlaps collapsed.

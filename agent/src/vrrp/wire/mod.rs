@@ -7,8 +7,6 @@
 //! [`crate::vrrp::validate`].
 
 pub(crate) mod checksum;
-#[cfg(test)]
-mod keepalived_fixtures;
 mod packet;
 mod repr;
 

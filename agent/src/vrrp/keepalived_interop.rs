@@ -1,16 +1,18 @@
-//! Interop vectors: real adverts captured from keepalived 2.2.7 (`agent/tests/fixtures/keepalived`,
+//! Interop with keepalived on the wire: real adverts captured from keepalived 2.2.7 (`agent/tests/fixtures/keepalived`,
 //! see its README for how each was captured). Every fixture must decode with the checksum
 //! variant the capture says verified, re-encode to the very same bytes, and pass a vipd
-//! backup's validation configured like the keepalived instance.
+//! backup's validation configured like the keepalived instance; and a vipd router configured
+//! like that instance must send the very same bytes.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::*;
-use crate::vrrp::config::{RouterConfig, Version};
-use crate::vrrp::validate::{validate, RxMeta};
+use super::config::{RouterConfig, Version};
+use super::validate::{validate, RxMeta};
+use super::wire::*;
+use super::Router;
 
 const EXPECTED: [&str; 8] = [
     "v2-ipv4-auth-pass",
@@ -145,6 +147,42 @@ fn keepalived_adverts_round_trip_byte_for_byte() {
     }
 }
 
+/// A vipd configuration like the keepalived instance that sent `repr`.
+fn config_like(repr: &AdvertRepr, priority: u8, primary: IpAddr) -> RouterConfig {
+    let mut config = RouterConfig::v3(repr.vrid(), priority, primary, repr.addresses());
+    match repr {
+        AdvertRepr::V2(a) => {
+            config.version = Version::V2;
+            config.advert_interval = Duration::from_secs(u64::from(a.adver_int_secs));
+            config.v2_auth = a.auth;
+        }
+        AdvertRepr::V3(a) => {
+            config.advert_interval =
+                Duration::from_millis(10 * u64::from(a.interval.max_adver_int()));
+        }
+    }
+    config
+}
+
+#[test]
+fn a_vipd_router_configured_alike_sends_the_same_bytes() {
+    for name in EXPECTED {
+        let f = load(name);
+        let (src, dst, _, message) = split_ip(&f);
+        let parsed = AdvertRepr::parse(&Packet::new_checked(message).unwrap(), src, dst).unwrap();
+        let priority = parsed.repr.priority();
+        // keepalived's priority-0 advert comes from an instance of priority 150.
+        let mut config = config_like(&parsed.repr, priority.max(150), src);
+        config.v3_ipv4_checksum = V3Ipv4Checksum::from(parsed.checksum);
+        let router = Router::new(config).unwrap();
+        let ours = router
+            .advert(priority)
+            .emit_to_vec(src, dst, router.config().v3_ipv4_checksum)
+            .unwrap();
+        assert_eq!(ours, message, "{name}");
+    }
+}
+
 #[test]
 fn a_vipd_backup_configured_alike_accepts_keepalived_adverts() {
     for name in EXPECTED {
@@ -157,18 +195,9 @@ fn a_vipd_backup_configured_alike_accepts_keepalived_adverts() {
             IpAddr::V4(_) => "192.0.2.2".parse().unwrap(),
             IpAddr::V6(_) => "fe80::ff:fe00:b".parse().unwrap(),
         };
-        let mut config = RouterConfig::v3(repr.vrid(), 100, primary, repr.addresses());
-        match &repr {
-            AdvertRepr::V2(a) => {
-                config.version = Version::V2;
-                config.advert_interval = Duration::from_secs(u64::from(a.adver_int_secs));
-                config.v2_auth = a.auth;
-            }
-            AdvertRepr::V3(a) => {
-                config.advert_interval =
-                    Duration::from_millis(10 * u64::from(a.interval.max_adver_int()));
-                assert_eq!(a.interval.reserved_bits(), 0, "{name}");
-            }
+        let mut config = config_like(&repr, 100, primary);
+        if let AdvertRepr::V3(a) = &repr {
+            assert_eq!(a.interval.reserved_bits(), 0, "{name}");
         }
         if !dst.is_multicast() {
             config.unicast_peers = vec![src];
