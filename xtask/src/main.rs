@@ -2,6 +2,7 @@
 //!
 //! Each command first makes sure the machine has what it needs (`scripts/bootstrap.sh`, which is
 //! idempotent and quick when everything is present), so a newcomer never has to remember it.
+mod bench_arp;
 mod bootstrap;
 mod ebpf;
 mod lab;
@@ -26,6 +27,9 @@ enum Command {
     Test(test::Options),
     /// Run the lab: network namespaces, vipd's XDP program, live VRRP adverts.
     Lab(lab::Options),
+    /// Benchmarks (figures, never asserted): `bench arp` compares vipd's XDP ARP responder with
+    /// the kernel's ARP on the same veth.
+    Bench(bench_arp::Options),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,5 +40,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Test(opts) => test::run(&opts),
         Command::Lab(opts) => lab::run(&opts),
+        Command::Bench(opts) => bench_arp::run(&opts),
     }
 }
