@@ -36,5 +36,7 @@ pub const NA_LEN: usize = 32;
 
 /// ff02::1, where the answer to a NS from the unspecified address goes (RFC 4861 section 7.2.4).
 pub const ALL_NODES_V6: [u8; 16] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+/// The first 13 bytes of every solicited-node multicast address, ff02::1:ffXX:XXXX.
+pub const SOLICITED_NODE_PREFIX: [u8; 13] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff];
 /// The Ethernet address of ff02::1 (RFC 2464 section 7).
 pub const ALL_NODES_MAC: [u8; 6] = [0x33, 0x33, 0, 0, 0, 1];

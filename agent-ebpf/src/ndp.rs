@@ -14,7 +14,7 @@ use crate::{
     consts::{
         ALL_NODES_MAC, ALL_NODES_V6, ICMPV6_NEIGHBOR_ADVERT, ICMPV6_NEIGHBOR_SOLICIT,
         IPPROTO_ICMPV6, IPV6_HLEN, NA_FLAG_OVERRIDE, NA_FLAG_SOLICITED, NA_LEN, NDP_HOP_LIMIT,
-        NDP_OPT_TARGET_LLADDR,
+        NDP_OPT_TARGET_LLADDR, SOLICITED_NODE_PREFIX,
     },
     deadman,
     maps::{count, OWNED_V6},
@@ -23,7 +23,10 @@ use crate::{
 };
 
 /// Handles an IPv6 packet whose next header is ICMPv6: `Some(verdict)` for a neighbour
-/// solicitation, `None` for any other ICMPv6 message.
+/// solicitation, `None` for any other ICMPv6 message. Validation follows RFC 4861 section 7.1.1
+/// as far as fixed offsets go (hop limit, code, length, target not multicast, duplicate address
+/// detection only to a solicited-node group); the checksum and the options are not checked: a
+/// corrupted solicitation for an owned VIP at worst gets a correct answer.
 #[inline(always)]
 pub fn handle(ctx: &XdpContext, l2: &L2, ip: &Ipv6Hdr) -> Option<u32> {
     let ns = header_at::<NeighborSolicit>(ctx, l2.l3 + IPV6_HLEN)?;
@@ -36,6 +39,7 @@ pub fn handle(ctx: &XdpContext, l2: &L2, ip: &Ipv6Hdr) -> Option<u32> {
         || ns.code != 0
         || (u16::from_be_bytes(ip.payload_len) as usize) < size_of::<NeighborSolicit>()
         || ns.target[0] == 0xff
+        || (ip.src == [0; 16] && ip.dst[..13] != SOLICITED_NODE_PREFIX)
     {
         count(counter::MALFORMED);
         return Some(xdp_action::XDP_PASS);

@@ -82,7 +82,9 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
     // SAFETY: header_at proved the eight bytes lie inside the frame.
     let head = unsafe { &*head };
     let version = head.version_type >> 4;
-    if head.version_type & 0x0f != VRRP_TYPE_ADVERT || !(version == 2 || version == 3) {
+    // VRRPv2 exists only over IPv4 (RFC 3768); v3 over both (RFC 9568).
+    let version_ok = version == 3 || (version == 2 && ip.family == family::IPV4);
+    if head.version_type & 0x0f != VRRP_TYPE_ADVERT || !version_ok {
         count(counter::ADVERT_INVARIANT_FAILED);
         return xdp_action::XDP_PASS;
     }

@@ -50,6 +50,32 @@ fn auto_mode_does_not_fall_back_around_another_program() {
     second_attach_fails(AttachMode::Generic, AttachMode::Auto);
 }
 
+/// Whether `interface` in `ns` has an XDP program attached, according to iproute2.
+fn has_xdp(ns: &Netns, interface: &str) -> bool {
+    let out = ns.exec(&["ip", "-d", "link", "show", "dev", interface]);
+    String::from_utf8_lossy(&out.stdout).contains("prog/xdp")
+}
+
+#[test]
+fn the_program_leaves_the_interface_with_its_owner() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let a = Netns::new("owner-a");
+    let b = Netns::new("owner-b");
+    veth(&a, "own0", &b, "own1");
+    for mode in [AttachMode::Driver, AttachMode::Generic] {
+        let mut program = XdpProgram::load().expect("load");
+        a.run(|| program.attach("own0", mode)).expect("attach");
+        assert!(has_xdp(&a, "own0"), "{mode:?}: attached");
+
+        // Nothing is pinned: closing the object's fds (as exit or kill -9 does) detaches it.
+        drop(program);
+
+        assert!(!has_xdp(&a, "own0"), "{mode:?}: still attached after drop");
+    }
+}
+
 #[test]
 fn an_unknown_interface_is_named_in_the_error() {
     if !kernel_tests_enabled() {

@@ -269,14 +269,31 @@ fn solicitations_that_are_not_for_an_owned_vip_or_not_valid_pass() {
     hop_limit_254[ETH_HLEN + 7] = 254;
     let mut code_1 = neighbor_solicitation(CLIENT_MAC, CLIENT6, VIP6);
     code_1[ETH_HLEN + 41] = 1;
+    // Duplicate address detection must go to the solicited-node group (RFC 4861 7.1.1).
+    let mut message = vec![frames::ICMPV6_NS, 0, 0, 0, 0, 0, 0, 0];
+    message.extend_from_slice(&VIP6.octets());
+    let dad_to_unicast = icmpv6_frame(
+        OWNER_MAC,
+        CLIENT_MAC,
+        Ipv6Addr::UNSPECIFIED,
+        VIP6,
+        255,
+        &message,
+    );
     // An advertisement for the VIP from someone else is news for the kernel, not a question.
     let foreign_na = neighbor_advertisement(CLIENT_MAC, VIP6, OWNER_MAC, CLIENT6);
 
-    for frame in [&not_owned, &hop_limit_254, &code_1, &foreign_na] {
+    for frame in [
+        &not_owned,
+        &hop_limit_254,
+        &code_1,
+        &dad_to_unicast,
+        &foreign_na,
+    ] {
         r.passes(frame);
     }
     let counters = r.maps.counters().unwrap();
-    assert_eq!((counters.malformed, counters.na_answered), (2, 0));
+    assert_eq!((counters.malformed, counters.na_answered), (3, 0));
 }
 
 #[test]

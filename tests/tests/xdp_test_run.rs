@@ -177,6 +177,9 @@ fn adverts_failing_an_invariant_pass_without_a_record() {
     let mut advert_v6 = frames::Advert::v3(1, 100, 100);
     advert_v6.addresses_v6 = vec!["2001:db8::100".parse().unwrap()];
     let hop_limit_254 = advert_frame_v6(&advert_v6, "fe80::1".parse().unwrap(), 254);
+    // VRRPv2 exists only over IPv4.
+    advert_v6.version = 2;
+    let v2_over_ipv6 = advert_frame_v6(&advert_v6, "fe80::1".parse().unwrap(), 255);
 
     for frame in [
         &unconfigured_vrid,
@@ -184,10 +187,11 @@ fn adverts_failing_an_invariant_pass_without_a_record() {
         &version_4,
         &type_2,
         &hop_limit_254,
+        &v2_over_ipv6,
     ] {
         assert_eq!(h.passes(frame), vec![]);
     }
-    assert_eq!(h.maps.counters().unwrap().advert_invariant_failed, 5);
+    assert_eq!(h.maps.counters().unwrap().advert_invariant_failed, 6);
     assert_eq!(h.passes(&good).len(), 1, "the control frame is recorded");
 }
 

@@ -101,6 +101,26 @@ pub fn run(opts: &Options) -> Result<()> {
     })?;
     let answered_by_xdp = counter(&node_xdp, agent_common::counter::ARP_ANSWERED)?;
     report(&results, answered_by_xdp);
+    describe_program(&node_xdp)?;
+    Ok(())
+}
+
+/// What the verifier and the JIT made of the program: its size is part of its cost.
+fn describe_program(ebpf: &Ebpf) -> Result<()> {
+    let program: &Xdp = ebpf
+        .program(names::XDP_PROGRAM)
+        .context("no XDP program in the object")?
+        .try_into()?;
+    let info = program.info()?;
+    let show = |n: Option<u32>| n.map_or_else(|| "unknown".to_string(), |n| n.to_string());
+    println!(
+        "program: {} instructions processed by the verifier, {} BPF instructions after \
+         translation ({} bytes), {} bytes JIT-compiled",
+        show(info.verified_instruction_count()),
+        show(info.size_translated().map(|bytes| bytes / 8)),
+        show(info.size_translated()),
+        info.size_jitted(),
+    );
     Ok(())
 }
 

@@ -71,11 +71,15 @@ fn describe(advert: &Advert, gap: Option<Duration>) -> String {
         _ => format!("adver_int={}s", advert.adver_int),
     };
     let gap = gap.map_or_else(|| "first".to_string(), |gap| format!("+{gap:.6?}"));
+    let vlan = advert
+        .vlan_id
+        .map_or_else(String::new, |id| format!(" vlan={id}"));
     format!(
-        "{:>10}.{:09}  if={} VRRPv{} vrid={} prio={} {} ttl={} addrs={} src={}  gap {}",
+        "{:>10}.{:09}  if={}{} VRRPv{} vrid={} prio={} {} ttl={} addrs={} src={}  gap {}",
         ktime.as_secs(),
         ktime.subsec_nanos(),
         advert.ifindex,
+        vlan,
         advert.version,
         advert.vrid,
         advert.priority,

@@ -48,7 +48,8 @@ pub enum XdpError {
     UnknownInterface(String),
     #[error(
         "interface {interface} already has an XDP program that vipd did not attach; detach it \
-         (`ip link set dev {interface} xdp off`) or run vipd with `--dataplane socket`"
+         (`ip link set dev {interface} xdp off`) or run vipd without XDP (`dataplane = \"socket\"` \
+         in the [global] section of vipd.toml)"
     )]
     InterfaceBusy { interface: String },
     #[error("attaching XDP to {interface} in {mode:?} mode: {source}")]
