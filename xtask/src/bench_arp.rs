@@ -190,6 +190,9 @@ struct Measurement {
 impl Measurement {
     fn take(socket: &ArpSocket, target: Ipv4Addr, each: Duration) -> Result<Self> {
         let request = arp_request(target);
+        // Replies left over from the previous flood would fill the socket's queue and make the
+        // first answer here look lost.
+        socket.drain();
         let mut latencies = Vec::new();
         let mut lost = 0;
         let end = Instant::now() + each;
@@ -345,6 +348,21 @@ impl ArpSocket {
             return Err(error).context("sending an ARP request");
         }
         Ok(())
+    }
+
+    /// Discards whatever is queued on the socket.
+    fn drain(&self) {
+        let mut buf = [0u8; 128];
+        // SAFETY: buf is a valid buffer of the length passed.
+        while unsafe {
+            libc::recv(
+                self.fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        } > 0
+        {}
     }
 
     /// Waits up to `timeout` for an ARP reply from `target` to the client; `false` on timeout.
