@@ -1,9 +1,9 @@
 //! The ABI shared by the XDP program (`agent-ebpf`) and the agent (`agent`): map names, map keys
-//! and values, ring-buffer records and protocol constants.
+//! and values, ring-buffer records, counter indices and protocol constants.
 //!
 //! Everything here is `#[repr(C)]` with explicit padding so that the kernel side and user space
-//! agree on layout byte for byte; the `user` feature adds `aya::Pod` so user space can read them
-//! out of maps and ring buffers.
+//! agree on layout byte for byte (and a map key never hashes an uninitialised byte); the `user`
+//! feature adds `aya::Pod` so user space can read and write them in maps and ring buffers.
 #![no_std]
 
 /// IP protocol number of VRRP (RFC 9568 section 5.1.1.4, RFC 3768 section 5.2.4).
@@ -18,6 +18,18 @@ pub mod names {
     pub const XDP_PROGRAM: &str = "vipd_xdp";
     /// Ring buffer of [`super::AdvertRecord`]s.
     pub const ADVERTS_RING: &str = "ADVERTS";
+    /// Hash map [`super::VridKey`] -> [`super::VridConfig`]: the VRIDs whose adverts are recorded.
+    pub const VRIDS: &str = "VRIDS";
+    /// Hash map [`super::OwnedV4Key`] -> [`super::OwnedVip`]: IPv4 VIPs answered for by ARP.
+    pub const OWNED_V4: &str = "OWNED_V4";
+    /// Hash map [`super::OwnedV6Key`] -> [`super::OwnedVip`]: IPv6 VIPs answered for by NA.
+    pub const OWNED_V6: &str = "OWNED_V6";
+    /// Array of one [`super::XdpConfig`].
+    pub const CONFIG: &str = "CONFIG";
+    /// Array of one `u64`: the agent's last heartbeat, CLOCK_MONOTONIC nanoseconds.
+    pub const HEARTBEAT: &str = "HEARTBEAT";
+    /// Per-CPU array of `u64`, indexed by [`super::counter`].
+    pub const COUNTERS: &str = "COUNTERS";
 }
 
 /// Size of the advert ring buffer in bytes (a power of two and a multiple of the page size).
@@ -25,16 +37,51 @@ pub mod names {
 /// of adverts at the fastest interval vipd supports, so a late reader loses nothing.
 pub const ADVERTS_RING_BYTES: u32 = 256 * 1024;
 
-/// Address family of an advert's IP header, as stored in [`AdvertRecord::family`].
+/// Capacity of [`names::VRIDS`]: every VRID of both families on four interfaces.
+pub const MAX_VRIDS: u32 = 2048;
+/// Capacity of each owned-VIP map.
+pub const MAX_OWNED_VIPS: u32 = 4096;
+
+/// Address family of an advert's IP header, as stored in [`AdvertRecord::family`] and
+/// [`VridKey::family`].
 pub mod family {
     pub const IPV4: u8 = 4;
     pub const IPV6: u8 = 6;
 }
 
+/// Indices into the per-CPU [`names::COUNTERS`] array. Every frame the program sees ends in
+/// exactly one of `ADVERTS_DROPPED`, `ARP_ANSWERED`, `NA_ANSWERED` or `PASSED`; the others count
+/// reasons along the way.
+pub mod counter {
+    /// Adverts pushed into the ring buffer.
+    pub const ADVERTS_RECORDED: u32 = 0;
+    /// Recorded adverts then dropped at XDP (drop mode, see [`super::XdpConfig::flags`]).
+    pub const ADVERTS_DROPPED: u32 = 1;
+    /// VRRP frames that failed a cheap invariant (TTL / hop limit, version, type, VRID not
+    /// configured for the interface and family) and were passed without a record.
+    pub const ADVERT_INVARIANT_FAILED: u32 = 2;
+    /// ARP requests answered with XDP_TX.
+    pub const ARP_ANSWERED: u32 = 3;
+    /// Neighbour solicitations answered with an advertisement through XDP_TX.
+    pub const NA_ANSWERED: u32 = 4;
+    /// Requests for an owned VIP left unanswered because the agent's heartbeat is stale.
+    pub const DEADMAN_SUPPRESSED: u32 = 5;
+    /// Frames shorter than the headers their type announces, or with impossible header fields
+    /// (ARP sizes, IPv4 IHL, NS code or hop limit).
+    pub const MALFORMED: u32 = 6;
+    /// Frames handed to the kernel stack (XDP_PASS).
+    pub const PASSED: u32 = 7;
+    /// Adverts whose record was lost because the ring buffer was full.
+    pub const RING_FULL: u32 = 8;
+    /// Number of counters, the size of the array.
+    pub const COUNT: u32 = 9;
+}
+
 /// One VRRP advert seen by the XDP program, pushed to the ring buffer at driver time.
 ///
 /// Only the fields the hot loop needs to judge master liveness are here; the full packet still
-/// reaches the kernel stack (and the agent's raw socket) for complete validation.
+/// reaches the kernel stack (and the agent's raw socket) for complete validation, unless drop
+/// mode is on.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AdvertRecord {
@@ -59,22 +106,110 @@ pub struct AdvertRecord {
     pub addr_count: u8,
     /// Source address: IPv4 in the first four bytes (network order), the rest zero; or IPv6.
     pub src: [u8; 16],
-    /// Explicit tail padding, always zero, so the record has no uninitialised bytes.
-    pub _reserved: u32,
+    /// The 802.1Q tag control information (host order) when the frame carried one tag, with
+    /// [`VLAN_TAGGED`] set; zero for an untagged frame.
+    pub vlan_tci: u32,
 }
 
+/// Set in [`AdvertRecord::vlan_tci`] when the frame was tagged (a TCI of zero is legal).
+pub const VLAN_TAGGED: u32 = 1 << 16;
+
+/// Key of [`names::VRIDS`]: a VRID configured on an interface for one family.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VridKey {
+    pub ifindex: u32,
+    pub vrid: u8,
+    /// [`family::IPV4`] or [`family::IPV6`].
+    pub family: u8,
+    /// Always zero.
+    pub _pad: [u8; 2],
+}
+
+/// Value of [`names::VRIDS`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VridConfig {
+    /// [`VRID_ALLOW_ANY_TTL_UNICAST`] or zero.
+    pub flags: u32,
+}
+
+/// Accept unicast adverts of this VRID with any TTL / hop limit (keepalived's unicast peers
+/// may be routed hops away); multicast adverts still need 255.
+pub const VRID_ALLOW_ANY_TTL_UNICAST: u32 = 1;
+
+/// Key of [`names::OWNED_V4`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OwnedV4Key {
+    pub ifindex: u32,
+    /// The VIP, network order.
+    pub addr: [u8; 4],
+}
+
+/// Key of [`names::OWNED_V6`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OwnedV6Key {
+    pub ifindex: u32,
+    pub addr: [u8; 16],
+}
+
+/// Value of both owned-VIP maps: what to answer with.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OwnedVip {
+    /// The link-layer address to announce: the interface's, or the virtual MAC under use_vmac.
+    pub mac: [u8; 6],
+    pub vrid: u8,
+    /// Always zero.
+    pub _pad: u8,
+}
+
+/// The single entry of [`names::CONFIG`]. All zero (the map's initial state) means: no dead-man
+/// bound, so the responders answer nothing, and adverts are passed on.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XdpConfig {
+    /// The responders answer only while `bpf_ktime_get_ns() - heartbeat <= deadman_bound_ns`.
+    pub deadman_bound_ns: u64,
+    /// [`CONFIG_DROP_ADVERTS`] or zero.
+    pub flags: u32,
+    /// Always zero.
+    pub _pad: u32,
+}
+
+/// Drop recorded adverts at XDP instead of passing them to the kernel stack.
+pub const CONFIG_DROP_ADVERTS: u32 = 1;
+
 #[cfg(feature = "user")]
-// SAFETY: AdvertRecord is repr(C), Copy, and every bit pattern of its fields is valid.
-unsafe impl aya::Pod for AdvertRecord {}
+mod pod {
+    // SAFETY (all): repr(C), Copy, no implicit padding, and every bit pattern of the fields is
+    // valid.
+    unsafe impl aya::Pod for super::AdvertRecord {}
+    unsafe impl aya::Pod for super::VridKey {}
+    unsafe impl aya::Pod for super::VridConfig {}
+    unsafe impl aya::Pod for super::OwnedV4Key {}
+    unsafe impl aya::Pod for super::OwnedV6Key {}
+    unsafe impl aya::Pod for super::OwnedVip {}
+    unsafe impl aya::Pod for super::XdpConfig {}
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::mem::{align_of, size_of};
 
     #[test]
-    fn advert_record_layout_has_no_implicit_padding() {
+    fn layouts_have_no_implicit_padding() {
         // 8 + 4 + 4x1 + 2 + 2x1 + 16 + 4 = 40, a multiple of the u64 alignment.
-        assert_eq!(core::mem::size_of::<AdvertRecord>(), 40);
-        assert_eq!(core::mem::align_of::<AdvertRecord>(), 8);
+        assert_eq!(size_of::<AdvertRecord>(), 40);
+        assert_eq!(align_of::<AdvertRecord>(), 8);
+        assert_eq!(size_of::<VridKey>(), 8);
+        assert_eq!(size_of::<VridConfig>(), 4);
+        assert_eq!(size_of::<OwnedV4Key>(), 8);
+        assert_eq!(size_of::<OwnedV6Key>(), 20);
+        assert_eq!(size_of::<OwnedVip>(), 8);
+        assert_eq!(size_of::<XdpConfig>(), 16);
     }
 }

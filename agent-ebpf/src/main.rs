@@ -1,24 +1,73 @@
-//! vipd's XDP program. On each VRRP interface it recognises VRRP adverts, stamps them with
-//! `bpf_ktime_get_ns()` at the driver and pushes a compact record into a ring buffer for the
-//! agent's hot loop; every frame then continues to the kernel stack untouched.
+//! vipd's XDP program. On each VRRP interface it
+//! - recognises VRRP adverts for the configured VRIDs, stamps them with `bpf_ktime_get_ns()` at
+//!   the driver and pushes a compact record into a ring buffer for the agent's hot loop (then
+//!   passes them on, or drops them in drop mode);
+//! - answers ARP requests and IPv6 neighbour solicitations for the VIPs the agent owns, with
+//!   XDP_TX, while the agent's heartbeat is fresh (the dead-man switch);
+//! - passes everything else to the kernel untouched.
 //!
-//! Split by concern, as Katran's `lib/bpf/` is: `parse` owns bounds-checked header access,
-//! `vrrp` classifies adverts, `maps` declares the maps shared with user space.
+//! Split by concern, as Katran's `lib/bpf/` is: `consts` and `structs` describe the wire, `parse`
+//! owns bounds-checked access and the link layer, `checksum` the Internet checksum, `maps` the
+//! maps shared with user space and the counters, `deadman` the liveness check, and `vrrp`, `arp`
+//! and `ndp` one kind of traffic each.
 #![no_std]
 #![no_main]
 
+mod arp;
+mod checksum;
+mod consts;
+mod deadman;
 mod maps;
+mod ndp;
 mod parse;
+mod structs;
 mod vrrp;
 
+use agent_common::{counter, IPPROTO_VRRP};
 use aya_ebpf::{bindings::xdp_action, macros::xdp, programs::XdpContext};
 
-/// Entry point: never drops or rewrites a frame (yet), so whatever the classification says the
-/// verdict is XDP_PASS. Adverts are additionally recorded.
+use crate::{
+    consts::{ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMPV6},
+    maps::count,
+    parse::header_at,
+    structs::Ipv6Hdr,
+};
+
+/// Entry point: dispatches on the EtherType (behind at most one VLAN tag) and counts every
+/// frame it passes.
 #[xdp]
 pub fn vipd_xdp(ctx: XdpContext) -> u32 {
-    vrrp::record_if_advert(&ctx);
-    xdp_action::XDP_PASS
+    let verdict = dispatch(&ctx);
+    if verdict == xdp_action::XDP_PASS {
+        count(counter::PASSED);
+    }
+    verdict
+}
+
+#[inline(always)]
+fn dispatch(ctx: &XdpContext) -> u32 {
+    let Some(l2) = parse::l2(ctx) else {
+        count(counter::MALFORMED);
+        return xdp_action::XDP_PASS;
+    };
+    match l2.ether_type {
+        ETH_P_ARP => arp::handle(ctx, &l2),
+        ETH_P_IP => vrrp::handle_v4(ctx, &l2).unwrap_or(xdp_action::XDP_PASS),
+        ETH_P_IPV6 => {
+            let Some(ip) = header_at::<Ipv6Hdr>(ctx, l2.l3) else {
+                count(counter::MALFORMED);
+                return xdp_action::XDP_PASS;
+            };
+            // SAFETY: header_at proved the header lies inside the frame.
+            let ip = unsafe { &*ip };
+            match ip.next_hdr {
+                IPPROTO_VRRP => vrrp::handle_v6(ctx, &l2, ip),
+                IPPROTO_ICMPV6 => ndp::handle(ctx, &l2, ip).unwrap_or(xdp_action::XDP_PASS),
+                _ => xdp_action::XDP_PASS,
+            }
+        }
+        _ => xdp_action::XDP_PASS,
+    }
 }
 
 #[cfg(not(test))]

@@ -1,61 +1,108 @@
-//! Advert classification: is this frame a VRRP advert, and if so, what does the agent's hot loop
-//! need to know about it?
+//! Adverts: is this IP packet a VRRP advert for a VRID configured here, and if so, record what the
+//! agent's hot loop needs to know about it.
 //!
-//! Only IPv4 and IPv6 frames whose IP protocol (IPv6: first next header) is 112 qualify; IPv6
-//! adverts with extension headers and IPv4 fragments are left to the kernel stack and the agent's
-//! raw socket, which see every advert anyway. Full validation (checksum, authentication, address
-//! list) stays in user space: here we only stamp and forward.
-use agent_common::{family, AdvertRecord, IPPROTO_VRRP};
-use aya_ebpf::{helpers::bpf_ktime_get_ns, programs::XdpContext};
-use aya_log_ebpf::warn;
-use network_types::{
-    eth::EthHdr,
-    ip::{Ipv4Hdr, Ipv6Hdr},
+//! Only packets whose IP protocol (IPv6: first next header) is 112 qualify; IPv6 adverts with
+//! extension headers and IPv4 fragments are left to the kernel stack and the agent's raw socket.
+//! The checks are the cheap invariants (TTL / hop limit, version, type, VRID configured for the
+//! interface and family); full validation (checksum, authentication, address list) stays in user
+//! space: here we only filter, stamp and forward.
+use agent_common::{
+    counter, family, AdvertRecord, VridKey, CONFIG_DROP_ADVERTS, IPPROTO_VRRP,
+    VRID_ALLOW_ANY_TTL_UNICAST, VRRP_TTL,
 };
+use aya_ebpf::{bindings::xdp_action, helpers::bpf_ktime_get_ns, programs::XdpContext};
 
-use crate::{maps::ADVERTS, parse::header_at};
-
-const ETH_P_IP: u16 = 0x0800;
-const ETH_P_IPV6: u16 = 0x86dd;
-/// VRRP message type of an advertisement, the only type RFC 9568 and RFC 3768 define.
-const VRRP_TYPE_ADVERT: u8 = 1;
-/// IPv4 "more fragments" flag and fragment offset bits of the flags/offset field.
-const IPV4_FRAGMENT_MASK: u16 = 0x3fff;
-
-/// The first eight bytes of a VRRP message, the same in v2 and v3 except for bytes 4-5:
-/// v2 carries Auth Type and Adver Int there, v3 the Rsvd nibble and 12-bit Max Adver Int.
-#[repr(C)]
-struct VrrpHead {
-    version_type: u8,
-    vrid: u8,
-    priority: u8,
-    addr_count: u8,
-    interval: [u8; 2],
-    _checksum: [u8; 2],
-}
+use crate::{
+    consts::{IPV4_FRAGMENT_MASK, IPV4_HLEN_MIN, IPV6_HLEN, VRRP_TYPE_ADVERT},
+    deadman,
+    maps::{config, count, ADVERTS, VRIDS},
+    parse::{header_at, L2},
+    structs::{Ipv4Hdr, Ipv6Hdr, VrrpHead},
+};
 
 /// What the IP layer tells us about a VRRP candidate.
 struct IpInfo {
     family: u8,
     ttl: u8,
+    /// Whether the destination is a unicast address (unicast peers, keepalived's `unicast_peer`).
+    unicast: bool,
     src: [u8; 16],
     vrrp_offset: usize,
 }
 
-/// Pushes an [`AdvertRecord`] for the frame if it is a VRRP advert. Never fails the frame: a full
-/// ring buffer loses the record (and says so), not the packet.
+/// Handles an IPv4 packet: `Some(verdict)` when it was VRRP, `None` when it is someone else's.
 #[inline(always)]
-pub fn record_if_advert(ctx: &XdpContext) {
+pub fn handle_v4(ctx: &XdpContext, l2: &L2) -> Option<u32> {
+    let Some(ip) = header_at::<Ipv4Hdr>(ctx, l2.l3) else {
+        count(counter::MALFORMED);
+        return Some(xdp_action::XDP_PASS);
+    };
+    // SAFETY: header_at proved the header lies inside the frame.
+    let ip = unsafe { &*ip };
+    if ip.proto != IPPROTO_VRRP || u16::from_be_bytes(ip.frag) & IPV4_FRAGMENT_MASK != 0 {
+        return None;
+    }
+    let ihl = ((ip.version_ihl & 0x0f) as usize) * 4;
+    if ihl < IPV4_HLEN_MIN {
+        count(counter::MALFORMED);
+        return Some(xdp_action::XDP_PASS);
+    }
+    let mut src = [0u8; 16];
+    src[..4].copy_from_slice(&ip.src);
+    let info = IpInfo {
+        family: family::IPV4,
+        ttl: ip.ttl,
+        unicast: ip.dst[0] < 224,
+        src,
+        vrrp_offset: l2.l3 + ihl,
+    };
+    Some(handle(ctx, l2, &info))
+}
+
+/// Handles an IPv6 packet whose next header is VRRP.
+#[inline(always)]
+pub fn handle_v6(ctx: &XdpContext, l2: &L2, ip: &Ipv6Hdr) -> u32 {
+    let info = IpInfo {
+        family: family::IPV6,
+        ttl: ip.hop_limit,
+        unicast: ip.dst[0] != 0xff,
+        src: ip.src,
+        vrrp_offset: l2.l3 + IPV6_HLEN,
+    };
+    handle(ctx, l2, &info)
+}
+
+#[inline(always)]
+fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
     let now = unsafe { bpf_ktime_get_ns() };
-    let Some(ip) = ip_info(ctx) else { return };
     let Some(head) = header_at::<VrrpHead>(ctx, ip.vrrp_offset) else {
-        return;
+        count(counter::MALFORMED);
+        return xdp_action::XDP_PASS;
     };
     // SAFETY: header_at proved the eight bytes lie inside the frame.
     let head = unsafe { &*head };
     let version = head.version_type >> 4;
-    if head.version_type & 0x0f != VRRP_TYPE_ADVERT || !(version == 2 || version == 3) {
-        return;
+    // VRRPv2 exists only over IPv4 (RFC 3768); v3 over both (RFC 9568).
+    let version_ok = version == 3 || (version == 2 && ip.family == family::IPV4);
+    if head.version_type & 0x0f != VRRP_TYPE_ADVERT || !version_ok {
+        count(counter::ADVERT_INVARIANT_FAILED);
+        return xdp_action::XDP_PASS;
+    }
+    let key = VridKey {
+        ifindex: ctx.ingress_ifindex() as u32,
+        vrid: head.vrid,
+        family: ip.family,
+        _pad: [0; 2],
+    };
+    // SAFETY: the value is copied out at once; user space may replace it concurrently.
+    let Some(vrid) = (unsafe { VRIDS.get(key) }).copied() else {
+        count(counter::ADVERT_INVARIANT_FAILED);
+        return xdp_action::XDP_PASS;
+    };
+    let any_ttl = ip.unicast && vrid.flags & VRID_ALLOW_ANY_TTL_UNICAST != 0;
+    if ip.ttl != VRRP_TTL && !any_ttl {
+        count(counter::ADVERT_INVARIANT_FAILED);
+        return xdp_action::XDP_PASS;
     }
     let adver_int = match version {
         // v3: keep the whole Rsvd|Max Adver Int word; user space reads vipd's fast-mode flag
@@ -64,12 +111,13 @@ pub fn record_if_advert(ctx: &XdpContext) {
         _ => head.interval[1] as u16,
     };
     let Some(mut entry) = ADVERTS.reserve::<AdvertRecord>(0) else {
-        warn!(ctx, "vipd: advert ring buffer full, record lost");
-        return;
+        // The record is lost, not the advert: the kernel stack and the raw socket still get it.
+        count(counter::RING_FULL);
+        return xdp_action::XDP_PASS;
     };
     entry.write(AdvertRecord {
         ktime_ns: now,
-        ifindex: ctx.ingress_ifindex() as u32,
+        ifindex: key.ifindex,
         family: ip.family,
         version,
         vrid: head.vrid,
@@ -78,47 +126,14 @@ pub fn record_if_advert(ctx: &XdpContext) {
         ttl: ip.ttl,
         addr_count: head.addr_count,
         src: ip.src,
-        _reserved: 0,
+        vlan_tci: l2.vlan_tci,
     });
     entry.submit(0);
-}
-
-/// Parses Ethernet and IPv4/IPv6 far enough to know whether a VRRP message follows, and where.
-#[inline(always)]
-fn ip_info(ctx: &XdpContext) -> Option<IpInfo> {
-    let eth = header_at::<EthHdr>(ctx, 0)?;
-    let l3 = EthHdr::LEN;
-    match u16::from_be(unsafe { (*eth).ether_type }) {
-        ETH_P_IP => {
-            let ip = unsafe { &*header_at::<Ipv4Hdr>(ctx, l3)? };
-            if ip.proto != IPPROTO_VRRP || u16::from_be_bytes(ip.frags) & IPV4_FRAGMENT_MASK != 0 {
-                return None;
-            }
-            let ihl = ((ip.vihl & 0x0f) as usize) * 4;
-            if ihl < Ipv4Hdr::LEN {
-                return None;
-            }
-            let mut src = [0u8; 16];
-            src[..4].copy_from_slice(&ip.src_addr);
-            Some(IpInfo {
-                family: family::IPV4,
-                ttl: ip.ttl,
-                src,
-                vrrp_offset: l3 + ihl,
-            })
-        }
-        ETH_P_IPV6 => {
-            let ip = unsafe { &*header_at::<Ipv6Hdr>(ctx, l3)? };
-            if ip.next_hdr != IPPROTO_VRRP {
-                return None;
-            }
-            Some(IpInfo {
-                family: family::IPV6,
-                ttl: ip.hop_limit,
-                src: ip.src_addr,
-                vrrp_offset: l3 + Ipv6Hdr::LEN,
-            })
-        }
-        _ => None,
+    count(counter::ADVERTS_RECORDED);
+    // A stale agent gets the kernel's default behaviour back: adverts reach the stack again.
+    if config().flags & CONFIG_DROP_ADVERTS != 0 && deadman::agent_alive() {
+        count(counter::ADVERTS_DROPPED);
+        return xdp_action::XDP_DROP;
     }
+    xdp_action::XDP_PASS
 }

@@ -1,25 +1,66 @@
-//! The XDP program fed crafted frames through BPF_PROG_TEST_RUN: verdicts and ring-buffer
-//! records, frame by frame.
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+//! The XDP program's advert path fed crafted frames through BPF_PROG_TEST_RUN: verdicts,
+//! ring-buffer records and counters, frame by frame.
+//!
+//! Under BPF_PROG_TEST_RUN the program sees the loopback device of the calling thread's namespace
+//! as the ingress interface: ifindex 1, the index the VRID map entries here are keyed with.
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
+    time::Duration,
+};
 
-use vipd::dataplane::xdp::{Advert, AdvertRing, XdpProgram};
+use vipd::dataplane::{
+    packet::IpFamily,
+    xdp::{Advert, AdvertRing, XdpMaps, XdpProgram},
+};
 use vipd_tests::{
-    frames::{self, advert_frame_v4, advert_frame_v6},
+    clock::monotonic_ns,
+    frames::{self, advert_frame_v4, advert_frame_v4_to, advert_frame_v6, vlan_tagged},
     kernel_tests_enabled,
 };
 
+const XDP_DROP: u32 = 1;
 const XDP_PASS: u32 = 2;
 /// The kernel will not run an XDP program on less than an Ethernet header.
 const ETH_HLEN: usize = 14;
+/// The loopback's index, what BPF_PROG_TEST_RUN reports as the ingress interface.
+const TEST_RUN_IFINDEX: u32 = 1;
 
-fn program() -> (XdpProgram, AdvertRing) {
-    let mut program = XdpProgram::load().expect("load the XDP program");
-    let ring = program.take_adverts().expect("advert ring");
-    (program, ring)
+struct Harness {
+    program: XdpProgram,
+    ring: AdvertRing,
+    maps: XdpMaps,
 }
 
-fn drain(ring: &mut AdvertRing) -> Vec<Advert> {
-    std::iter::from_fn(|| ring.try_next()).collect()
+/// The program with VRIDs `vrids` configured for both families on the test-run interface.
+fn harness(vrids: &[u8]) -> Harness {
+    let mut program = XdpProgram::load().expect("load the XDP program");
+    let ring = program.take_adverts().expect("advert ring");
+    let mut maps = program.take_maps().expect("control maps");
+    for &vrid in vrids {
+        for family in [IpFamily::V4, IpFamily::V6] {
+            maps.set_vrid(TEST_RUN_IFINDEX, vrid, family, false)
+                .expect("set VRID");
+        }
+    }
+    Harness {
+        program,
+        ring,
+        maps,
+    }
+}
+
+impl Harness {
+    fn drain(&mut self) -> Vec<Advert> {
+        std::iter::from_fn(|| self.ring.try_next()).collect()
+    }
+
+    /// Runs `frame` and checks that it passed unchanged; returns the records it made.
+    fn passes(&mut self, frame: &[u8]) -> Vec<Advert> {
+        let (verdict, out) = self.program.test_run(frame).unwrap();
+        assert_eq!(verdict, XDP_PASS);
+        assert_eq!(out, frame, "the frame must pass unchanged");
+        self.drain()
+    }
 }
 
 #[test]
@@ -27,15 +68,14 @@ fn ipv4_advert_passes_and_is_recorded_with_its_fields() {
     if !kernel_tests_enabled() {
         return;
     }
-    let (mut program, mut ring) = program();
+    let mut h = harness(&[42]);
     let src = Ipv4Addr::new(192, 0, 2, 7);
     let frame = advert_frame_v4(&frames::Advert::v3(42, 150, 100), src, 255);
 
-    let (verdict, out) = program.test_run(&frame).unwrap();
+    let before = monotonic_ns();
+    let records = h.passes(&frame);
+    let after = monotonic_ns();
 
-    assert_eq!(verdict, XDP_PASS);
-    assert_eq!(out, frame, "the frame must pass unchanged");
-    let records = drain(&mut ring);
     assert_eq!(records.len(), 1, "{records:?}");
     let record = records[0];
     assert_eq!(record.source, IpAddr::V4(src));
@@ -49,30 +89,32 @@ fn ipv4_advert_passes_and_is_recorded_with_its_fields() {
         (3, 42, 150, 100)
     );
     assert_eq!((record.ttl, record.addr_count), (255, 1));
-    assert_ne!(record.ktime_ns, 0);
+    assert_eq!(record.ifindex, TEST_RUN_IFINDEX);
+    assert_eq!(record.vlan_id, None);
+    assert!((before..=after).contains(&record.ktime_ns));
+    let counters = h.maps.counters().unwrap();
+    assert_eq!((counters.adverts_recorded, counters.passed), (1, 1));
 }
 
 #[test]
-fn ipv6_advert_is_recorded_with_its_source_and_hop_limit() {
+fn ipv6_advert_is_recorded_with_its_source_and_interval_word() {
     if !kernel_tests_enabled() {
         return;
     }
-    let (mut program, mut ring) = program();
+    let mut h = harness(&[7]);
     let src: Ipv6Addr = "fe80::1234".parse().unwrap();
     let mut advert = frames::Advert::v3(7, 200, 0x8005);
     advert.addresses_v6 = vec!["2001:db8::100".parse().unwrap()];
-    let frame = advert_frame_v6(&advert, src, 254);
+    let frame = advert_frame_v6(&advert, src, 255);
 
-    let (verdict, _) = program.test_run(&frame).unwrap();
+    let records = h.passes(&frame);
 
-    assert_eq!(verdict, XDP_PASS);
-    let records = drain(&mut ring);
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0].source, IpAddr::V6(src));
     // The whole Rsvd|Max Adver Int word is kept, including vipd's fast-mode bit.
     assert_eq!(
         (records[0].vrid, records[0].adver_int, records[0].ttl),
-        (7, 0x8005, 254)
+        (7, 0x8005, 255)
     );
 }
 
@@ -81,16 +123,167 @@ fn vrrp_v2_advert_reports_its_interval_in_seconds() {
     if !kernel_tests_enabled() {
         return;
     }
-    let (mut program, mut ring) = program();
+    let mut h = harness(&[9]);
     let mut advert = frames::Advert::v3(9, 100, 1);
     advert.version = 2;
-    let frame = advert_frame_v4(&advert, Ipv4Addr::new(192, 0, 2, 9), 255);
+    let records = h.passes(&advert_frame_v4(&advert, Ipv4Addr::new(192, 0, 2, 9), 255));
 
-    program.test_run(&frame).unwrap();
-
-    let records = drain(&mut ring);
     assert_eq!(records.len(), 1);
     assert_eq!((records[0].version, records[0].adver_int), (2, 1));
+}
+
+#[test]
+fn vlan_tagged_adverts_are_recorded_with_their_vlan_id() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[5]);
+    let v4 = advert_frame_v4(
+        &frames::Advert::v3(5, 100, 100),
+        Ipv4Addr::new(192, 0, 2, 1),
+        255,
+    );
+    let mut advert_v6 = frames::Advert::v3(5, 100, 100);
+    advert_v6.addresses_v6 = vec!["2001:db8::100".parse().unwrap()];
+    let v6 = advert_frame_v6(&advert_v6, "fe80::1".parse().unwrap(), 255);
+
+    // Priority bits 0xe000 and DEI must not leak into the VLAN id.
+    let records = [
+        h.passes(&vlan_tagged(&v4, 0xe000 | 100)),
+        h.passes(&vlan_tagged(&v6, 0x1000 | 4094)),
+    ];
+
+    assert_eq!(records[0].len(), 1);
+    assert_eq!(records[0][0].vlan_id, Some(100));
+    assert_eq!(records[1].len(), 1);
+    assert_eq!(records[1][0].vlan_id, Some(4094));
+    assert_eq!(records[1][0].source, "fe80::1".parse::<IpAddr>().unwrap());
+}
+
+#[test]
+fn adverts_failing_an_invariant_pass_without_a_record() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[1]);
+    let src = Ipv4Addr::new(192, 0, 2, 1);
+    let good = advert_frame_v4(&frames::Advert::v3(1, 100, 100), src, 255);
+    let unconfigured_vrid = advert_frame_v4(&frames::Advert::v3(2, 100, 100), src, 255);
+    let ttl_254 = advert_frame_v4(&frames::Advert::v3(1, 100, 100), src, 254);
+    let mut version_4 = good.clone();
+    version_4[34] = 0x41;
+    let mut type_2 = good.clone();
+    type_2[34] = 0x32;
+    let mut advert_v6 = frames::Advert::v3(1, 100, 100);
+    advert_v6.addresses_v6 = vec!["2001:db8::100".parse().unwrap()];
+    let hop_limit_254 = advert_frame_v6(&advert_v6, "fe80::1".parse().unwrap(), 254);
+    // VRRPv2 exists only over IPv4.
+    advert_v6.version = 2;
+    let v2_over_ipv6 = advert_frame_v6(&advert_v6, "fe80::1".parse().unwrap(), 255);
+
+    for frame in [
+        &unconfigured_vrid,
+        &ttl_254,
+        &version_4,
+        &type_2,
+        &hop_limit_254,
+        &v2_over_ipv6,
+    ] {
+        assert_eq!(h.passes(frame), vec![]);
+    }
+    assert_eq!(h.maps.counters().unwrap().advert_invariant_failed, 6);
+    assert_eq!(h.passes(&good).len(), 1, "the control frame is recorded");
+}
+
+#[test]
+fn a_vrid_configured_for_one_family_does_not_record_the_other() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[]);
+    h.maps
+        .set_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V6, false)
+        .unwrap();
+    let v4 = advert_frame_v4(
+        &frames::Advert::v3(3, 100, 100),
+        Ipv4Addr::new(192, 0, 2, 1),
+        255,
+    );
+    assert_eq!(h.passes(&v4), vec![]);
+
+    h.maps
+        .set_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V4, false)
+        .unwrap();
+    assert_eq!(h.passes(&v4).len(), 1);
+    h.maps
+        .remove_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V4)
+        .unwrap();
+    assert_eq!(h.passes(&v4), vec![], "removed VRID still recorded");
+    // Removing what is not there is fine.
+    h.maps
+        .remove_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V4)
+        .unwrap();
+}
+
+#[test]
+fn allow_any_ttl_admits_unicast_adverts_only() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[]);
+    h.maps
+        .set_vrid(TEST_RUN_IFINDEX, 8, IpFamily::V4, true)
+        .unwrap();
+    let advert = frames::Advert::v3(8, 100, 100);
+    let src = Ipv4Addr::new(192, 0, 2, 1);
+    let unicast_ttl_64 = advert_frame_v4_to(&advert, src, Ipv4Addr::new(192, 0, 2, 2), 64);
+    let multicast_ttl_64 = advert_frame_v4(&advert, src, 64);
+
+    let records = h.passes(&unicast_ttl_64);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].ttl, 64);
+    assert_eq!(h.passes(&multicast_ttl_64), vec![]);
+}
+
+#[test]
+fn drop_mode_drops_recorded_adverts_while_the_agent_is_alive() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[4]);
+    let frame = advert_frame_v4(
+        &frames::Advert::v3(4, 100, 100),
+        Ipv4Addr::new(192, 0, 2, 1),
+        255,
+    );
+    let unconfigured = advert_frame_v4(
+        &frames::Advert::v3(5, 100, 100),
+        Ipv4Addr::new(192, 0, 2, 1),
+        255,
+    );
+    h.maps.set_drop_adverts(true).unwrap();
+    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
+    h.maps.heartbeat(monotonic_ns()).unwrap();
+
+    let (verdict, _) = h.program.test_run(&frame).unwrap();
+    assert_eq!(verdict, XDP_DROP);
+    assert_eq!(h.drain().len(), 1, "a dropped advert is still recorded");
+    assert_eq!(h.passes(&unconfigured), vec![], "only handled adverts drop");
+
+    // A stale agent gets the kernel's default back: adverts pass (and are still recorded).
+    h.maps
+        .heartbeat(monotonic_ns() - Duration::from_secs(120).as_nanos() as u64)
+        .unwrap();
+    assert_eq!(h.passes(&frame).len(), 1);
+
+    h.maps.heartbeat(monotonic_ns()).unwrap();
+    h.maps.set_drop_adverts(false).unwrap();
+    assert_eq!(h.passes(&frame).len(), 1);
+    let counters = h.maps.counters().unwrap();
+    assert_eq!(
+        (counters.adverts_recorded, counters.adverts_dropped),
+        (3, 1)
+    );
 }
 
 #[test]
@@ -98,7 +291,7 @@ fn arp_and_other_traffic_pass_without_a_record() {
     if !kernel_tests_enabled() {
         return;
     }
-    let (mut program, mut ring) = program();
+    let mut h = harness(&[1]);
     let arp = frames::arp_request(
         [2, 0, 0, 0, 0, 1],
         Ipv4Addr::new(192, 0, 2, 1),
@@ -111,20 +304,10 @@ fn arp_and_other_traffic_pass_without_a_record() {
         255,
     );
     udp[14 + 9] = 17;
-    // A VRRP frame whose type is not advertisement.
-    let mut bad_type = advert_frame_v4(
-        &frames::Advert::v3(1, 1, 1),
-        Ipv4Addr::new(192, 0, 2, 1),
-        255,
-    );
-    bad_type[34] = 0x32;
 
-    for frame in [&arp, &udp, &bad_type] {
-        let (verdict, out) = program.test_run(frame).unwrap();
-        assert_eq!(verdict, XDP_PASS);
-        assert_eq!(&out, frame);
+    for frame in [&arp, &udp] {
+        assert_eq!(h.passes(frame), vec![]);
     }
-    assert_eq!(drain(&mut ring), vec![]);
 }
 
 #[test]
@@ -132,7 +315,7 @@ fn every_truncation_of_an_advert_passes_without_a_record() {
     if !kernel_tests_enabled() {
         return;
     }
-    let (mut program, mut ring) = program();
+    let mut h = harness(&[1]);
     let v4 = advert_frame_v4(
         &frames::Advert::v3(1, 100, 100),
         Ipv4Addr::new(192, 0, 2, 1),
@@ -142,12 +325,16 @@ fn every_truncation_of_an_advert_passes_without_a_record() {
     advert_v6.addresses_v6 = vec!["2001:db8::100".parse().unwrap()];
     let v6 = advert_frame_v6(&advert_v6, "fe80::1".parse().unwrap(), 255);
     // The program needs the 8-byte VRRP header; anything shorter is not an advert to it.
-    let v4_header_end = 14 + 20 + 8;
-    let v6_header_end = 14 + 40 + 8;
+    let cases = [
+        (v4.clone(), 14 + 20 + 8),
+        (v6.clone(), 14 + 40 + 8),
+        (vlan_tagged(&v4, 7), 18 + 20 + 8),
+        (vlan_tagged(&v6, 7), 18 + 40 + 8),
+    ];
 
-    for (frame, header_end) in [(&v4, v4_header_end), (&v6, v6_header_end)] {
-        for len in 0..header_end {
-            let result = program.test_run(&frame[..len]);
+    for (frame, header_end) in &cases {
+        for len in 0..*header_end {
+            let result = h.program.test_run(&frame[..len]);
             if len < ETH_HLEN {
                 // The kernel refuses to run the program on less than an Ethernet header, so the
                 // program never sees such a frame.
@@ -161,6 +348,8 @@ fn every_truncation_of_an_advert_passes_without_a_record() {
             assert_eq!(verdict, XDP_PASS, "length {len}");
             assert_eq!(out, &frame[..len], "length {len}");
         }
-        assert_eq!(drain(&mut ring), vec![], "a truncated frame made a record");
+        assert_eq!(h.drain(), vec![], "a truncated frame made a record");
+        assert_eq!(h.passes(frame).len(), 1, "the whole frame is recorded");
     }
+    assert!(h.maps.counters().unwrap().malformed > 0);
 }

@@ -6,7 +6,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use vipd::dataplane::xdp::{Advert, AttachMode, XdpProgram};
+use vipd::dataplane::{
+    packet::IpFamily,
+    xdp::{Advert, AttachMode, XdpProgram},
+};
 use vipd_tests::{
     clock::monotonic_ns,
     frames::{self, VRRP_MCAST_V4, VRRP_MCAST_V6},
@@ -61,12 +64,18 @@ fn adverts_from_the_peer_namespace_arrive_stamped_at_the_driver() {
 
     let mut program = XdpProgram::load().expect("load");
     let mut ring = program.take_adverts().expect("ring");
+    let mut maps = program.take_maps().expect("maps");
     let attachment = receiver
         .run(|| program.attach(RECEIVER_IF, AttachMode::Auto))
         .expect("attach");
     // veth supports native XDP, and receiving needs no program on the peer.
     assert_eq!(attachment.mode, AttachMode::Driver);
     let receiver_ifindex = receiver.ifindex(RECEIVER_IF);
+    assert_eq!(attachment.ifindex, receiver_ifindex);
+    maps.set_vrid(receiver_ifindex, 51, IpFamily::V4, false)
+        .unwrap();
+    maps.set_vrid(receiver_ifindex, 52, IpFamily::V6, false)
+        .unwrap();
 
     let sent = 5u8;
     let (before, after_send) = sender.run(|| {

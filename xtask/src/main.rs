@@ -3,6 +3,7 @@
 //! Each command first makes sure the machine has what it needs (`scripts/bootstrap.sh`, which is
 //! idempotent and quick when everything is present), so a newcomer never has to remember it.
 mod bench;
+mod bench_arp;
 mod bootstrap;
 mod ebpf;
 mod lab;
@@ -27,8 +28,10 @@ enum Command {
     Test(test::Options),
     /// Run the lab: network namespaces, vipd's XDP program, live VRRP adverts.
     Lab(lab::Options),
-    /// Run a benchmark (release build, as root): `takeover`.
-    Bench(bench::Options),
+    /// Benchmarks (figures, never asserted): `takeover` (vipd against keepalived) and `arp`
+    /// (vipd's XDP ARP responder against the kernel's ARP).
+    #[command(subcommand)]
+    Bench(bench::Bench),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,6 +42,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Test(opts) => test::run(&opts),
         Command::Lab(opts) => lab::run(&opts),
-        Command::Bench(opts) => bench::run(&opts),
+        Command::Bench(which) => bench::run(&which),
     }
 }

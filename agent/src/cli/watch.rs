@@ -4,7 +4,10 @@
 use anyhow::{Context, Result};
 use std::time::Duration;
 
-use crate::dataplane::xdp::{Advert, AttachMode, XdpProgram};
+use crate::dataplane::{
+    packet::IpFamily,
+    xdp::{Advert, AttachMode, XdpProgram},
+};
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -29,9 +32,15 @@ pub fn run(opts: Options) -> Result<()> {
 
 async fn watch(opts: Options) -> Result<()> {
     let mut program = XdpProgram::load()?;
-    program.forward_logs()?;
     let mut adverts = program.take_adverts()?.into_async()?;
+    let mut maps = program.take_maps()?;
     let attachment = program.attach(&opts.interface, opts.xdp_mode)?;
+    // Watching is for seeing everything: every VRID of both families, unicast at any TTL.
+    for vrid in 1..=u8::MAX {
+        for family in [IpFamily::V4, IpFamily::V6] {
+            maps.set_vrid(attachment.ifindex, vrid, family, true)?;
+        }
+    }
     println!(
         "watching VRRP adverts on {} (XDP {:?} mode); times are CLOCK_MONOTONIC at the driver",
         attachment.interface, attachment.mode
@@ -62,11 +71,15 @@ fn describe(advert: &Advert, gap: Option<Duration>) -> String {
         _ => format!("adver_int={}s", advert.adver_int),
     };
     let gap = gap.map_or_else(|| "first".to_string(), |gap| format!("+{gap:.6?}"));
+    let vlan = advert
+        .vlan_id
+        .map_or_else(String::new, |id| format!(" vlan={id}"));
     format!(
-        "{:>10}.{:09}  if={} VRRPv{} vrid={} prio={} {} ttl={} addrs={} src={}  gap {}",
+        "{:>10}.{:09}  if={}{} VRRPv{} vrid={} prio={} {} ttl={} addrs={} src={}  gap {}",
         ktime.as_secs(),
         ktime.subsec_nanos(),
         advert.ifindex,
+        vlan,
         advert.version,
         advert.vrid,
         advert.priority,

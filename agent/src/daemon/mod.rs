@@ -104,13 +104,13 @@ impl Daemon {
         }
         let mut prepared = prepare_all(&netlink, &checked).await?;
 
-        let (mut xdp, adverts) = match overrides.dataplane.unwrap_or(config.global.dataplane) {
+        let (mut xdp, fast_path) = match overrides.dataplane.unwrap_or(config.global.dataplane) {
             Dataplane::Socket => {
                 info!("dataplane: sockets only");
                 (None, None)
             }
             Dataplane::Xdp => match XdpAttachments::load(xdp_mode(&overrides, config))? {
-                Some((xdp, ring)) => (Some(xdp), Some(ring)),
+                Some((xdp, adverts, maps)) => (Some(xdp), Some(engine::FastPath { adverts, maps })),
                 None => (None, None),
             },
         };
@@ -131,7 +131,7 @@ impl Daemon {
             engine::spawn(
                 EngineSetup {
                     instances: prepared.into_iter().map(|p| p.runtime).collect(),
-                    adverts,
+                    fast_path,
                     realtime_priority: config
                         .global
                         .realtime

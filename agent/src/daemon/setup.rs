@@ -104,6 +104,7 @@ pub async fn prepare(netlink: &Netlink, checked: &Checked, index: usize) -> Resu
             pacer,
             vips,
             xdp_ifindex: None,
+            vip_ifindex,
             started: false,
             last_advert_seen: None,
         },

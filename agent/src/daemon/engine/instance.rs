@@ -9,6 +9,7 @@ use crate::{
     dataplane::{
         netlink::Vip,
         packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, VrrpSocket},
+        xdp::XdpMaps,
     },
     vrrp::{Action, Instant, Router, RxMeta, State, TransitionReason},
 };
@@ -36,8 +37,12 @@ pub struct InstanceRuntime {
     pub pacer: AnnouncePacer,
     /// Everything vipd installs for this instance while master (the VIPs and the excluded ones).
     pub vips: Vec<Vip>,
-    /// The ifindex whose XDP program reports this instance's adverts, if any.
+    /// The ifindex whose XDP program reports this instance's adverts and answers ARP / NS for
+    /// its VIPs, if any.
     pub xdp_ifindex: Option<u32>,
+    /// Where the VIPs live unless configured on another device: the VRRP interface, or its
+    /// virtual MAC interface. Only these VIPs are answered for by the XDP program.
+    pub vip_ifindex: u32,
     /// False until the health supervisor has said the instance may start (keepalived stays in
     /// INIT while a weight-0 check has not reported).
     pub started: bool,
@@ -105,13 +110,22 @@ impl InstanceRuntime {
         &mut self,
         now: Instant,
         vips: &VipInstaller,
+        mut maps: Option<&mut XdpMaps>,
         transitions: &mut Vec<Transition>,
     ) {
         while let Some(action) = self.router.poll_action() {
             match action {
                 Action::SendAdvert { priority } => self.send_advert(priority),
-                Action::AddVips(_) => vips.install(&self.name, &self.vips),
-                Action::RemoveVips(_) => vips.remove(&self.name, &self.vips),
+                Action::AddVips(_) => {
+                    // The driver answers ARP for the VIP from the moment the kernel has it.
+                    self.own_in_xdp(maps.as_deref_mut(), &self.vips, true);
+                    vips.install(&self.name, &self.vips);
+                }
+                Action::RemoveVips(_) => {
+                    // Stop answering before the address goes, never after.
+                    self.own_in_xdp(maps.as_deref_mut(), &self.vips, false);
+                    vips.remove(&self.name, &self.vips);
+                }
                 Action::AnnounceVips(_) => self.plan.became_master(clock::since_boot_of(now)),
                 Action::StateChanged { from, to, reason } => {
                     if from == State::Master {
@@ -162,10 +176,35 @@ impl InstanceRuntime {
         }
     }
 
+    /// Adds (`own`) or removes the XDP program's ARP / NS answers for `list`.
+    fn own_in_xdp(&self, maps: Option<&mut XdpMaps>, list: &[Vip], own: bool) {
+        let (Some(maps), Some(ifindex)) = (maps, self.xdp_ifindex) else {
+            return;
+        };
+        let mac = self.announcer.sender_mac();
+        let vrid = self.router.config().vrid;
+        for vip in list.iter().filter(|v| v.ifindex() == self.vip_ifindex) {
+            let result = if own {
+                maps.own_vip(ifindex, vip.addr(), mac, vrid)
+            } else {
+                maps.disown_vip(ifindex, vip.addr())
+            };
+            if let Err(error) = result {
+                warn!(instance = %self.name, vip = %vip.addr(), %error, "XDP responder not updated");
+            }
+        }
+    }
+
     /// Takes over the protocol state of the instance this one replaces on reload: the router
     /// keeps its state under the new configuration (a master stays master), and a master's
     /// addresses follow the new list at once.
-    pub fn adopt(&mut self, previous: InstanceRuntime, now: Instant, vips: &VipInstaller) {
+    pub fn adopt(
+        &mut self,
+        previous: InstanceRuntime,
+        now: Instant,
+        vips: &VipInstaller,
+        mut maps: Option<&mut XdpMaps>,
+    ) {
         let config = self.router.config().clone();
         let mut router = previous.router;
         if let Err(error) = router.reconfigure(now, config) {
@@ -178,7 +217,9 @@ impl InstanceRuntime {
                 .filter(|v| !self.vips.contains(v))
                 .cloned()
                 .collect();
+            self.own_in_xdp(maps.as_deref_mut(), &dropped, false);
             vips.remove(&self.name, &dropped);
+            self.own_in_xdp(maps, &self.vips, true);
             vips.install(&self.name, &self.vips);
             self.plan.became_master(clock::since_boot_of(now));
         }

@@ -22,7 +22,13 @@ use std::{os::fd::AsFd, sync::mpsc, thread::JoinHandle};
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{error, info, warn};
 
-use crate::{daemon::clock, dataplane::xdp::AdvertRing, health::Effective, vrrp::Instant};
+use crate::{
+    daemon::clock,
+    dataplane::xdp::{AdvertRing, XdpMaps},
+    health::Effective,
+    vrrp::Instant,
+};
+use crate::{daemon::xdp::HEARTBEAT_EVERY, dataplane::packet::IpFamily};
 use poller::{Poller, Waker};
 
 /// What the rest of the daemon asks of the engine.
@@ -48,11 +54,17 @@ pub enum Event {
     Stopped,
 }
 
+/// The XDP program's advert ring and maps, when the XDP dataplane is in use. The engine is the
+/// one writer of the maps: VRIDs to watch, VIPs to answer ARP / NS for, the heartbeat.
+pub struct FastPath {
+    pub adverts: AdvertRing,
+    pub maps: XdpMaps,
+}
+
 /// Everything the engine thread owns.
 pub struct EngineSetup {
     pub instances: Vec<InstanceRuntime>,
-    /// The XDP program's advert ring, when the XDP dataplane is in use.
-    pub adverts: Option<AdvertRing>,
+    pub fast_path: Option<FastPath>,
     /// SCHED_FIFO priority for the engine thread, if realtime scheduling is configured.
     pub realtime_priority: Option<u8>,
     pub vips: VipInstaller,
@@ -96,8 +108,8 @@ pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Res
     for instance in &setup.instances {
         poller.register(instance.socket.as_fd(), TOKEN_SOCKET)?;
     }
-    if let Some(ring) = &setup.adverts {
-        poller.register(ring.as_fd(), TOKEN_RING)?;
+    if let Some(fast_path) = &setup.fast_path {
+        poller.register(fast_path.adverts.as_fd(), TOKEN_RING)?;
     }
     let thread = std::thread::Builder::new()
         .name("vipd-engine".into())
@@ -108,7 +120,11 @@ pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Res
                 inbox,
                 events,
                 stopping: false,
+                next_heartbeat: Instant::ZERO,
             };
+            for index in 0..engine.setup.instances.len() {
+                engine.watch_vrid(index);
+            }
             engine.run();
         })?;
     Ok(EngineHandle {
@@ -124,6 +140,8 @@ struct Engine {
     inbox: mpsc::Receiver<Command>,
     events: UnboundedSender<Event>,
     stopping: bool,
+    /// When the XDP dead-man heartbeat is next due.
+    next_heartbeat: Instant,
 }
 
 impl Engine {
@@ -143,12 +161,13 @@ impl Engine {
                 instance.receive(&mut buf);
             }
             let now = clock::now();
-            let mut deadline: Option<Instant> = None;
+            let mut deadline = self.heartbeat(now);
+            let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
             for instance in &mut self.setup.instances {
                 if instance.router.poll_timeout().is_some_and(|at| at <= now) {
                     instance.router.handle_timeout(now);
                 }
-                instance.run_actions(now, &self.setup.vips, &mut transitions);
+                instance.run_actions(now, &self.setup.vips, maps.as_deref_mut(), &mut transitions);
                 let next = [instance.router.poll_timeout(), instance.announce(now)]
                     .into_iter()
                     .flatten()
@@ -167,6 +186,41 @@ impl Engine {
             }
         }
         let _ = self.events.send(Event::Stopped);
+    }
+
+    /// Stamps the XDP dead-man heartbeat when it is due; returns when it is next due.
+    fn heartbeat(&mut self, now: Instant) -> Option<Instant> {
+        let fast_path = self.setup.fast_path.as_mut()?;
+        if now >= self.next_heartbeat {
+            if let Err(error) = fast_path.maps.heartbeat(now.as_micros() * 1_000) {
+                warn!(%error, "cannot stamp the XDP heartbeat");
+            }
+            self.next_heartbeat = now.saturating_add(HEARTBEAT_EVERY);
+        }
+        Some(self.next_heartbeat)
+    }
+
+    /// Registers instance `index`'s VRID with the XDP program, so its adverts are recorded.
+    fn watch_vrid(&mut self, index: usize) {
+        let (Some(fast_path), Some(instance)) = (
+            self.setup.fast_path.as_mut(),
+            self.setup.instances.get_mut(index),
+        ) else {
+            return;
+        };
+        let Some(ifindex) = instance.xdp_ifindex else {
+            return;
+        };
+        let config = instance.router.config();
+        let family = IpFamily::of(config.primary_address);
+        if let Err(error) =
+            fast_path
+                .maps
+                .set_vrid(ifindex, config.vrid, family, config.unicast_any_ttl)
+        {
+            warn!(instance = %instance.name, %error, "XDP cannot watch this VRID; sockets only");
+            instance.xdp_ifindex = None;
+        }
     }
 
     fn drain_commands(&mut self, transitions: &mut Vec<Transition>) {
@@ -210,24 +264,41 @@ impl Engine {
                 .and_then(|i| running.get_mut(i))
                 .and_then(Option::take)
             {
-                fresh.adopt(previous, now, &self.setup.vips);
+                let maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
+                fresh.adopt(previous, now, &self.setup.vips, maps);
             }
             if let Err(error) = self.poller.register(fresh.socket.as_fd(), TOKEN_SOCKET) {
                 error!(instance = %fresh.name, %error, "cannot watch the reloaded socket");
             }
             self.setup.instances.push(fresh);
+            self.watch_vrid(self.setup.instances.len() - 1);
         }
+        let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
         for mut gone in running.into_iter().flatten() {
             info!(instance = %gone.name, "instance removed by reload");
             if gone.started {
                 gone.router.handle_shutdown(now);
-                gone.run_actions(now, &self.setup.vips, transitions);
+                gone.run_actions(now, &self.setup.vips, maps.as_deref_mut(), transitions);
+            }
+            // A VRID another instance still uses stays watched.
+            let config = gone.router.config();
+            let still_used = self.setup.instances.iter().any(|i| {
+                i.xdp_ifindex == gone.xdp_ifindex
+                    && i.router.config().vrid == config.vrid
+                    && IpFamily::of(i.router.config().primary_address)
+                        == IpFamily::of(config.primary_address)
+            });
+            if let (Some(maps), Some(ifindex), false) =
+                (maps.as_deref_mut(), gone.xdp_ifindex, still_used)
+            {
+                let _ =
+                    maps.remove_vrid(ifindex, config.vrid, IpFamily::of(config.primary_address));
             }
         }
     }
 
     fn drain_ring(&mut self) {
-        let Some(ring) = &mut self.setup.adverts else {
+        let Some(FastPath { adverts: ring, .. }) = &mut self.setup.fast_path else {
             return;
         };
         while let Some(advert) = ring.try_next() {

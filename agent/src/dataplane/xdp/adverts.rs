@@ -3,7 +3,7 @@
 //! Two ways to consume it: [`AdvertRing::try_next`] for a thread that polls the ring's fd itself
 //! (the daemon's per-interface hot loop, which must not wait on tokio's millisecond timers), and
 //! [`AsyncAdvertRing`] for tokio code such as `vipd watch`.
-use agent_common::{family, AdvertRecord};
+use agent_common::{family, AdvertRecord, VLAN_TAGGED};
 use aya::maps::{Map, MapData, MapError, RingBuf};
 use std::{
     io,
@@ -27,6 +27,8 @@ pub struct Advert {
     /// TTL or hop limit.
     pub ttl: u8,
     pub addr_count: u8,
+    /// The VLAN id when the frame carried an 802.1Q tag.
+    pub vlan_id: Option<u16>,
 }
 
 impl Advert {
@@ -60,6 +62,8 @@ impl Advert {
             adver_int: record.adver_int,
             ttl: record.ttl,
             addr_count: record.addr_count,
+            vlan_id: (record.vlan_tci & VLAN_TAGGED != 0)
+                .then_some((record.vlan_tci & 0x0fff) as u16),
         })
     }
 }

@@ -5,10 +5,13 @@ use aya::{
     Ebpf, EbpfError,
 };
 use std::io;
-use tokio::io::{unix::AsyncFd, Interest};
 use tracing::{info, warn};
 
-use super::{adverts::AdvertRing, object::XDP_OBJECT};
+use super::{
+    adverts::AdvertRing,
+    maps::{XdpMapError, XdpMaps},
+    object::XDP_OBJECT,
+};
 
 /// How to attach: `Auto` tries the driver (native) mode and falls back to generic (skb) mode,
 /// saying so in the log; the others force one mode.
@@ -24,6 +27,9 @@ pub enum AttachMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
     pub interface: String,
+    /// The interface's index, as the program sees it in `ingress_ifindex` (the key of the VRID
+    /// and owned-VIP maps).
+    pub ifindex: u32,
     /// `Driver` or `Generic`, never `Auto`.
     pub mode: AttachMode,
 }
@@ -42,7 +48,8 @@ pub enum XdpError {
     UnknownInterface(String),
     #[error(
         "interface {interface} already has an XDP program that vipd did not attach; detach it \
-         (`ip link set dev {interface} xdp off`) or run vipd with `--dataplane socket`"
+         (`ip link set dev {interface} xdp off`) or run vipd without XDP (`dataplane = \"socket\"` \
+         in the [global] section of vipd.toml)"
     )]
     InterfaceBusy { interface: String },
     #[error("attaching XDP to {interface} in {mode:?} mode: {source}")]
@@ -54,10 +61,6 @@ pub enum XdpError {
     },
     #[error("opening the advert ring buffer: {0}")]
     Map(#[source] aya::maps::MapError),
-    #[error("reading the XDP program's log: {0}")]
-    Logger(#[source] aya_log::Error),
-    #[error("registering a BPF map with the event loop: {0}")]
-    Register(#[source] io::Error),
     #[error("BPF_PROG_TEST_RUN: {0}")]
     TestRun(#[source] ProgramError),
 }
@@ -79,9 +82,12 @@ impl XdpProgram {
 
     /// Attaches to `interface` (looked up in the calling thread's network namespace).
     pub fn attach(&mut self, interface: &str, mode: AttachMode) -> Result<Attachment, XdpError> {
+        let ifindex = nix::net::if_::if_nametoindex(interface)
+            .map_err(|_| XdpError::UnknownInterface(interface.into()))?;
         let program = program_mut(&mut self.ebpf)?;
         let attached = |mode| Attachment {
             interface: interface.into(),
+            ifindex,
             mode,
         };
         match mode {
@@ -117,9 +123,16 @@ impl XdpProgram {
         AdvertRing::new(map).map_err(XdpError::Map)
     }
 
+    /// Takes the control maps (VRIDs, owned VIPs, dead-man switch, drop mode, counters) out of
+    /// the object; this works once.
+    pub fn take_maps(&mut self) -> Result<XdpMaps, XdpMapError> {
+        XdpMaps::take(&mut self.ebpf)
+    }
+
     /// Runs the program once on `frame` through BPF_PROG_TEST_RUN and returns its verdict
     /// (an `xdp_action`) and the frame as the program left it. The kernel refuses frames shorter
-    /// than an Ethernet header with EINVAL.
+    /// than an Ethernet header with EINVAL. The program sees the loopback device of the calling
+    /// thread's network namespace as the ingress interface (ifindex 1).
     pub fn test_run(&mut self, frame: &[u8]) -> Result<(u32, Vec<u8>), XdpError> {
         let program = program_mut(&mut self.ebpf)?;
         // Room for programs that grow the frame (bpf_xdp_adjust_tail), plus headroom slack.
@@ -130,23 +143,6 @@ impl XdpProgram {
         let result = program.test_run(opts).map_err(XdpError::TestRun)?;
         out.truncate(result.data_size_out as usize);
         Ok((result.return_value, out))
-    }
-
-    /// Forwards the program's own log lines (aya-log) to vipd's log, on the tokio runtime this
-    /// is called from. The program logs only rare events, such as a full ring buffer.
-    pub fn forward_logs(&mut self) -> Result<(), XdpError> {
-        let logger = aya_log::EbpfLogger::init(&mut self.ebpf).map_err(XdpError::Logger)?;
-        // SAFETY: the logger owns the ring buffer fd and moves into the AsyncFd, which keeps it
-        // open for as long as it is registered.
-        let mut fd = unsafe { AsyncFd::register_with_interest(logger, Interest::READABLE) }
-            .map_err(|e| XdpError::Register(e.into_parts().1))?;
-        tokio::spawn(async move {
-            while let Ok(mut ready) = fd.readable_mut().await {
-                ready.get_inner_mut().flush();
-                ready.clear_ready();
-            }
-        });
-        Ok(())
     }
 }
 

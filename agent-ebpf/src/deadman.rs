@@ -1,0 +1,20 @@
+//! The dead-man switch: the responders answer only while the agent's heartbeat is fresh, so a
+//! hung or stopped agent never leaves the node answering for a VIP it no longer defends (the idea
+//! of Cilium's L2 responder, which stops when its agent's liveness stamp goes stale).
+use aya_ebpf::helpers::bpf_ktime_get_ns;
+
+use crate::maps::{config, HEARTBEAT};
+
+/// Whether the agent's last heartbeat is at most the configured bound old. A heartbeat of zero
+/// (never written) or a bound of zero (never configured) means not alive: until the agent says
+/// otherwise, the node answers nothing. A heartbeat stamped after `now` (another CPU's clock
+/// read racing this one) counts as fresh.
+#[inline(always)]
+pub fn agent_alive() -> bool {
+    let heartbeat = HEARTBEAT.get(0).copied().unwrap_or(0);
+    if heartbeat == 0 {
+        return false;
+    }
+    let now = unsafe { bpf_ktime_get_ns() };
+    now.saturating_sub(heartbeat) <= config().deadman_bound_ns
+}

@@ -1,0 +1,274 @@
+//! The XDP program's control maps: which VRIDs to record, which VIPs to answer for, the dead-man
+//! heartbeat and bound, drop mode, and the per-CPU counters. [`XdpMaps`] is their one owner in
+//! user space (the advert ring buffer is [`super::AdvertRing`]'s).
+//!
+//! The order matters to the daemon: own a VIP here before (or together with) adding it with
+//! netlink, disown it before removing it, and keep the heartbeat fresh for as long as the node
+//! should answer at all.
+use agent_common::{
+    counter, family, names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
+    CONFIG_DROP_ADVERTS, VRID_ALLOW_ANY_TTL_UNICAST,
+};
+use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray};
+use aya::Ebpf;
+use std::{net::IpAddr, time::Duration};
+
+use crate::dataplane::packet::IpFamily;
+
+/// A control map could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum XdpMapError {
+    #[error("vipd's XDP object has no map `{0}`: rebuild with `cargo xtask build-ebpf`")]
+    Missing(&'static str),
+    #[error("XDP map `{name}` has an unexpected type or layout: {source} (rebuild with `cargo xtask build-ebpf`)")]
+    Layout {
+        name: &'static str,
+        #[source]
+        source: MapError,
+    },
+    #[error(
+        "updating XDP map `{name}`: {source} (a full map means more VRIDs or VIPs than vipd \
+         supports on one node)"
+    )]
+    Update {
+        name: &'static str,
+        #[source]
+        source: MapError,
+    },
+    #[error("reading XDP map `{name}`: {source}")]
+    Read {
+        name: &'static str,
+        #[source]
+        source: MapError,
+    },
+}
+
+/// The program's counters, summed over CPUs. Every frame ends in exactly one of
+/// `adverts_dropped`, `arp_answered`, `na_answered` or `passed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XdpCounters {
+    /// Adverts pushed into the ring buffer.
+    pub adverts_recorded: u64,
+    /// Recorded adverts dropped at XDP (drop mode with a fresh heartbeat).
+    pub adverts_dropped: u64,
+    /// VRRP packets failing TTL / hop limit, version, type, or with a VRID not configured for the
+    /// interface and family: passed, not recorded.
+    pub advert_invariant_failed: u64,
+    pub arp_answered: u64,
+    pub na_answered: u64,
+    /// Requests for an owned VIP left to the kernel because the heartbeat was stale.
+    pub deadman_suppressed: u64,
+    /// Frames shorter than their headers or with impossible header fields.
+    pub malformed: u64,
+    /// Frames handed to the kernel stack.
+    pub passed: u64,
+    /// Advert records lost to a full ring buffer.
+    pub ring_full: u64,
+}
+
+/// User space's handle on the program's control maps (taken out of the loaded object with
+/// [`super::XdpProgram::take_maps`]).
+pub struct XdpMaps {
+    vrids: HashMap<MapData, VridKey, VridConfig>,
+    owned_v4: HashMap<MapData, OwnedV4Key, OwnedVip>,
+    owned_v6: HashMap<MapData, OwnedV6Key, OwnedVip>,
+    config: Array<MapData, XdpConfig>,
+    /// What was last written to `config`: this is its only writer, so fields change one at a time
+    /// without reading the map back.
+    config_written: XdpConfig,
+    heartbeat: Array<MapData, u64>,
+    counters: PerCpuArray<MapData, u64>,
+}
+
+impl XdpMaps {
+    pub(super) fn take(ebpf: &mut Ebpf) -> Result<Self, XdpMapError> {
+        fn take<M: TryFrom<aya::maps::Map, Error = MapError>>(
+            ebpf: &mut Ebpf,
+            name: &'static str,
+        ) -> Result<M, XdpMapError> {
+            let map = ebpf.take_map(name).ok_or(XdpMapError::Missing(name))?;
+            M::try_from(map).map_err(|source| XdpMapError::Layout { name, source })
+        }
+        Ok(Self {
+            vrids: take(ebpf, names::VRIDS)?,
+            owned_v4: take(ebpf, names::OWNED_V4)?,
+            owned_v6: take(ebpf, names::OWNED_V6)?,
+            config: take(ebpf, names::CONFIG)?,
+            config_written: XdpConfig::default(),
+            heartbeat: take(ebpf, names::HEARTBEAT)?,
+            counters: take(ebpf, names::COUNTERS)?,
+        })
+    }
+
+    /// Records adverts of `vrid` arriving on `ifindex` over `family`. With `allow_any_ttl`,
+    /// unicast adverts of any TTL / hop limit count (unicast peers may be routed); multicast
+    /// adverts always need 255.
+    pub fn set_vrid(
+        &mut self,
+        ifindex: u32,
+        vrid: u8,
+        family: IpFamily,
+        allow_any_ttl: bool,
+    ) -> Result<(), XdpMapError> {
+        let flags = if allow_any_ttl {
+            VRID_ALLOW_ANY_TTL_UNICAST
+        } else {
+            0
+        };
+        self.vrids
+            .insert(vrid_key(ifindex, vrid, family), VridConfig { flags }, 0)
+            .map_err(update(names::VRIDS))
+    }
+
+    /// Stops recording adverts of `vrid`; removing one that is not there is not an error.
+    pub fn remove_vrid(
+        &mut self,
+        ifindex: u32,
+        vrid: u8,
+        family: IpFamily,
+    ) -> Result<(), XdpMapError> {
+        let removed = self.vrids.remove(&vrid_key(ifindex, vrid, family));
+        absent_is_fine(removed).map_err(update(names::VRIDS))
+    }
+
+    /// Answers ARP (IPv4) or neighbour solicitations (IPv6) for `vip` arriving on `ifindex` with
+    /// `mac`, while the heartbeat is fresh.
+    pub fn own_vip(
+        &mut self,
+        ifindex: u32,
+        vip: IpAddr,
+        mac: [u8; 6],
+        vrid: u8,
+    ) -> Result<(), XdpMapError> {
+        let value = OwnedVip { mac, vrid, _pad: 0 };
+        match vip {
+            IpAddr::V4(addr) => self
+                .owned_v4
+                .insert(
+                    OwnedV4Key {
+                        ifindex,
+                        addr: addr.octets(),
+                    },
+                    value,
+                    0,
+                )
+                .map_err(update(names::OWNED_V4)),
+            IpAddr::V6(addr) => self
+                .owned_v6
+                .insert(
+                    OwnedV6Key {
+                        ifindex,
+                        addr: addr.octets(),
+                    },
+                    value,
+                    0,
+                )
+                .map_err(update(names::OWNED_V6)),
+        }
+    }
+
+    /// Stops answering for `vip` on `ifindex`; disowning one that is not owned is not an error.
+    pub fn disown_vip(&mut self, ifindex: u32, vip: IpAddr) -> Result<(), XdpMapError> {
+        match vip {
+            IpAddr::V4(addr) => absent_is_fine(self.owned_v4.remove(&OwnedV4Key {
+                ifindex,
+                addr: addr.octets(),
+            }))
+            .map_err(update(names::OWNED_V4)),
+            IpAddr::V6(addr) => absent_is_fine(self.owned_v6.remove(&OwnedV6Key {
+                ifindex,
+                addr: addr.octets(),
+            }))
+            .map_err(update(names::OWNED_V6)),
+        }
+    }
+
+    /// Stamps the agent's heartbeat: `now_ns` is CLOCK_MONOTONIC nanoseconds, the clock of
+    /// `bpf_ktime_get_ns()`. Zero means "never" and silences the responders.
+    pub fn heartbeat(&mut self, now_ns: u64) -> Result<(), XdpMapError> {
+        self.heartbeat
+            .set(0, now_ns, 0)
+            .map_err(update(names::HEARTBEAT))
+    }
+
+    /// The responders answer only while the heartbeat is at most `bound` old. Until this is set
+    /// (bound zero) they answer nothing.
+    pub fn set_deadman_bound(&mut self, bound: Duration) -> Result<(), XdpMapError> {
+        let bound_ns = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+        self.write_config(XdpConfig {
+            deadman_bound_ns: bound_ns,
+            ..self.config_written
+        })
+    }
+
+    /// Drop recorded adverts at XDP (sparing the kernel stack at high advert rates) instead of
+    /// passing them on. Only while the heartbeat is fresh: a stale agent gets them passed again.
+    pub fn set_drop_adverts(&mut self, drop: bool) -> Result<(), XdpMapError> {
+        let flags = if drop {
+            self.config_written.flags | CONFIG_DROP_ADVERTS
+        } else {
+            self.config_written.flags & !CONFIG_DROP_ADVERTS
+        };
+        self.write_config(XdpConfig {
+            flags,
+            ..self.config_written
+        })
+    }
+
+    /// The counters, summed over CPUs.
+    pub fn counters(&self) -> Result<XdpCounters, XdpMapError> {
+        let read = |index: u32| -> Result<u64, XdpMapError> {
+            let values = self
+                .counters
+                .get(&index, 0)
+                .map_err(|source| XdpMapError::Read {
+                    name: names::COUNTERS,
+                    source,
+                })?;
+            Ok(values.iter().copied().fold(0u64, u64::wrapping_add))
+        };
+        Ok(XdpCounters {
+            adverts_recorded: read(counter::ADVERTS_RECORDED)?,
+            adverts_dropped: read(counter::ADVERTS_DROPPED)?,
+            advert_invariant_failed: read(counter::ADVERT_INVARIANT_FAILED)?,
+            arp_answered: read(counter::ARP_ANSWERED)?,
+            na_answered: read(counter::NA_ANSWERED)?,
+            deadman_suppressed: read(counter::DEADMAN_SUPPRESSED)?,
+            malformed: read(counter::MALFORMED)?,
+            passed: read(counter::PASSED)?,
+            ring_full: read(counter::RING_FULL)?,
+        })
+    }
+
+    fn write_config(&mut self, config: XdpConfig) -> Result<(), XdpMapError> {
+        self.config
+            .set(0, config, 0)
+            .map_err(update(names::CONFIG))?;
+        self.config_written = config;
+        Ok(())
+    }
+}
+
+fn vrid_key(ifindex: u32, vrid: u8, ip_family: IpFamily) -> VridKey {
+    VridKey {
+        ifindex,
+        vrid,
+        family: match ip_family {
+            IpFamily::V4 => family::IPV4,
+            IpFamily::V6 => family::IPV6,
+        },
+        _pad: [0; 2],
+    }
+}
+
+fn update(name: &'static str) -> impl FnOnce(MapError) -> XdpMapError {
+    move |source| XdpMapError::Update { name, source }
+}
+
+/// Deleting a key that is not there fails with ENOENT; for "make sure it is gone" that is success.
+fn absent_is_fine(result: Result<(), MapError>) -> Result<(), MapError> {
+    match result {
+        Err(MapError::SyscallError(e)) if e.io_error.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        other => other,
+    }
+}

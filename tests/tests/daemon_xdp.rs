@@ -1,0 +1,105 @@
+//! vipd's XDP fast path inside the running daemon: the program answers ARP for the VIPs its
+//! node holds, stops when vipd is frozen (the dead-man switch), and leaves with the process.
+//!
+//! The node's kernel is told never to answer ARP itself (`arp_ignore = 8`), so every answer the
+//! client gets comes from the XDP program.
+use std::{process::Command, time::Duration};
+
+use vipd_tests::{
+    kernel_tests_enabled,
+    topology::Lan,
+    vipd::{wait_until, Scratch, Vipd},
+};
+
+const VIP: &str = "192.0.2.100";
+const EVENTUALLY: Duration = Duration::from_secs(15);
+
+fn config() -> String {
+    format!(
+        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = 150\n\
+         advert_interval = \"100ms\"\nvips = [\"{VIP}/24\"]\n"
+    )
+}
+
+/// Whether one ARP request from the client (node 2) for the VIP is answered within a second.
+fn arp_answered(lan: &Lan) -> bool {
+    Command::new("ip")
+        .args(["netns", "exec", lan.node(2).name()])
+        .args(["arping", "-c", "1", "-w", "1", "-i", "eth0", VIP])
+        .output()
+        .expect("run arping")
+        .status
+        .success()
+}
+
+/// A LAN with the vipd node (1) answering ARP only through XDP, and a client (2). In driver mode
+/// a veth delivers XDP_TX frames only if its peer has an XDP program, and the peer here is the
+/// bridge port, so vipd runs in generic mode.
+fn lan() -> Lan {
+    let lan = Lan::new(2);
+    lan.node(1)
+        .exec(&["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=8"]);
+    lan
+}
+
+#[test]
+fn the_master_answers_arp_from_xdp_and_stops_while_frozen() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = lan();
+    let dir = Scratch::new("xdp-arp");
+    let node = Vipd::start(
+        lan.node(1),
+        dir.path(),
+        "n1",
+        &config(),
+        &["--xdp-mode", "generic"],
+    );
+    assert!(wait_until(EVENTUALLY, || lan.has_address(1, VIP.parse().unwrap())));
+    assert!(
+        wait_until(EVENTUALLY, || arp_answered(&lan)),
+        "the XDP responder never answered:\n{}",
+        node.log()
+    );
+
+    node.signal(libc::SIGSTOP);
+    // The dead-man bound is 100 ms; arping's own second is far longer.
+    assert!(
+        wait_until(EVENTUALLY, || !arp_answered(&lan)),
+        "a frozen vipd must stop answering"
+    );
+    node.signal(libc::SIGCONT);
+    assert!(
+        wait_until(EVENTUALLY, || arp_answered(&lan)),
+        "answers resume when vipd runs again"
+    );
+}
+
+#[test]
+fn kill9_takes_the_program_off_the_interface() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = lan();
+    let dir = Scratch::new("xdp-kill");
+    let mut node = Vipd::start(
+        lan.node(1),
+        dir.path(),
+        "n1",
+        &config(),
+        &["--xdp-mode", "generic"],
+    );
+    let has_xdp = |lan: &Lan| {
+        let out = lan.node(1).exec(&["ip", "link", "show", "eth0"]);
+        String::from_utf8_lossy(&out.stdout).contains("xdp")
+    };
+    assert!(wait_until(EVENTUALLY, || has_xdp(&lan)), "{}", node.log());
+    node.signal(libc::SIGKILL);
+    assert_eq!(node.wait_exit(EVENTUALLY), Some(None), "killed by a signal");
+    assert!(
+        wait_until(EVENTUALLY, || !has_xdp(&lan)),
+        "the program must leave with the process that owns its link"
+    );
+    assert!(!arp_answered(&lan), "nothing answers for the VIP any more");
+}
