@@ -1,0 +1,68 @@
+//! `vrrp_sync_group` blocks: the instances that change state together and the group's notify
+//! commands. Tracking at group level is keepalived-specific and warned about.
+
+use super::Importer;
+use crate::config::diagnostic::{FieldPath, Item};
+use crate::config::keepalived::syntax::{Arity, Statement};
+use crate::config::model::{NotifyCommands, SyncGroup};
+
+fn arity(keyword: &str) -> Option<Arity> {
+    Some(match keyword {
+        "group" | "track_interface" | "track_script" | "track_file" | "track_process"
+        | "track_bfd" => Arity::Fixed(0),
+        "global_tracking" => Arity::Fixed(0),
+        "smtp_alert" | "notify_priority_changes" => Arity::Optional,
+        "sync_group_tracking_weight" => Arity::Optional,
+        "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
+            Arity::Rest
+        }
+        _ => return None,
+    })
+}
+
+impl Importer<'_> {
+    pub(super) fn vrrp_sync_group(&mut self, statement: &Statement) {
+        let Some((name, block)) = self.named_block(statement) else {
+            return;
+        };
+        let item = Item::SyncGroup(self.config.sync_groups.len());
+        self.item_at(item, statement, name);
+        let mut group = SyncGroup {
+            name: name.text.clone(),
+            instances: Vec::new(),
+            notify: NotifyCommands::default(),
+        };
+        let context = format!("vrrp_sync_group {}", name.text);
+        for s in self.statements(block, arity, &context, true) {
+            match s.name() {
+                "group" => {
+                    let Some(members) = self.block_of(&s) else { continue };
+                    self.record(FieldPath::key(item, "instances"), s.keyword.origin);
+                    for line in members {
+                        for member in line.words() {
+                            let index = group.instances.len();
+                            self.record(FieldPath::element(item, "instances", index), member.origin);
+                            group.instances.push(member.text.clone());
+                        }
+                    }
+                }
+                "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
+                    let Some(command) = self.command(&s) else { continue };
+                    let slot = match s.name() {
+                        "notify" => &mut group.notify.any,
+                        "notify_master" => &mut group.notify.master,
+                        "notify_backup" => &mut group.notify.backup,
+                        "notify_fault" => &mut group.notify.fault,
+                        _ => &mut group.notify.stop,
+                    };
+                    *slot = Some(command);
+                }
+                other => self.warn(
+                    s.keyword.origin,
+                    format!("`{other}` is ignored in a sync group: track objects in each instance instead"),
+                ),
+            }
+        }
+        self.config.sync_groups.push(group);
+    }
+}
