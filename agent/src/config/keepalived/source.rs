@@ -164,6 +164,13 @@ impl Reader {
             let Some(first) = words.first() else {
                 continue;
             };
+            if !first.quoted && first.text.starts_with(['@', '$', '~']) {
+                self.errors.push(self.sources.diagnostic(
+                    origin(index, number, first.column),
+                    "keepalived's per-host lines (`@ID`), definitions (`$NAME=`) and sequences (`~SEQ`) are not supported: write the values out for this host",
+                ));
+                continue;
+            }
             if first.text == "include" && !first.quoted {
                 let at = origin(index, number, first.column);
                 let anchor = anchor.or(Some(at.position));

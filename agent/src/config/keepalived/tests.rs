@@ -481,3 +481,45 @@ fn comments_quotes_and_blocks_on_the_next_line() {
         ["/bin/echo", "two words", "#not", "a", "comment"]
     );
 }
+
+#[test]
+fn sync_group_members_that_do_not_exist_are_left_out_like_keepalived() {
+    let text = format!("{}vrrp_sync_group G {{\n group {{ VI_1 VI_9 }}\n}}\nvrrp_sync_group H {{\n group {{ VI_8 }}\n}}\n", with(""));
+    let checked = import(&text);
+    assert_eq!(checked.config.sync_groups.len(), 1);
+    assert_eq!(checked.config.sync_groups[0].instances, ["VI_1"]);
+    let text = warnings(&checked);
+    assert!(
+        text.contains("keepalived.conf:9:15: warning: `VI_9` is not a vrrp_instance"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keepalived.conf:11:1: warning: vrrp_sync_group H has no instances"),
+        "{text}"
+    );
+}
+
+#[test]
+fn settings_that_change_what_peers_see_are_named() {
+    let checked = import(&format!(
+        "global_defs {{\n vrrp_mcast_group4 224.0.0.99\n lvs_id x\n}}\n{}",
+        with("")
+    ));
+    let text = warnings(&checked);
+    assert!(text.contains("keepalived.conf:2:2: warning: `vrrp_mcast_group4` is ignored: vipd sends IPv4 adverts to the standard group 224.0.0.18"), "{text}");
+    assert!(
+        text.contains("keepalived.conf:3:2: warning: `lvs_id` in global_defs is ignored"),
+        "{text}"
+    );
+}
+
+#[test]
+fn per_host_lines_and_definitions_are_refused() {
+    for line in ["@lb1 priority 150", "$PRIO=150", "~SEQ(i, 1, 3) x"] {
+        let errors = refuse(&with(&format!(" {line}\n"))).to_string();
+        assert!(
+            errors.contains("keepalived.conf:7:2: keepalived's per-host lines"),
+            "{line}: {errors}"
+        );
+    }
+}

@@ -32,9 +32,25 @@ const SNMP: &[&str] = &[
     "snmp_socket",
 ];
 
+/// Global settings that vipd does not have, with what it does instead.
+const DIFFERENT: &[(&str, &str)] = &[
+    ("vrrp_mcast_group4", "vipd sends IPv4 adverts to the standard group 224.0.0.18; peers on another group will not hear it"),
+    ("vrrp_mcast_group6", "vipd sends IPv6 adverts to the standard group ff02::12; peers on another group will not hear it"),
+    ("vrrp_iptables", "vipd installs no firewall rules"),
+    ("vrrp_ipsets", "vipd installs no firewall rules"),
+    ("vrrp_nftables", "vipd installs no firewall rules"),
+    ("vrrp_check_unicast_src", "vipd accepts unicast adverts from the configured peers only"),
+    ("vrrp_skip_check_adv_addr", "vipd does not compare the addresses in adverts"),
+    ("vrrp_garp_lower_prio_delay", "vipd does not send GARPs on lower-priority adverts"),
+    ("vrrp_garp_lower_prio_repeat", "vipd does not send GARPs on lower-priority adverts"),
+    ("vrrp_lower_prio_no_advert", "vipd answers lower-priority adverts as RFC 9568 says"),
+    ("vrrp_higher_prio_send_advert", "vipd answers higher-priority adverts as RFC 9568 says"),
+    ("vrrp_priority", "vipd's timing threads take vrrp_rt_priority (SCHED_FIFO), not a nice level"),
+];
+
 fn arity(keyword: &str) -> Option<Arity> {
-    if SNMP.contains(&keyword) {
-        return Some(Arity::Optional);
+    if SNMP.contains(&keyword) || DIFFERENT.iter().any(|(k, _)| *k == keyword) {
+        return Some(Arity::Rest);
     }
     Some(match keyword {
         "router_id"
@@ -64,6 +80,13 @@ impl Importer<'_> {
                 self.warn(
                     statement.keyword.origin,
                     format!("`{name}` is ignored: vipd sends no email; use notify commands or the notify FIFO"),
+                );
+                continue;
+            }
+            if let Some((_, why)) = DIFFERENT.iter().find(|(k, _)| *k == name) {
+                self.warn(
+                    statement.keyword.origin,
+                    format!("`{name}` is ignored: {why}"),
                 );
                 continue;
             }

@@ -208,7 +208,7 @@ impl Importer<'_> {
     }
 
     /// The statements of a block, one-line forms split, each keyword known to `arity`; a
-    /// keyword it does not know is reported with `unknown` (an error or a warning) and left out.
+    /// keyword it does not know is reported (an error if `unknown_is_error`, else a warning) and left out.
     fn statements(
         &mut self,
         block: &[Statement],
@@ -219,13 +219,16 @@ impl Importer<'_> {
         let mut known = Vec::new();
         for statement in split_line(block, arity) {
             let Some(expected) = arity(statement.name()) else {
-                let message = format!("unknown keyword `{}` in {context}", statement.name());
+                let name = statement.name();
                 if unknown_is_error {
-                    self.error(statement.keyword.origin, message);
+                    self.error(
+                        statement.keyword.origin,
+                        format!("unknown keyword `{name}` in {context}"),
+                    );
                 } else {
                     self.warn(
                         statement.keyword.origin,
-                        format!("{message}: ignored by vipd"),
+                        format!("`{name}` in {context} is ignored: vipd has no such setting"),
                     );
                 }
                 continue;

@@ -26,7 +26,8 @@ impl Importer<'_> {
             return;
         };
         let item = Item::SyncGroup(self.config.sync_groups.len());
-        self.item_at(item, statement, name);
+        // Recorded only if the group is kept.
+        let mut places = Vec::new();
         let mut group = SyncGroup {
             name: name.text.clone(),
             instances: Vec::new(),
@@ -37,11 +38,18 @@ impl Importer<'_> {
             match s.name() {
                 "group" => {
                     let Some(members) = self.block_of(&s) else { continue };
-                    self.record(FieldPath::key(item, "instances"), s.keyword.origin);
+                    places.push((FieldPath::key(item, "instances"), s.keyword.origin));
                     for line in members {
                         for member in line.words() {
+                            if !self.config.instances.iter().any(|i| i.name == member.text) {
+                                self.warn(
+                                    member.origin,
+                                    format!("`{}` is not a vrrp_instance: left out of sync group {}, as keepalived does", member.text, group.name),
+                                );
+                                continue;
+                            }
                             let index = group.instances.len();
-                            self.record(FieldPath::element(item, "instances", index), member.origin);
+                            places.push((FieldPath::element(item, "instances", index), member.origin));
                             group.instances.push(member.text.clone());
                         }
                     }
@@ -62,6 +70,20 @@ impl Importer<'_> {
                     format!("`{other}` is ignored in a sync group: track objects in each instance instead"),
                 ),
             }
+        }
+        if group.instances.is_empty() {
+            self.warn(
+                statement.keyword.origin,
+                format!(
+                    "vrrp_sync_group {} has no instances: left out, as keepalived does",
+                    group.name
+                ),
+            );
+            return;
+        }
+        self.item_at(item, statement, name);
+        for (path, origin) in places {
+            self.record(path, origin);
         }
         self.config.sync_groups.push(group);
     }
