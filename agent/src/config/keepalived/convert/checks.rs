@@ -116,7 +116,13 @@ impl Importer<'_> {
                     [name, rest @ ..] => {
                         user = Some(name.text.clone());
                         if let Some(group) = rest.first() {
-                            self.warn(group.origin, format!("the group `{}` is ignored: the script runs with the user's own groups", group.text));
+                            self.warn(
+                                group.origin,
+                                format!(
+                                    "the group `{}` is ignored: the script runs with the user's own groups",
+                                    group.text,
+                                ),
+                            );
                         }
                     }
                 },
@@ -176,7 +182,10 @@ impl Importer<'_> {
             .map_or(statement.keyword.origin, |w| w.origin);
         if let Some((host, port)) = values::dev_tcp_target(&text) {
             let Ok(address) = host.parse::<IpAddr>() else {
-                self.error(at, format!("`{text}`: vipd turns this bash redirection into a TCP check, which needs an IP address, not `{host}`"));
+                self.error(
+                    at,
+                    format!("`{text}`: vipd turns this bash redirection into a TCP check, which needs an IP address, not `{host}`"),
+                );
                 return None;
             };
             let Ok(port) = port.parse::<u16>() else {
@@ -184,16 +193,28 @@ impl Importer<'_> {
                 return None;
             };
             if port == 0 {
-                self.warn(at, format!("`{text}`: monitor port 0 means no check; instances tracking it are not checked"));
+                self.warn(
+                    at,
+                    format!("`{text}`: monitor port 0 means no check; instances tracking it are not checked"),
+                );
                 return Some(None);
             }
-            self.warn(at, format!("`{text}` (a bash redirection) runs as vipd's built-in TCP check of {address}:{port}"));
+            self.warn(
+                at,
+                format!("`{text}` (a bash redirection) runs as vipd's built-in TCP check of {address}:{port}"),
+            );
             return Some(Some(CheckKind::Tcp {
                 target: SocketAddr::new(address, port),
             }));
         }
         if ALWAYS_SUCCEEDS.contains(&text.trim()) {
-            self.warn(at, format!("`{}` always succeeds: no check is run and instances tracking it are not checked", text.trim()));
+            self.warn(
+                at,
+                format!(
+                    "`{}` always succeeds: no check is run and instances tracking it are not checked",
+                    text.trim(),
+                ),
+            );
             return Some(None);
         }
         let command = self.command(statement)?;
@@ -221,7 +242,13 @@ impl Importer<'_> {
                 word.origin,
                 "`reverse` is not supported: the weight applies as written (negative while down, positive while up)",
             ),
-            Some(word) => self.error(word.origin, format!("unexpected `{}` after the weight (expected `reverse` or nothing)", word.text)),
+            Some(word) => self.error(
+                word.origin,
+                format!(
+                    "unexpected `{}` after the weight (expected `reverse` or nothing)",
+                    word.text,
+                ),
+            ),
             None => {}
         }
         if let Some(extra) = args.get(2) {

@@ -34,8 +34,14 @@ const SNMP: &[&str] = &[
 
 /// Global settings that vipd does not have, with what it does instead.
 const DIFFERENT: &[(&str, &str)] = &[
-    ("vrrp_mcast_group4", "vipd sends IPv4 adverts to the standard group 224.0.0.18; peers on another group will not hear it"),
-    ("vrrp_mcast_group6", "vipd sends IPv6 adverts to the standard group ff02::12; peers on another group will not hear it"),
+    (
+        "vrrp_mcast_group4",
+        "vipd sends IPv4 adverts to the standard group 224.0.0.18; peers on another group will not hear it",
+    ),
+    (
+        "vrrp_mcast_group6",
+        "vipd sends IPv6 adverts to the standard group ff02::12; peers on another group will not hear it",
+    ),
     ("vrrp_iptables", "vipd installs no firewall rules"),
     ("vrrp_ipsets", "vipd installs no firewall rules"),
     ("vrrp_nftables", "vipd installs no firewall rules"),

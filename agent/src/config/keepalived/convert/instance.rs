@@ -14,10 +14,9 @@ use super::Importer;
 use crate::config::diagnostic::{FieldPath, Item};
 use crate::config::keepalived::source::Origin;
 use crate::config::keepalived::syntax::{Arity, Statement, Word};
-use crate::config::keepalived::values;
 use crate::config::model::{
     duration_text, Auth, Family, Instance, NotifyCommands, Priority, TrackedCheck, TrackedFile,
-    TrackedInterface, Version, Vip, Vrid, Weight, FAST_MODE_BELOW, MAX_PASSWORD_LEN,
+    TrackedInterface, Version, Vip, Vrid, Weight, FAST_MODE_BELOW,
 };
 
 /// Keywords keepalived accepts in vrrp_instance that vipd does not act on; each is warned about.
@@ -181,30 +180,6 @@ fn arity(keyword: &str) -> Option<Arity> {
     })
 }
 
-fn authentication_arity(keyword: &str) -> Option<Arity> {
-    matches!(keyword, "auth_type" | "auth_pass").then_some(Arity::Fixed(1))
-}
-
-/// Options that may follow an address in virtual_ipaddress, with whether they take a value.
-const VIP_OPTIONS: &[(&str, bool)] = &[
-    ("dev", true),
-    ("label", true),
-    ("brd", true),
-    ("broadcast", true),
-    ("scope", true),
-    ("peer", true),
-    ("preferred_lft", true),
-    ("valid_lft", true),
-    ("track_group", true),
-    ("home", false),
-    ("-nodad", false),
-    ("nodad", false),
-    ("mngtmpaddr", false),
-    ("noprefixroute", false),
-    ("autojoin", false),
-    ("no_track", false),
-];
-
 /// What an instance block said, before keepalived's defaults are applied.
 #[derive(Default)]
 struct Said {
@@ -219,18 +194,78 @@ struct Said {
     auth: Option<(String, Origin)>,
 }
 
+/// An instance being read: the model so far, what was said, and where each value came from
+/// (recorded only if the instance is kept).
+struct Draft {
+    item: Item,
+    instance: Instance,
+    said: Said,
+    places: Vec<(FieldPath, Origin)>,
+}
+
+impl Draft {
+    fn at(&mut self, key: &'static str, origin: Origin) {
+        self.places.push((FieldPath::key(self.item, key), origin));
+    }
+
+    fn element(&mut self, key: &'static str, index: usize, origin: Origin) {
+        self.places
+            .push((FieldPath::element(self.item, key, index), origin));
+    }
+}
+
+/// The keywords whose statements carry a block.
+const WITH_BLOCK: &[&str] = &[
+    "authentication",
+    "virtual_ipaddress",
+    "virtual_ipaddress_excluded",
+    "unicast_peer",
+    "track_interface",
+    "track_script",
+    "track_file",
+];
+
 impl Importer<'_> {
     pub(super) fn vrrp_instance(&mut self, statement: &Statement) {
         let Some((name, block)) = self.named_block(statement) else {
             return;
         };
-        let item = Item::Instance(self.config.instances.len());
-        let mut places: Vec<(FieldPath, Origin)> = Vec::new();
-        let mut at =
-            |key: &'static str, origin: Origin| places.push((FieldPath::key(item, key), origin));
-        let mut said = Said::default();
-        let mut instance = Instance {
-            name: name.text.clone(),
+        let mut draft = Draft {
+            item: Item::Instance(self.config.instances.len()),
+            instance: self.instance_defaults(&name.text),
+            said: Said::default(),
+            places: Vec::new(),
+        };
+        let context = format!("vrrp_instance {}", name.text);
+        for s in self.statements(block, arity, &context, true) {
+            let keyword = s.name();
+            if let Some((_, why)) = IGNORED.iter().find(|(k, _)| *k == keyword) {
+                self.warn(s.keyword.origin, format!("`{keyword}` is ignored: {why}"));
+            } else if s.block.is_some() && !WITH_BLOCK.contains(&keyword) {
+                self.error(s.keyword.origin, format!("`{keyword}` takes no block"));
+            } else {
+                self.instance_statement(&mut draft, &s);
+            }
+        }
+        let Draft {
+            item,
+            mut instance,
+            said,
+            places,
+        } = draft;
+        if self.complete(&mut instance, said, statement, name) {
+            self.item_at(item, statement, name);
+            for (path, origin) in places {
+                self.record(path, origin);
+            }
+            self.config.instances.push(instance);
+        }
+    }
+
+    /// An instance with keepalived's defaults, before its block is read.
+    fn instance_defaults(&self, name: &str) -> Instance {
+        Instance {
+            name: name.to_string(),
             interface: String::new(),
             vrid: Vrid::new(1).expect("1 is a VRID"),
             priority: Priority::DEFAULT,
@@ -254,234 +289,278 @@ impl Importer<'_> {
             track_files: Vec::new(),
             track_checks: Vec::new(),
             notify: NotifyCommands::default(),
+        }
+    }
+
+    fn instance_statement(&mut self, d: &mut Draft, s: &Statement) {
+        match s.name() {
+            "state" | "interface" | "virtual_router_id" | "priority" | "advert_int" | "version" => {
+                self.identity(d, s)
+            }
+            "nopreempt" | "preempt" | "preempt_delay" | "accept" | "no_accept" | "use_vmac"
+            | "unicast_src_ip" | "mcast_src_ip" | "dont_track_primary" => self.behaviour(d, s),
+            "garp_master_delay"
+            | "garp_master_repeat"
+            | "garp_master_refresh"
+            | "garp_master_refresh_repeat" => self.instance_garp(d, s),
+            "authentication" => {
+                if let Some(block) = self.block_of(s) {
+                    d.said.auth = self.authentication(block);
+                    if let Some((_, origin)) = d.said.auth {
+                        d.at("auth_password", origin);
+                    }
+                }
+            }
+            "virtual_ipaddress" | "virtual_ipaddress_excluded" | "unicast_peer" => {
+                self.addresses(d, s)
+            }
+            "track_interface" | "track_script" | "track_file" => self.tracking(d, s),
+            "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
+                self.instance_notify(d, s)
+            }
+            _ => unreachable!("arity() lists only the keywords handled here or in IGNORED"),
+        }
+    }
+
+    /// What the virtual router is: state, interface, VRID, priority, interval, version.
+    fn identity(&mut self, d: &mut Draft, s: &Statement) {
+        let Some(value) = self.value(s) else {
+            return;
         };
-        let context = format!("vrrp_instance {}", name.text);
-        let statements = self.statements(block, arity, &context, true);
-        let mut elements: Vec<(FieldPath, Origin)> = Vec::new();
-        for s in &statements {
-            let keyword = s.name();
-            if let Some((_, why)) = IGNORED.iter().find(|(k, _)| *k == keyword) {
-                self.warn(s.keyword.origin, format!("`{keyword}` is ignored: {why}"));
-                continue;
-            }
-            if s.block.is_some()
-                && !matches!(
-                    keyword,
-                    "authentication"
-                        | "virtual_ipaddress"
-                        | "virtual_ipaddress_excluded"
-                        | "unicast_peer"
-                        | "track_interface"
-                        | "track_script"
-                        | "track_file"
-                )
-            {
-                self.error(s.keyword.origin, format!("`{keyword}` takes no block"));
-                continue;
-            }
-            match keyword {
-                "state" => {
-                    let Some(value) = self.value(s) else { continue };
-                    match value.text.as_str() {
-                        "MASTER" => said.master = Some(value.origin),
-                        "BACKUP" => said.master = None,
-                        other => self.error(value.origin, format!("`{other}` is not a state: expected MASTER or BACKUP")),
-                    }
-                }
-                "interface" => {
-                    let Some(value) = self.value(s) else { continue };
-                    at("interface", value.origin);
-                    said.interface = Some(value.text.clone());
-                }
-                "virtual_router_id" => {
-                    let Some(value) = self.value(s) else { continue };
-                    if let Some(vrid) = self.integer::<u8>(value, 1..=255, "virtual_router_id").and_then(Vrid::new) {
-                        at("vrid", value.origin);
-                        said.vrid = Some(vrid);
-                    }
-                }
-                "priority" => {
-                    let Some(value) = self.value(s) else { continue };
-                    if let Some(priority) = self.integer::<u8>(value, 1..=255, "priority").and_then(Priority::new) {
-                        at("priority", value.origin);
-                        said.priority = Some(priority);
-                    }
-                }
-                "advert_int" => {
-                    let Some(value) = self.value(s) else { continue };
-                    match self.seconds(value, "advert_int") {
-                        Some(interval) if interval.is_zero() => {
-                            self.error(value.origin, "advert_int 0 is not valid: give a positive interval");
-                        }
-                        Some(interval) => {
-                            at("advert_interval", value.origin);
-                            said.advert = Some((interval, value.origin));
-                        }
-                        None => {}
-                    }
-                }
-                "version" => {
-                    let Some(value) = self.value(s) else { continue };
-                    if let Some(version) = self.version(value) {
-                        at("version", value.origin);
-                        said.version = Some((version, value.origin));
-                    }
-                }
-                "nopreempt" => {
-                    at("preempt", s.keyword.origin);
-                    said.nopreempt = Some(s.keyword.origin);
-                    instance.preempt = false;
-                }
-                "preempt" => {
-                    at("preempt", s.keyword.origin);
-                    said.nopreempt = None;
-                    instance.preempt = true;
-                }
-                "preempt_delay" => {
-                    let Some(value) = self.value(s) else { continue };
-                    if let Some(delay) = self.seconds(value, "preempt_delay") {
-                        at("preempt_delay", value.origin);
-                        instance.preempt_delay = delay;
-                    }
-                }
-                "unicast_src_ip" | "mcast_src_ip" => {
-                    let Some(value) = self.value(s) else { continue };
-                    match value.text.parse::<IpAddr>() {
-                        Ok(address) => {
-                            at("unicast_source", value.origin);
-                            instance.unicast_source = Some(address);
-                        }
-                        Err(_) => self.error(value.origin, format!("`{}` is not an IP address", value.text)),
-                    }
-                }
-                "use_vmac" => {
-                    at("use_vmac", s.keyword.origin);
-                    instance.use_vmac = true;
-                    if let Some(vmac) = s.args.first() {
-                        at("vmac_interface", vmac.origin);
-                        instance.vmac_interface = Some(vmac.text.clone());
-                    }
-                }
-                "accept" => {
-                    at("accept_mode", s.keyword.origin);
-                    said.accept = Some(true);
-                }
-                "no_accept" => {
-                    at("accept_mode", s.keyword.origin);
-                    said.accept = Some(false);
-                }
-                "dont_track_primary" => self.warn(
-                    s.keyword.origin,
-                    "`dont_track_primary` is ignored: vipd always follows the link state of the instance's interface",
+        match s.name() {
+            "state" => match value.text.as_str() {
+                "MASTER" => d.said.master = Some(value.origin),
+                "BACKUP" => d.said.master = None,
+                other => self.error(
+                    value.origin,
+                    format!("`{other}` is not a state: expected MASTER or BACKUP"),
                 ),
-                "garp_master_delay" => {
-                    if let Some(delay) = self.garp_seconds(s) {
-                        instance.garp.master_delay = delay;
-                    }
+            },
+            "interface" => {
+                d.at("interface", value.origin);
+                d.said.interface = Some(value.text.clone());
+            }
+            "virtual_router_id" => {
+                let vrid = self.integer::<u8>(value, 1..=255, "virtual_router_id");
+                if let Some(vrid) = vrid.and_then(Vrid::new) {
+                    d.at("vrid", value.origin);
+                    d.said.vrid = Some(vrid);
                 }
-                "garp_master_repeat" => {
-                    if let Some(repeat) = self.garp_count(s) {
-                        instance.garp.master_repeat = repeat;
-                    }
+            }
+            "priority" => {
+                let priority = self.integer::<u8>(value, 1..=255, "priority");
+                if let Some(priority) = priority.and_then(Priority::new) {
+                    d.at("priority", value.origin);
+                    d.said.priority = Some(priority);
                 }
-                "garp_master_refresh" => {
-                    if let Some(refresh) = self.garp_seconds(s) {
-                        instance.garp.master_refresh = (!refresh.is_zero()).then_some(refresh);
-                    }
+            }
+            "advert_int" => match self.seconds(value, "advert_int") {
+                Some(interval) if interval.is_zero() => self.error(
+                    value.origin,
+                    "advert_int 0 is not valid: give a positive interval",
+                ),
+                Some(interval) => {
+                    d.at("advert_interval", value.origin);
+                    d.said.advert = Some((interval, value.origin));
                 }
-                "garp_master_refresh_repeat" => {
-                    if let Some(repeat) = self.garp_count(s) {
-                        instance.garp.master_refresh_repeat = repeat;
-                    }
+                None => {}
+            },
+            _ => {
+                if let Some(version) = self.version(value) {
+                    d.at("version", value.origin);
+                    d.said.version = Some((version, value.origin));
                 }
-                "authentication" => {
-                    let Some(block) = self.block_of(s) else { continue };
-                    said.auth = self.authentication(block);
-                    if let Some((_, origin)) = &said.auth {
-                        at("auth_password", *origin);
-                    }
+            }
+        }
+    }
+
+    /// How the virtual router behaves: preemption, accept mode, vmac, advert source.
+    fn behaviour(&mut self, d: &mut Draft, s: &Statement) {
+        let origin = s.keyword.origin;
+        match s.name() {
+            "nopreempt" => {
+                d.at("preempt", origin);
+                d.said.nopreempt = Some(origin);
+                d.instance.preempt = false;
+            }
+            "preempt" => {
+                d.at("preempt", origin);
+                d.said.nopreempt = None;
+                d.instance.preempt = true;
+            }
+            "preempt_delay" => {
+                let Some(value) = self.value(s) else {
+                    return;
+                };
+                if let Some(delay) = self.seconds(value, "preempt_delay") {
+                    d.at("preempt_delay", value.origin);
+                    d.instance.preempt_delay = delay;
                 }
-                "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
-                    let Some(block) = self.block_of(s) else { continue };
-                    let key = if keyword == "virtual_ipaddress" { "vips" } else { "excluded_vips" };
-                    at(key, s.keyword.origin);
-                    let list = if key == "vips" { &mut instance.vips } else { &mut instance.excluded_vips };
-                    let start = list.len();
-                    let parsed = self.vips(block);
-                    for (offset, (vip, origin)) in parsed.into_iter().enumerate() {
-                        elements.push((FieldPath::element(item, key, start + offset), origin));
-                        list.push(vip);
-                    }
+            }
+            "accept" | "no_accept" => {
+                d.at("accept_mode", origin);
+                d.said.accept = Some(s.name() == "accept");
+            }
+            "use_vmac" => {
+                d.at("use_vmac", origin);
+                d.instance.use_vmac = true;
+                if let Some(vmac) = s.args.first() {
+                    d.at("vmac_interface", vmac.origin);
+                    d.instance.vmac_interface = Some(vmac.text.clone());
                 }
-                "unicast_peer" => {
-                    let Some(block) = self.block_of(s) else { continue };
-                    at("unicast_peers", s.keyword.origin);
-                    for (peer, origin) in self.unicast_peers(block) {
-                        elements.push((FieldPath::element(item, "unicast_peers", instance.unicast_peers.len()), origin));
-                        instance.unicast_peers.push(peer);
+            }
+            "dont_track_primary" => self.warn(
+                origin,
+                "`dont_track_primary` is ignored: vipd always follows the link state of the instance's interface",
+            ),
+            _ => {
+                let Some(value) = self.value(s) else {
+                    return;
+                };
+                match value.text.parse::<IpAddr>() {
+                    Ok(address) => {
+                        d.at("unicast_source", value.origin);
+                        d.instance.unicast_source = Some(address);
                     }
+                    Err(_) => self.error(
+                        value.origin,
+                        format!("`{}` is not an IP address", value.text),
+                    ),
                 }
-                "track_interface" => {
-                    let Some(block) = self.block_of(s) else { continue };
-                    at("track_interfaces", s.keyword.origin);
-                    for (name, weight, origin) in self.tracked(block) {
-                        elements.push((FieldPath::element(item, "track_interfaces", instance.track_interfaces.len()), origin));
-                        instance.track_interfaces.push(TrackedInterface { name, weight: weight.unwrap_or(Weight::FAULT) });
+            }
+        }
+    }
+
+    fn instance_garp(&mut self, d: &mut Draft, s: &Statement) {
+        let garp = &mut d.instance.garp;
+        match s.name() {
+            "garp_master_delay" => {
+                if let Some(delay) = self.garp_seconds(s) {
+                    garp.master_delay = delay;
+                }
+            }
+            "garp_master_repeat" => {
+                if let Some(repeat) = self.garp_count(s) {
+                    garp.master_repeat = repeat;
+                }
+            }
+            "garp_master_refresh" => {
+                if let Some(refresh) = self.garp_seconds(s) {
+                    garp.master_refresh = (!refresh.is_zero()).then_some(refresh);
+                }
+            }
+            _ => {
+                if let Some(repeat) = self.garp_count(s) {
+                    garp.master_refresh_repeat = repeat;
+                }
+            }
+        }
+    }
+
+    /// virtual_ipaddress, virtual_ipaddress_excluded and unicast_peer.
+    fn addresses(&mut self, d: &mut Draft, s: &Statement) {
+        let Some(block) = self.block_of(s) else {
+            return;
+        };
+        let key = match s.name() {
+            "virtual_ipaddress" => "vips",
+            "virtual_ipaddress_excluded" => "excluded_vips",
+            _ => "unicast_peers",
+        };
+        d.at(key, s.keyword.origin);
+        if key == "unicast_peers" {
+            for (peer, origin) in self.unicast_peers(block) {
+                d.element(key, d.instance.unicast_peers.len(), origin);
+                d.instance.unicast_peers.push(peer);
+            }
+            return;
+        }
+        for (vip, origin) in self.vips(block) {
+            let list = match key {
+                "vips" => &mut d.instance.vips,
+                _ => &mut d.instance.excluded_vips,
+            };
+            let index = list.len();
+            list.push(vip);
+            d.element(key, index, origin);
+        }
+    }
+
+    /// track_interface, track_script and track_file. Names that are not defined are left out
+    /// with a warning, as keepalived does; scripts that check nothing are left out quietly
+    /// (their definition was warned about).
+    fn tracking(&mut self, d: &mut Draft, s: &Statement) {
+        let Some(block) = self.block_of(s) else {
+            return;
+        };
+        let entries = self.tracked(block);
+        match s.name() {
+            "track_interface" => {
+                d.at("track_interfaces", s.keyword.origin);
+                for (name, weight, origin) in entries {
+                    d.element(
+                        "track_interfaces",
+                        d.instance.track_interfaces.len(),
+                        origin,
+                    );
+                    let weight = weight.unwrap_or(Weight::FAULT);
+                    d.instance
+                        .track_interfaces
+                        .push(TrackedInterface { name, weight });
+                }
+            }
+            "track_script" => {
+                d.at("track_checks", s.keyword.origin);
+                for (check, weight, origin) in entries {
+                    if self.no_op_checks.contains(&check) {
+                        continue;
                     }
-                }
-                "track_script" => {
-                    let Some(block) = self.block_of(s) else { continue };
-                    at("track_checks", s.keyword.origin);
-                    for (check, weight, origin) in self.tracked(block) {
-                        if self.no_op_checks.contains(&check) {
-                            continue;
-                        }
-                        if !self.config.checks.iter().any(|c| c.name == check) {
-                            self.warn(origin, format!("track_script `{check}` is not a vrrp_script: ignored, as keepalived does"));
-                            continue;
-                        }
-                        elements.push((FieldPath::element(item, "track_checks", instance.track_checks.len()), origin));
-                        instance.track_checks.push(TrackedCheck { check, weight });
+                    if !self.config.checks.iter().any(|c| c.name == check) {
+                        self.warn(
+                            origin,
+                            format!("track_script `{check}` is not a vrrp_script: ignored, as keepalived does"),
+                        );
+                        continue;
                     }
+                    d.element("track_checks", d.instance.track_checks.len(), origin);
+                    d.instance.track_checks.push(TrackedCheck { check, weight });
                 }
-                "track_file" => {
-                    let Some(block) = self.block_of(s) else { continue };
-                    at("track_files", s.keyword.origin);
-                    for (file, weight, origin) in self.tracked(block) {
-                        let Some(definition) = self.track_files.get(&file).cloned() else {
-                            self.warn(origin, format!("track_file `{file}` is not a vrrp_track_file: ignored, as keepalived does"));
-                            continue;
-                        };
-                        elements.push((FieldPath::element(item, "track_files", instance.track_files.len()), origin));
-                        instance.track_files.push(TrackedFile {
-                            path: PathBuf::from(&definition.path),
-                            weight: weight.unwrap_or(definition.weight),
-                        });
-                    }
-                }
-                "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
-                    let Some(command) = self.command(s) else { continue };
-                    let (key, slot) = match keyword {
-                        "notify" => ("notify", &mut instance.notify.any),
-                        "notify_master" => ("notify_master", &mut instance.notify.master),
-                        "notify_backup" => ("notify_backup", &mut instance.notify.backup),
-                        "notify_fault" => ("notify_fault", &mut instance.notify.fault),
-                        _ => ("notify_stop", &mut instance.notify.stop),
+            }
+            _ => {
+                d.at("track_files", s.keyword.origin);
+                for (file, weight, origin) in entries {
+                    let Some(definition) = self.track_files.get(&file) else {
+                        self.warn(
+                            origin,
+                            format!("track_file `{file}` is not a vrrp_track_file: ignored, as keepalived does"),
+                        );
+                        continue;
                     };
-                    at(key, s.keyword.origin);
-                    *slot = Some(command);
+                    let tracked = TrackedFile {
+                        path: PathBuf::from(&definition.path),
+                        weight: weight.unwrap_or(definition.weight),
+                    };
+                    d.element("track_files", d.instance.track_files.len(), origin);
+                    d.instance.track_files.push(tracked);
                 }
-                _ => unreachable!("arity() lists only the keywords handled here or in IGNORED"),
             }
         }
-        places.extend(elements);
-        if self.complete(&mut instance, said, statement, name) {
-            self.item_at(item, statement, name);
-            for (path, origin) in places {
-                self.record(path, origin);
-            }
-            self.config.instances.push(instance);
-        }
+    }
+
+    fn instance_notify(&mut self, d: &mut Draft, s: &Statement) {
+        let Some(command) = self.command(s) else {
+            return;
+        };
+        let notify = &mut d.instance.notify;
+        let (key, slot) = match s.name() {
+            "notify" => ("notify", &mut notify.any),
+            "notify_master" => ("notify_master", &mut notify.master),
+            "notify_backup" => ("notify_backup", &mut notify.backup),
+            "notify_fault" => ("notify_fault", &mut notify.fault),
+            _ => ("notify_stop", &mut notify.stop),
+        };
+        *slot = Some(command);
+        d.at(key, s.keyword.origin);
     }
 
     /// Applies keepalived's defaults and rules between values; false when required values are
@@ -508,20 +587,29 @@ impl Importer<'_> {
         instance.priority = match (said.priority, said.master) {
             (Some(priority), _) => priority,
             (None, Some(origin)) => {
-                self.warn(origin, format!("{what}: `state MASTER` without `priority` means priority 255 (the address owner) in keepalived, and so here"));
+                self.warn(
+                    origin,
+                    format!("{what}: `state MASTER` without `priority` means priority 255 (the address owner) in keepalived, and so here"),
+                );
                 Priority::OWNER
             }
             (None, None) => Priority::DEFAULT,
         };
         if let (Some(state), Some(_)) = (said.master, said.nopreempt) {
-            self.warn(state, format!("{what}: keepalived starts an instance with `state MASTER` as MASTER despite `nopreempt`; vipd starts every instance as BACKUP and lets the election decide, so `nopreempt` holds from the start"));
+            self.warn(
+                state,
+                format!("{what}: keepalived starts an instance with `state MASTER` as MASTER despite `nopreempt`; vipd starts every instance as BACKUP and lets the election decide, so `nopreempt` holds from the start"),
+            );
         }
 
         let explicit_version = said.version.or(self.defaults.version);
         instance.version = explicit_version.map_or(Version::V2, |(v, _)| v);
         if instance.family == Family::Ipv6 && instance.version == Version::V2 {
             if let Some((_, origin)) = explicit_version {
-                self.warn(origin, format!("{what}: VRRP version 2 is IPv4 only, so this IPv6 instance runs version 3, as keepalived does"));
+                self.warn(
+                    origin,
+                    format!("{what}: VRRP version 2 is IPv4 only, so this IPv6 instance runs version 3, as keepalived does"),
+                );
             }
             instance.version = Version::V3;
         }
@@ -536,10 +624,22 @@ impl Importer<'_> {
                 } else {
                     "; `vrrp_rt_priority 50` in global_defs gives it the realtime scheduling it wants"
                 };
-                self.warn(origin, format!("{what}: advert_int {} is below keepalived's minimum of 0.01: it selects vipd's fast mode (VRRP version 3, vipd peers only){realtime}", statement_text(interval)));
+                self.warn(
+                    origin,
+                    format!(
+                        "{what}: advert_int {} is below keepalived's minimum of 0.01: it selects vipd's fast mode (VRRP version 3, vipd peers only){realtime}",
+                        statement_text(interval),
+                    ),
+                );
             } else if instance.version == Version::V2 && interval.subsec_nanos() != 0 {
                 let rounded = Duration::from_secs(interval.as_secs_f64().round().max(1.0) as u64);
-                self.warn(origin, format!("{what}: VRRP version 2 carries whole seconds, so advert_int {} is rounded to {}, as keepalived does (set `version 3` for fractions)", statement_text(interval), duration_text(rounded)));
+                self.warn(
+                    origin,
+                    format!(
+                        "{what}: VRRP version 2 carries whole seconds, so advert_int {} is rounded to {}, as keepalived does (set `version 3` for fractions)",
+                        statement_text(interval), duration_text(rounded),
+                    ),
+                );
                 instance.advert_interval = rounded;
             }
         } else {
@@ -548,7 +648,10 @@ impl Importer<'_> {
 
         if let Some((password, origin)) = said.auth {
             if instance.version == Version::V3 {
-                self.warn(origin, format!("{what}: authentication does not exist in VRRP version 3: ignored, as keepalived does"));
+                self.warn(
+                    origin,
+                    format!("{what}: authentication does not exist in VRRP version 3: ignored, as keepalived does"),
+                );
             } else {
                 instance.auth = Auth::Pass(password);
             }
@@ -556,188 +659,6 @@ impl Importer<'_> {
 
         instance.accept_mode = said.accept.unwrap_or(!self.defaults.strict);
         true
-    }
-
-    /// `authentication { auth_type PASS auth_pass SECRET }`: the password, truncated to 8 bytes
-    /// as keepalived does.
-    fn authentication(&mut self, block: &[Statement]) -> Option<(String, Origin)> {
-        let mut kind = None;
-        let mut password = None;
-        for s in self.statements(block, authentication_arity, "authentication", true) {
-            let Some(value) = self.value(&s) else {
-                continue;
-            };
-            if s.name() == "auth_type" {
-                kind = Some(value.clone());
-            } else {
-                password = Some(value.clone());
-            }
-        }
-        let kind = kind?;
-        match kind.text.as_str() {
-            "PASS" => {}
-            "AH" => {
-                self.error(kind.origin, "auth_type AH is not supported by vipd (RFC 3768 removed it): use PASS, or no authentication");
-                return None;
-            }
-            other => {
-                self.error(
-                    kind.origin,
-                    format!("`{other}` is not an auth_type: expected PASS or AH"),
-                );
-                return None;
-            }
-        }
-        let Some(password) = password else {
-            self.error(kind.origin, "auth_type PASS needs `auth_pass SECRET`");
-            return None;
-        };
-        let mut text = password.text.clone();
-        if text.len() > MAX_PASSWORD_LEN {
-            let mut cut = MAX_PASSWORD_LEN;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            self.warn(password.origin, format!("auth_pass is longer than {MAX_PASSWORD_LEN} bytes: only `{text}` is used, as keepalived does"));
-        }
-        if text.is_empty() {
-            self.error(password.origin, "auth_pass is empty");
-            return None;
-        }
-        Some((text, password.origin))
-    }
-
-    /// The entries of virtual_ipaddress: `ADDRESS[/PREFIX] [dev IF] [label LABEL] [brd ADDR]
-    /// [scope SCOPE] ...`, several to a line when written on one.
-    fn vips(&mut self, block: &[Statement]) -> Vec<(Vip, Origin)> {
-        let mut vips = Vec::new();
-        for line in block {
-            self.no_block(line);
-            let words: Vec<&Word> = line.words().collect();
-            let mut i = 0;
-            while i < words.len() {
-                let word = words[i];
-                i += 1;
-                let Some(address) = values::address_with_prefix(&word.text) else {
-                    self.error(word.origin, format!("`{}` is not an address: expected ADDRESS[/PREFIX] [dev IF] [label LABEL] [brd ADDRESS]", word.text));
-                    break;
-                };
-                let mut vip = Vip {
-                    address,
-                    device: None,
-                    label: None,
-                    broadcast: None,
-                };
-                while let Some(option) = words.get(i) {
-                    let Some(&(_, takes_value)) =
-                        VIP_OPTIONS.iter().find(|(k, _)| *k == option.text)
-                    else {
-                        break;
-                    };
-                    i += 1;
-                    let value = if takes_value {
-                        let Some(value) = words.get(i) else {
-                            self.error(option.origin, format!("`{}` needs a value", option.text));
-                            break;
-                        };
-                        i += 1;
-                        Some(*value)
-                    } else {
-                        None
-                    };
-                    match (option.text.as_str(), value) {
-                        ("dev", Some(v)) => vip.device = Some(v.text.clone()),
-                        ("label", Some(v)) => vip.label = Some(v.text.clone()),
-                        ("brd" | "broadcast", Some(v)) => match v.text.parse() {
-                            Ok(address) => vip.broadcast = Some(address),
-                            Err(_) => self.error(
-                                v.origin,
-                                format!("`{}` is not an IPv4 broadcast address", v.text),
-                            ),
-                        },
-                        ("scope", _) => self.warn(
-                            option.origin,
-                            "`scope` is ignored: vipd adds VIPs with global scope",
-                        ),
-                        (other, _) => self.warn(
-                            option.origin,
-                            format!("`{other}` is ignored: vipd adds VIPs without this option"),
-                        ),
-                    }
-                }
-                if let Some(next) = words.get(i) {
-                    if values::address_with_prefix(&next.text).is_none() {
-                        self.error(next.origin, format!("unexpected `{}` (expected dev, label, brd, scope or another address)", next.text));
-                        break;
-                    }
-                }
-                vips.push((vip, word.origin));
-            }
-        }
-        vips
-    }
-
-    fn unicast_peers(&mut self, block: &[Statement]) -> Vec<(IpAddr, Origin)> {
-        let mut peers = Vec::new();
-        for line in block {
-            self.no_block(line);
-            let words: Vec<&Word> = line.words().collect();
-            let mut i = 0;
-            while i < words.len() {
-                let word = words[i];
-                i += 1;
-                match word.text.as_str() {
-                    "min_ttl" | "max_ttl" => {
-                        self.warn(word.origin, format!("`{}` is ignored: vipd checks TTL 255 unless unicast_ttl_check is off", word.text));
-                        i += 1;
-                    }
-                    text => match text.parse::<IpAddr>() {
-                        Ok(peer) => peers.push((peer, word.origin)),
-                        Err(_) => {
-                            self.error(word.origin, format!("`{text}` is not an IP address: unicast_peer lists peer addresses"));
-                            break;
-                        }
-                    },
-                }
-            }
-        }
-        peers
-    }
-
-    /// Entries `NAME [weight N [reverse]]` of track_interface, track_script and track_file.
-    fn tracked(&mut self, block: &[Statement]) -> Vec<(String, Option<Weight>, Origin)> {
-        let mut entries = Vec::new();
-        for line in block {
-            self.no_block(line);
-            let words: Vec<Word> = line.words().cloned().collect();
-            let mut i = 0;
-            while i < words.len() {
-                let name = &words[i];
-                i += 1;
-                let mut weight = None;
-                if words.get(i).is_some_and(|w| w.text == "weight") {
-                    let keyword = &words[i];
-                    let end = (i
-                        + 2
-                        + usize::from(words.get(i + 2).is_some_and(|w| w.text == "reverse")))
-                    .min(words.len());
-                    weight = self.weight_with_reverse(keyword, &words[i + 1..end]);
-                    i = end;
-                }
-                entries.push((name.text.clone(), weight, name.origin));
-            }
-        }
-        entries
-    }
-
-    fn no_block(&mut self, statement: &Statement) {
-        if statement.block.is_some() {
-            self.error(
-                statement.keyword.origin,
-                format!("unexpected block after `{}`", statement.name()),
-            );
-        }
     }
 }
 

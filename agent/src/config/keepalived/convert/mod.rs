@@ -4,6 +4,7 @@
 //! holds the importer, the top level and the helpers the blocks share.
 
 mod checks;
+mod entries;
 mod global;
 mod instance;
 mod sync_group;
@@ -208,7 +209,8 @@ impl Importer<'_> {
     }
 
     /// The statements of a block, one-line forms split, each keyword known to `arity`; a
-    /// keyword it does not know is reported (an error if `unknown_is_error`, else a warning) and left out.
+    /// keyword it does not know is reported (an error if `unknown_is_error`, else a warning)
+    /// and left out.
     fn statements(
         &mut self,
         block: &[Statement],

@@ -49,7 +49,8 @@ impl Importer<'_> {
                                 continue;
                             }
                             let index = group.instances.len();
-                            places.push((FieldPath::element(item, "instances", index), member.origin));
+                            let path = FieldPath::element(item, "instances", index);
+                            places.push((path, member.origin));
                             group.instances.push(member.text.clone());
                         }
                     }
