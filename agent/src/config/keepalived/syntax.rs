@@ -45,6 +45,14 @@ pub enum Arity {
     Rest,
 }
 
+/// The arity of `keyword` in a block's table of keywords.
+pub fn arity_in(table: &[(&str, Arity)], keyword: &str) -> Option<Arity> {
+    table
+        .iter()
+        .find(|(known, _)| *known == keyword)
+        .map(|&(_, arity)| arity)
+}
+
 /// Builds the statement tree of the whole configuration.
 pub fn parse(sources: &Sources, tokens: &[Token]) -> Result<Vec<Statement>, Vec<Diagnostic>> {
     let mut parser = Parser {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use super::Importer;
 use crate::config::diagnostic::{FieldPath, Item};
 use crate::config::keepalived::source::Origin;
-use crate::config::keepalived::syntax::{Arity, Statement, Word};
+use crate::config::keepalived::syntax::{arity_in, Arity, Statement, Word};
 use crate::config::keepalived::values;
 use crate::config::model::{Check, CheckKind, TrackedFile, Weight};
 
@@ -25,21 +25,47 @@ pub(in crate::config::keepalived) struct TrackFileDefinition {
 /// Commands that always succeed: tracking them changes nothing.
 const ALWAYS_SUCCEEDS: &[&str] = &["true", "/bin/true", "/usr/bin/true"];
 
-fn script_arity(keyword: &str) -> Option<Arity> {
-    Some(match keyword {
-        "interval" | "timeout" | "rise" | "fall" => Arity::Fixed(1),
-        "init_fail" => Arity::Fixed(0),
-        "script" | "weight" | "user" => Arity::Rest,
-        _ => return None,
-    })
+/// What a vrrp_script's `script` line amounts to.
+enum Script {
+    Runs(CheckKind),
+    /// Always succeeds: tracking it changes nothing.
+    ChecksNothing,
 }
 
+/// The settings of a vrrp_script other than what it runs.
+struct CheckSettings {
+    interval: std::time::Duration,
+    weight: Weight,
+    rise: u32,
+    fall: u32,
+    init_fail: bool,
+}
+
+/// The keywords of this block and how many values each takes.
+pub(super) const SCRIPT_KEYWORDS: &[(&str, Arity)] = &[
+    ("interval", Arity::Fixed(1)),
+    ("timeout", Arity::Fixed(1)),
+    ("rise", Arity::Fixed(1)),
+    ("fall", Arity::Fixed(1)),
+    ("init_fail", Arity::Fixed(0)),
+    ("script", Arity::Rest),
+    ("weight", Arity::Rest),
+    ("user", Arity::Rest),
+];
+
+fn script_arity(keyword: &str) -> Option<Arity> {
+    arity_in(SCRIPT_KEYWORDS, keyword)
+}
+
+/// The keywords of this block and how many values each takes.
+pub(super) const TRACK_FILE_KEYWORDS: &[(&str, Arity)] = &[
+    ("file", Arity::Fixed(1)),
+    ("weight", Arity::Rest),
+    ("init_file", Arity::Rest),
+];
+
 fn track_file_arity(keyword: &str) -> Option<Arity> {
-    Some(match keyword {
-        "file" => Arity::Fixed(1),
-        "weight" | "init_file" => Arity::Rest,
-        _ => return None,
-    })
+    arity_in(TRACK_FILE_KEYWORDS, keyword)
 }
 
 impl Importer<'_> {
@@ -50,14 +76,9 @@ impl Importer<'_> {
         let item = Item::Check(self.config.checks.len());
         let mut kind = None;
         let mut no_op = false;
-        let mut check = Check {
-            name: name.text.clone(),
-            kind: CheckKind::Script {
-                command: crate::config::model::Command { argv: Vec::new() },
-                user: None,
-            },
+        // The check without its kind, which the `script` line decides.
+        let mut check = CheckSettings {
             interval: Check::DEFAULT_INTERVAL,
-            timeout: Check::DEFAULT_INTERVAL,
             weight: Check::DEFAULT_WEIGHT,
             rise: Check::DEFAULT_RISE,
             fall: Check::DEFAULT_FALL,
@@ -71,11 +92,11 @@ impl Importer<'_> {
         for s in self.statements(block, script_arity, &context, true) {
             match s.name() {
                 "script" => match self.script_kind(&s) {
-                    Some(Some(found)) => {
+                    Some(Script::Runs(found)) => {
                         places.push(("type", s.keyword.origin));
                         kind = Some(found);
                     }
-                    Some(None) => no_op = true,
+                    Some(Script::ChecksNothing) => no_op = true,
                     None => {}
                 },
                 "interval" => {
@@ -130,7 +151,6 @@ impl Importer<'_> {
                 _ => unreachable!("script_arity() lists only the keywords handled here"),
             }
         }
-        check.timeout = timeout.unwrap_or(check.interval);
         if no_op {
             self.no_op_checks.push(name.text.clone());
             return;
@@ -159,17 +179,24 @@ impl Importer<'_> {
                 ),
             );
         }
-        check.kind = kind;
         self.item_at(item, statement, name);
         for (key, origin) in places {
             self.record(FieldPath::key(item, key), origin);
         }
-        self.config.checks.push(check);
+        self.config.checks.push(Check {
+            name: name.text.clone(),
+            kind,
+            interval: check.interval,
+            timeout: timeout.unwrap_or(check.interval),
+            weight: check.weight,
+            rise: check.rise,
+            fall: check.fall,
+            init_fail: check.init_fail,
+        });
     }
 
-    /// `Some(Some(kind))` for a check, `Some(None)` for a script that checks nothing, `None`
-    /// after an error.
-    fn script_kind(&mut self, statement: &Statement) -> Option<Option<CheckKind>> {
+    /// What a `script` line runs; `None` after an error.
+    fn script_kind(&mut self, statement: &Statement) -> Option<Script> {
         let text = statement
             .args
             .iter()
@@ -197,13 +224,13 @@ impl Importer<'_> {
                     at,
                     format!("`{text}`: monitor port 0 means no check; instances tracking it are not checked"),
                 );
-                return Some(None);
+                return Some(Script::ChecksNothing);
             }
             self.warn(
                 at,
                 format!("`{text}` (a bash redirection) runs as vipd's built-in TCP check of {address}:{port}"),
             );
-            return Some(Some(CheckKind::Tcp {
+            return Some(Script::Runs(CheckKind::Tcp {
                 target: SocketAddr::new(address, port),
             }));
         }
@@ -215,10 +242,10 @@ impl Importer<'_> {
                     text.trim(),
                 ),
             );
-            return Some(None);
+            return Some(Script::ChecksNothing);
         }
         let command = self.command(statement)?;
-        Some(Some(CheckKind::Script {
+        Some(Script::Runs(CheckKind::Script {
             command,
             user: None,
         }))

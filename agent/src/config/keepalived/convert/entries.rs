@@ -6,12 +6,18 @@ use std::net::IpAddr;
 
 use super::Importer;
 use crate::config::keepalived::source::Origin;
-use crate::config::keepalived::syntax::{Arity, Statement, Word};
+use crate::config::keepalived::syntax::{arity_in, Arity, Statement, Word};
 use crate::config::keepalived::values;
 use crate::config::model::{Vip, Weight, MAX_PASSWORD_LEN};
 
+/// The keywords of this block and how many values each takes.
+pub(super) const AUTHENTICATION_KEYWORDS: &[(&str, Arity)] = &[
+    ("auth_type", Arity::Fixed(1)),
+    ("auth_pass", Arity::Fixed(1)),
+];
+
 fn authentication_arity(keyword: &str) -> Option<Arity> {
-    matches!(keyword, "auth_type" | "auth_pass").then_some(Arity::Fixed(1))
+    arity_in(AUTHENTICATION_KEYWORDS, keyword)
 }
 
 /// Options that may follow an address in virtual_ipaddress, with whether they take a value.

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::Importer;
-use crate::config::keepalived::syntax::{Arity, Statement};
+use crate::config::keepalived::syntax::{arity_in, Arity, Statement};
 use crate::config::model::{Version, REALTIME_PRIORITY_RANGE};
 
 const EMAIL: &[&str] = &[
@@ -21,7 +21,7 @@ const EMAIL: &[&str] = &[
     "email_faults",
 ];
 
-const SNMP: &[&str] = &[
+pub(super) const SNMP: &[&str] = &[
     "enable_snmp_vrrp",
     "enable_snmp_keepalived",
     "enable_snmp_checker",
@@ -33,7 +33,7 @@ const SNMP: &[&str] = &[
 ];
 
 /// Global settings that vipd does not have, with what it does instead.
-const DIFFERENT: &[(&str, &str)] = &[
+pub(super) const DIFFERENT: &[(&str, &str)] = &[
     (
         "vrrp_mcast_group4",
         "vipd sends IPv4 adverts to the standard group 224.0.0.18; peers on another group will not hear it",
@@ -54,28 +54,38 @@ const DIFFERENT: &[(&str, &str)] = &[
     ("vrrp_priority", "vipd's timing threads take vrrp_rt_priority (SCHED_FIFO), not a nice level"),
 ];
 
+/// The keywords of this block and how many values each takes.
+pub(super) const KEYWORDS: &[(&str, Arity)] = &[
+    ("router_id", Arity::Fixed(1)),
+    ("vrrp_version", Arity::Fixed(1)),
+    ("vrrp_garp_master_delay", Arity::Fixed(1)),
+    ("vrrp_garp_master_repeat", Arity::Fixed(1)),
+    ("vrrp_garp_master_refresh", Arity::Fixed(1)),
+    ("vrrp_garp_master_refresh_repeat", Arity::Fixed(1)),
+    ("vrrp_garp_interval", Arity::Fixed(1)),
+    ("vrrp_gna_interval", Arity::Fixed(1)),
+    ("vrrp_rt_priority", Arity::Fixed(1)),
+    ("notification_email_from", Arity::Fixed(1)),
+    ("smtp_connect_timeout", Arity::Fixed(1)),
+    ("smtp_helo_name", Arity::Fixed(1)),
+    ("enable_script_security", Arity::Fixed(0)),
+    ("vrrp_strict", Arity::Fixed(0)),
+    ("notification_email", Arity::Fixed(0)),
+    ("script_user", Arity::Rest),
+    ("notify_fifo", Arity::Rest),
+    ("vrrp_notify_fifo", Arity::Rest),
+    ("smtp_server", Arity::Rest),
+    ("smtp_alert", Arity::Optional),
+    ("smtp_alert_vrrp", Arity::Optional),
+    ("smtp_alert_checker", Arity::Optional),
+    ("email_faults", Arity::Optional),
+];
+
 fn arity(keyword: &str) -> Option<Arity> {
     if SNMP.contains(&keyword) || DIFFERENT.iter().any(|(k, _)| *k == keyword) {
         return Some(Arity::Rest);
     }
-    Some(match keyword {
-        "router_id"
-        | "vrrp_version"
-        | "vrrp_garp_master_delay"
-        | "vrrp_garp_master_repeat"
-        | "vrrp_garp_master_refresh"
-        | "vrrp_garp_master_refresh_repeat"
-        | "vrrp_garp_interval"
-        | "vrrp_gna_interval"
-        | "vrrp_rt_priority"
-        | "notification_email_from"
-        | "smtp_connect_timeout"
-        | "smtp_helo_name" => Arity::Fixed(1),
-        "enable_script_security" | "vrrp_strict" | "notification_email" => Arity::Fixed(0),
-        "script_user" | "notify_fifo" | "vrrp_notify_fifo" | "smtp_server" => Arity::Rest,
-        "smtp_alert" | "smtp_alert_vrrp" | "smtp_alert_checker" | "email_faults" => Arity::Optional,
-        _ => return None,
-    })
+    arity_in(KEYWORDS, keyword)
 }
 
 impl Importer<'_> {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::Importer;
 use crate::config::diagnostic::{FieldPath, Item};
 use crate::config::keepalived::source::Origin;
-use crate::config::keepalived::syntax::{Arity, Statement, Word};
+use crate::config::keepalived::syntax::{arity_in, Arity, Statement, Word};
 use crate::config::model::{
     duration_text, Auth, Family, Instance, NotifyCommands, Priority, TrackedCheck, TrackedFile,
     TrackedInterface, Version, Vip, Vrid, Weight, FAST_MODE_BELOW,
@@ -113,71 +113,73 @@ const IGNORED: &[(&str, &str)] = &[
     ("virtual_rules", "vipd does not manage routing rules"),
 ];
 
+/// The keywords of this block and how many values each takes.
+pub(super) const KEYWORDS: &[(&str, Arity)] = &[
+    ("state", Arity::Fixed(1)),
+    ("interface", Arity::Fixed(1)),
+    ("virtual_router_id", Arity::Fixed(1)),
+    ("priority", Arity::Fixed(1)),
+    ("advert_int", Arity::Fixed(1)),
+    ("version", Arity::Fixed(1)),
+    ("preempt_delay", Arity::Fixed(1)),
+    ("unicast_src_ip", Arity::Fixed(1)),
+    ("mcast_src_ip", Arity::Fixed(1)),
+    ("garp_master_delay", Arity::Fixed(1)),
+    ("garp_master_repeat", Arity::Fixed(1)),
+    ("garp_master_refresh", Arity::Fixed(1)),
+    ("garp_master_refresh_repeat", Arity::Fixed(1)),
+    ("garp_lower_prio_delay", Arity::Fixed(1)),
+    ("garp_lower_prio_repeat", Arity::Fixed(1)),
+    ("unicast_ttl", Arity::Fixed(1)),
+    ("debug", Arity::Fixed(1)),
+    ("kernel_rx_buf_size", Arity::Fixed(1)),
+    ("down_timer_adverts", Arity::Fixed(1)),
+    ("lvs_sync_daemon_interface", Arity::Fixed(1)),
+    ("nopreempt", Arity::Fixed(0)),
+    ("preempt", Arity::Fixed(0)),
+    ("accept", Arity::Fixed(0)),
+    ("no_accept", Arity::Fixed(0)),
+    ("dont_track_primary", Arity::Fixed(0)),
+    ("vmac_xmit_base", Arity::Fixed(0)),
+    ("native_ipv6", Arity::Fixed(0)),
+    ("promote_secondaries", Arity::Fixed(0)),
+    ("check_unicast_src", Arity::Fixed(0)),
+    ("track_src_ip", Arity::Fixed(0)),
+    ("use_vmac_addr", Arity::Fixed(0)),
+    ("linkbeat_use_polling", Arity::Fixed(0)),
+    ("authentication", Arity::Fixed(0)),
+    ("virtual_ipaddress", Arity::Fixed(0)),
+    ("virtual_ipaddress_excluded", Arity::Fixed(0)),
+    ("unicast_peer", Arity::Fixed(0)),
+    ("track_interface", Arity::Fixed(0)),
+    ("track_script", Arity::Fixed(0)),
+    ("track_file", Arity::Fixed(0)),
+    ("track_process", Arity::Fixed(0)),
+    ("track_bfd", Arity::Fixed(0)),
+    ("virtual_routes", Arity::Fixed(0)),
+    ("virtual_rules", Arity::Fixed(0)),
+    ("use_vmac", Arity::Optional),
+    ("strict_mode", Arity::Optional),
+    ("skip_check_adv_addr", Arity::Optional),
+    ("old_unicast_checksum", Arity::Optional),
+    ("notify_priority_changes", Arity::Optional),
+    ("smtp_alert", Arity::Optional),
+    ("lower_prio_no_advert", Arity::Optional),
+    ("higher_prio_send_advert", Arity::Optional),
+    ("notify", Arity::Rest),
+    ("notify_master", Arity::Rest),
+    ("notify_backup", Arity::Rest),
+    ("notify_fault", Arity::Rest),
+    ("notify_stop", Arity::Rest),
+    ("notify_deleted", Arity::Rest),
+    ("notify_master_rx_lower_pri", Arity::Rest),
+    ("use_ipvlan", Arity::Rest),
+    ("garp_extra_if", Arity::Rest),
+    ("vmac_garp_intvl", Arity::Rest),
+];
+
 fn arity(keyword: &str) -> Option<Arity> {
-    Some(match keyword {
-        "state"
-        | "interface"
-        | "virtual_router_id"
-        | "priority"
-        | "advert_int"
-        | "version"
-        | "preempt_delay"
-        | "unicast_src_ip"
-        | "mcast_src_ip"
-        | "garp_master_delay"
-        | "garp_master_repeat"
-        | "garp_master_refresh"
-        | "garp_master_refresh_repeat"
-        | "garp_lower_prio_delay"
-        | "garp_lower_prio_repeat"
-        | "unicast_ttl"
-        | "debug"
-        | "kernel_rx_buf_size"
-        | "down_timer_adverts"
-        | "lvs_sync_daemon_interface" => Arity::Fixed(1),
-        "nopreempt"
-        | "preempt"
-        | "accept"
-        | "no_accept"
-        | "dont_track_primary"
-        | "vmac_xmit_base"
-        | "native_ipv6"
-        | "promote_secondaries"
-        | "check_unicast_src"
-        | "track_src_ip"
-        | "use_vmac_addr"
-        | "linkbeat_use_polling"
-        | "authentication"
-        | "virtual_ipaddress"
-        | "virtual_ipaddress_excluded"
-        | "unicast_peer"
-        | "track_interface"
-        | "track_script"
-        | "track_file"
-        | "track_process"
-        | "track_bfd"
-        | "virtual_routes"
-        | "virtual_rules" => Arity::Fixed(0),
-        "use_vmac"
-        | "strict_mode"
-        | "skip_check_adv_addr"
-        | "old_unicast_checksum"
-        | "notify_priority_changes"
-        | "smtp_alert"
-        | "lower_prio_no_advert"
-        | "higher_prio_send_advert" => Arity::Optional,
-        "notify"
-        | "notify_master"
-        | "notify_backup"
-        | "notify_fault"
-        | "notify_stop"
-        | "notify_deleted"
-        | "notify_master_rx_lower_pri"
-        | "use_ipvlan"
-        | "garp_extra_if"
-        | "vmac_garp_intvl" => Arity::Rest,
-        _ => return None,
-    })
+    arity_in(KEYWORDS, keyword)
 }
 
 /// What an instance block said, before keepalived's defaults are applied.
@@ -215,7 +217,7 @@ impl Draft {
 }
 
 /// The keywords whose statements carry a block.
-const WITH_BLOCK: &[&str] = &[
+pub(super) const WITH_BLOCK: &[&str] = &[
     "authentication",
     "virtual_ipaddress",
     "virtual_ipaddress_excluded",

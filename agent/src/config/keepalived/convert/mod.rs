@@ -347,3 +347,72 @@ impl Importer<'_> {
         self.record(FieldPath::key(item, "name"), name.origin);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{checks, entries, global, instance, sync_group};
+    use crate::config::keepalived::load_keepalived_str;
+    use crate::config::keepalived::syntax::Arity;
+
+    /// `keyword` with values for its arity (and a block where it takes one).
+    fn statement(keyword: &str, arity: Arity, with_block: bool) -> String {
+        let values = match arity {
+            Arity::Fixed(n) => vec!["1"; n],
+            Arity::Optional => vec!["x"],
+            Arity::Rest => vec!["/bin/true", "x"],
+        };
+        let block = if with_block { " {\n  1\n }" } else { "" };
+        format!(" {keyword} {}{block}\n", values.join(" "))
+    }
+
+    /// Every keyword of every block's table reaches a handler: a keyword listed but not handled
+    /// would panic on user input.
+    #[test]
+    fn every_keyword_of_every_block_is_handled() {
+        let base = " interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n";
+        let mut texts = Vec::new();
+        for &(keyword, arity) in instance::KEYWORDS {
+            let with_block = instance::WITH_BLOCK.contains(&keyword);
+            let line = statement(keyword, arity, with_block);
+            texts.push(format!("vrrp_instance V {{\n{base}{line}}}\n"));
+        }
+        for &(keyword, arity) in entries::AUTHENTICATION_KEYWORDS {
+            let line = statement(keyword, arity, false);
+            texts.push(format!(
+                "vrrp_instance V {{\n{base} authentication {{\n{line} }}\n}}\n"
+            ));
+        }
+        let global_keywords = global::KEYWORDS.iter().copied().chain(
+            global::SNMP
+                .iter()
+                .chain(global::DIFFERENT.iter().map(|(k, _)| k))
+                .map(|k| (*k, Arity::Rest)),
+        );
+        for (keyword, arity) in global_keywords {
+            texts.push(format!(
+                "global_defs {{\n{}}}\n",
+                statement(keyword, arity, false)
+            ));
+        }
+        for &(keyword, arity) in checks::SCRIPT_KEYWORDS {
+            let line = statement(keyword, arity, false);
+            texts.push(format!("vrrp_script s {{\n script /bin/true\n{line}}}\n"));
+        }
+        for &(keyword, arity) in checks::TRACK_FILE_KEYWORDS {
+            let line = statement(keyword, arity, false);
+            texts.push(format!("vrrp_track_file t {{\n file /x\n{line}}}\n"));
+        }
+        for &(keyword, arity) in sync_group::KEYWORDS {
+            let line = statement(keyword, arity, arity == Arity::Fixed(0));
+            texts.push(format!(
+                "vrrp_instance V {{\n{base}}}\nvrrp_sync_group g {{\n{line}}}\n"
+            ));
+        }
+        for text in texts {
+            // Accepted or refused, but never a panic.
+            let _ = load_keepalived_str(Path::new("k.conf"), &text);
+        }
+    }
+}

@@ -3,21 +3,30 @@
 
 use super::Importer;
 use crate::config::diagnostic::{FieldPath, Item};
-use crate::config::keepalived::syntax::{Arity, Statement};
+use crate::config::keepalived::syntax::{arity_in, Arity, Statement};
 use crate::config::model::{NotifyCommands, SyncGroup};
 
+/// The keywords of this block and how many values each takes.
+pub(super) const KEYWORDS: &[(&str, Arity)] = &[
+    ("group", Arity::Fixed(0)),
+    ("track_interface", Arity::Fixed(0)),
+    ("track_script", Arity::Fixed(0)),
+    ("track_file", Arity::Fixed(0)),
+    ("track_process", Arity::Fixed(0)),
+    ("track_bfd", Arity::Fixed(0)),
+    ("global_tracking", Arity::Fixed(0)),
+    ("smtp_alert", Arity::Optional),
+    ("notify_priority_changes", Arity::Optional),
+    ("sync_group_tracking_weight", Arity::Optional),
+    ("notify", Arity::Rest),
+    ("notify_master", Arity::Rest),
+    ("notify_backup", Arity::Rest),
+    ("notify_fault", Arity::Rest),
+    ("notify_stop", Arity::Rest),
+];
+
 fn arity(keyword: &str) -> Option<Arity> {
-    Some(match keyword {
-        "group" | "track_interface" | "track_script" | "track_file" | "track_process"
-        | "track_bfd" => Arity::Fixed(0),
-        "global_tracking" => Arity::Fixed(0),
-        "smtp_alert" | "notify_priority_changes" => Arity::Optional,
-        "sync_group_tracking_weight" => Arity::Optional,
-        "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
-            Arity::Rest
-        }
-        _ => return None,
-    })
+    arity_in(KEYWORDS, keyword)
 }
 
 impl Importer<'_> {
