@@ -523,3 +523,17 @@ fn per_host_lines_and_definitions_are_refused() {
         );
     }
 }
+
+#[test]
+fn version_3_rounds_to_centiseconds_like_keepalived() {
+    let checked = import(&with(" version 3\n advert_int 0.125\n"));
+    assert_eq!(
+        instance(&checked).advert_interval,
+        Duration::from_millis(130)
+    );
+    assert!(
+        warnings(&checked).contains("advert_int 0.125 is rounded to 130ms"),
+        "{}",
+        warnings(&checked)
+    );
+}

@@ -643,6 +643,20 @@ impl Importer<'_> {
                     ),
                 );
                 instance.advert_interval = rounded;
+            } else if instance.version == Version::V3
+                && !interval
+                    .as_nanos()
+                    .is_multiple_of(FAST_MODE_BELOW.as_nanos())
+            {
+                let rounded = round_to_centiseconds(interval);
+                self.warn(
+                    origin,
+                    format!(
+                        "{what}: VRRP version 3 carries centiseconds, so advert_int {} is rounded to {}, as keepalived does",
+                        statement_text(interval), duration_text(rounded),
+                    ),
+                );
+                instance.advert_interval = rounded;
             }
         } else {
             instance.advert_interval = Instance::DEFAULT_ADVERT_INTERVAL;
@@ -668,4 +682,11 @@ impl Importer<'_> {
 fn statement_text(interval: Duration) -> String {
     let text = format!("{:.9}", interval.as_secs_f64());
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The nearest whole number of centiseconds (VRRPv3's unit), at least one.
+fn round_to_centiseconds(interval: Duration) -> Duration {
+    let unit = FAST_MODE_BELOW.as_nanos();
+    let centiseconds = ((interval.as_nanos() + unit / 2) / unit).max(1);
+    Duration::from_millis(u64::try_from(centiseconds * 10).unwrap_or(u64::MAX))
 }
