@@ -51,7 +51,8 @@ fn finish(read: Result<(Sources, Vec<Token>), Vec<Diagnostic>>) -> Result<Checke
     if !errors.is_empty() {
         return Err(ConfigErrors(in_file_order(&sources, errors)));
     }
-    let mut warnings = imported.warnings;
+    let mut warnings = sources.warnings.clone();
+    warnings.extend(imported.warnings);
     warnings.extend(findings.warnings.into_iter().map(relocate));
     Ok(Checked {
         config: imported.config,

@@ -49,10 +49,11 @@ pub struct SourceFile {
     pub anchor: Option<Position>,
 }
 
-/// Every file read, the main one first.
+/// Every file read, the main one first, and what reading them found worth a warning.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     pub files: Vec<SourceFile>,
+    pub warnings: Vec<Diagnostic>,
     total_lines: usize,
 }
 
@@ -250,14 +251,16 @@ impl Reader {
         matched.sort();
         matched.retain(|path| path.is_file());
         if matched.is_empty() {
-            self.errors.push(self.sources.diagnostic(
+            // keepalived carries on too: an empty conf.d is a common layout.
+            let warning = self.sources.diagnostic(
                 at,
                 format!(
-                    "`include {}` matches no file (looked for {})",
+                    "`include {}` matches no file (looked for {}): nothing included",
                     pattern.text,
                     full.display()
                 ),
-            ));
+            );
+            self.sources.warnings.push(warning);
             return;
         }
         for path in matched {

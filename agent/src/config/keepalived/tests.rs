@@ -259,13 +259,18 @@ fn validation_errors_are_placed_in_the_included_file() {
 }
 
 #[test]
-fn an_include_that_matches_nothing_is_an_error() {
+fn an_include_that_matches_nothing_is_a_warning_like_keepalived() {
     let dir = TempDir::new("inc-none");
-    let main = dir.write("keepalived.conf", "include missing/*.conf\n");
-    let errors = load_keepalived(&main).unwrap_err().to_string();
+    let main = dir.write(
+        "keepalived.conf",
+        &format!("include conf.d/*.conf\n{}", with("")),
+    );
+    let checked = load_keepalived(&main).unwrap();
+    assert_eq!(checked.config.instances.len(), 1);
+    let text = warnings(&checked);
     assert!(
-        errors.contains("keepalived.conf:1:1: `include missing/*.conf` matches no file"),
-        "{errors}"
+        text.contains("keepalived.conf:1:1: warning: `include conf.d/*.conf` matches no file"),
+        "{text}"
     );
 }
 
