@@ -374,7 +374,7 @@ fn authentication_is_dropped_in_version_3() {
 #[test]
 fn track_script_weight_overrides_the_scripts() {
     let text = format!(
-        "vrrp_script chk {{\n script \"/bin/check --fast\"\n weight -10\n}}\n{}",
+        "vrrp_script chk {{\n script \"/bin/check --fast\"\n weight -10\n timeout 0\n}}\n{}",
         with(" track_script {\n  chk weight -30\n }\n track_interface {\n  eth1\n  eth2 weight 10\n }\n")
     );
     let checked = import(&text);
@@ -386,6 +386,11 @@ fn track_script_weight_overrides_the_scripts() {
         panic!()
     };
     assert_eq!(command.argv, ["/bin/check", "--fast"]);
+    assert_eq!(
+        checked.config.checks[0].timeout,
+        Duration::from_secs(1),
+        "timeout 0 is the interval"
+    );
 }
 
 #[test]

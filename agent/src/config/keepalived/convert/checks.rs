@@ -107,7 +107,9 @@ impl Importer<'_> {
                     }
                 }
                 "timeout" => {
-                    if let Some(t) = self.value(&s).and_then(|v| self.seconds(v, "timeout")) {
+                    // keepalived reads 0 as "the interval", its default.
+                    let t = self.value(&s).and_then(|v| self.seconds(v, "timeout"));
+                    if let Some(t) = t.filter(|t| !t.is_zero()) {
                         places.push(("timeout", s.args[0].origin));
                         timeout = Some(t);
                     }
