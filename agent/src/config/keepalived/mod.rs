@@ -26,20 +26,22 @@ use std::path::Path;
 
 use super::diagnostic::{ConfigErrors, Diagnostic};
 use super::{validate, Checked, Warnings};
-use source::{Sources, Token};
+use source::Sources;
 
 /// Reads, converts and validates a keepalived.conf and the files it includes.
 pub fn load_keepalived(path: &Path) -> Result<Checked, ConfigErrors> {
-    finish(source::read(path))
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        ConfigErrors::whole_file(
+            path,
+            format!("cannot read the keepalived configuration: {error}"),
+        )
+    })?;
+    load_keepalived_str(path, &text)
 }
 
 /// As [`load_keepalived`], for `text` read from `path` (includes are read relative to `path`).
 pub fn load_keepalived_str(path: &Path, text: &str) -> Result<Checked, ConfigErrors> {
-    finish(source::read_str(path, text))
-}
-
-fn finish(read: Result<(Sources, Vec<Token>), Vec<Diagnostic>>) -> Result<Checked, ConfigErrors> {
-    let (sources, tokens) = read.map_err(ConfigErrors)?;
+    let (sources, tokens) = source::read_str(path, text).map_err(ConfigErrors)?;
     let statements = syntax::parse(&sources, &tokens).map_err(ConfigErrors)?;
     let imported = convert::import(&sources, &statements);
     if !imported.errors.is_empty() {

@@ -103,22 +103,6 @@ impl Sources {
     }
 }
 
-/// The tokens of `path` and of every file it includes, or the errors that stopped reading.
-pub fn read(path: &Path) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
-    let mut reader = Reader::default();
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        vec![Diagnostic {
-            location: Location {
-                file: path.to_path_buf(),
-                position: Position { line: 1, column: 1 },
-            },
-            message: format!("cannot read the keepalived configuration: {error}"),
-        }]
-    })?;
-    reader.file(path, &text, None, 0);
-    reader.finish()
-}
-
 /// The tokens of `text` as if read from `path`; `include` reads files relative to `path`.
 pub fn read_str(path: &Path, text: &str) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
     let mut reader = Reader::default();

@@ -547,3 +547,16 @@ fn version_3_rounds_to_centiseconds_like_keepalived() {
         warnings(&checked)
     );
 }
+
+#[test]
+fn a_missing_file_is_one_error_naming_it() {
+    let errors = load_keepalived(Path::new("/nonexistent/keepalived.conf")).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    let text = errors.to_string();
+    assert!(
+        text.starts_with(
+            "/nonexistent/keepalived.conf:1:1: cannot read the keepalived configuration"
+        ),
+        "{text}"
+    );
+}
