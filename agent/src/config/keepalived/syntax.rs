@@ -1,9 +1,12 @@
 //! keepalived.conf's structure: statements (a keyword, its arguments, and maybe a `{ }` block of
 //! statements) built from the tokens of [`super::source`].
 //!
-//! keepalived reads a statement per line. People also write blocks on one line
-//! (`vrrp_instance VI_1 { state MASTER interface eth0 }`); such a line is one statement with
-//! many arguments until [`split_line`] cuts it at the keywords of the enclosing block.
+//! keepalived reads a statement per line; `{` and `}` end a line's statement, so value blocks
+//! fit on one line (`virtual_ipaddress { 10.0.0.1/24 }`). People also write keyword blocks on
+//! one line (`vrrp_instance VI_1 { state MASTER interface eth0 }`), of which keepalived 2.2
+//! reads only the first keyword; vipd reads them all: such a line is one statement with many
+//! arguments until [`split_line`] cuts it at the keywords of the enclosing block (and the
+//! importer warns about the difference).
 
 use super::source::{Origin, Sources, Token, TokenKind};
 use crate::config::diagnostic::Diagnostic;

@@ -224,7 +224,8 @@ fn includes_and_one_line_blocks() {
         "{}",
         at.file.display()
     );
-    assert_eq!(at.position.line, 6);
+    assert_eq!(at.position.line, 9);
+    assert!(checked.warnings.0.is_empty(), "{}", warnings(&checked));
 }
 
 #[test]
@@ -413,6 +414,12 @@ fn a_whole_instance_on_one_line() {
     assert_eq!(vi.vips.len(), 2);
     assert_eq!(vi.vips[0].device.as_deref(), Some("eth3"));
     assert_eq!(vi.vips[1].device, None);
+    let text = warnings(&checked);
+    assert!(
+        text.contains("keepalived.conf:1:19: warning: several keywords on one line: vipd reads `interface`, `virtual_router_id`, `priority`, `nopreempt`, `use_vmac`, `virtual_ipaddress` after `state`, which keepalived ignores"),
+        "{text}"
+    );
+    assert_eq!(checked.warnings.0.len(), 1, "{text}");
 }
 
 #[test]

@@ -218,8 +218,10 @@ impl Importer<'_> {
         context: &str,
         unknown_is_error: bool,
     ) -> Vec<Statement> {
+        let split = split_line(block, arity);
+        self.warn_about_split_lines(block, &split);
         let mut known = Vec::new();
-        for statement in split_line(block, arity) {
+        for statement in split {
             let Some(expected) = arity(statement.name()) else {
                 let name = statement.name();
                 if unknown_is_error {
@@ -263,6 +265,34 @@ impl Importer<'_> {
             known.push(statement);
         }
         known
+    }
+
+    /// keepalived (2.2) reads one keyword per line: on `state MASTER interface eth0` it takes
+    /// `state MASTER` and ignores the rest. vipd reads every keyword, and says so, because
+    /// keepalived nodes running the same file would not.
+    fn warn_about_split_lines(&mut self, block: &[Statement], split: &[Statement]) {
+        for original in block {
+            let more: Vec<&str> = split
+                .iter()
+                .filter(|s| original.args.iter().any(|a| a.origin == s.keyword.origin))
+                .map(|s| s.name())
+                .collect();
+            if more.is_empty() {
+                continue;
+            }
+            let more = more
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.warn(
+                original.keyword.origin,
+                format!(
+                    "several keywords on one line: vipd reads {more} after `{}`, which keepalived ignores (it reads one keyword per line); make sure the keepalived nodes of this group run the same settings",
+                    original.name()
+                ),
+            );
+        }
     }
 
     /// The single argument of a statement.
