@@ -2,16 +2,16 @@
 //! VRRP part of an existing keepalived setup, and `vipd import-keepalived FILE` prints it as
 //! vipd.toml.
 //!
-//! The stages: [`source`] reads the file and its includes into tokens that know their file and
-//! line, [`syntax`] builds keepalived's statements and blocks, [`convert`] maps them onto the
+//! The stages: `source` reads the file and its includes into tokens that know their file and
+//! line, `syntax` builds keepalived's statements and blocks, `convert` maps them onto the
 //! model with keepalived's defaults, and the model is validated by the same
-//! [`validate`](super::validate) as vipd.toml. What vipd does not run is a warning naming the
+//! [`validate`](super::validate::validate) as vipd.toml. What vipd does not run is a warning naming the
 //! file and line; what keepalived itself would refuse is an error.
 //!
-//! Validation places its diagnostics through a [`SourceMap`], which knows one file. The
+//! Validation places its diagnostics through a [`SourceMap`](super::SourceMap), which knows one file. The
 //! importer therefore gives validation positions in the consolidated configuration (every file
 //! one after another, as keepalived's own configuration copy lays them out) and maps what
-//! validation reports back to the file and line it came from. The [`SourceMap`] handed to the
+//! validation reports back to the file and line it came from. The [`SourceMap`](super::SourceMap) handed to the
 //! daemon names the main file; a value from an included file is placed at its `include` line.
 
 mod convert;
