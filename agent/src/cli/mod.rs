@@ -1,5 +1,6 @@
 //! The `vipd` command line: one module per subcommand, each a thin layer over the library.
 mod check_config;
+mod import_keepalived;
 mod run;
 mod watch;
 
@@ -33,6 +34,8 @@ enum Command {
     Run(run::Options),
     /// Validate a configuration file without touching the system (like keepalived -t).
     CheckConfig(check_config::Options),
+    /// Print a keepalived.conf as vipd.toml; what vipd does not run is listed on stderr.
+    ImportKeepalived(import_keepalived::Options),
     /// Show the VRRP adverts arriving on an interface, as vipd's XDP program stamps them.
     Watch(watch::Options),
 }
@@ -46,6 +49,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(opts) => run::run(opts, cli.log_format),
         Command::CheckConfig(opts) => check_config::run(opts),
+        Command::ImportKeepalived(opts) => import_keepalived::run(opts),
         Command::Watch(opts) => watch::run(opts),
     };
     match result {

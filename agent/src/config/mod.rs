@@ -4,6 +4,7 @@
 //! `vipd check-config FILE` is [`check_file`]; it never touches the system.
 
 pub mod diagnostic;
+pub mod keepalived;
 pub mod load;
 pub mod model;
 pub mod validate;

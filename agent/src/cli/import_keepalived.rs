@@ -1,0 +1,37 @@
+//! `vipd import-keepalived FILE`: read a keepalived.conf (and what it includes) and print the
+//! equivalent vipd.toml on stdout. What vipd does not run, and what it changed, goes to stderr as
+//! `file:line:col: warning: message`; a configuration that cannot run is refused with its errors.
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+
+use crate::config;
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// The keepalived.conf to import.
+    file: PathBuf,
+}
+
+pub fn run(opts: Options) -> Result<()> {
+    match config::keepalived::load_keepalived(&opts.file) {
+        Ok(checked) => {
+            if !checked.warnings.0.is_empty() {
+                eprintln!("{}", checked.warnings);
+            }
+            println!(
+                "# vipd.toml imported from {} by `vipd import-keepalived`.\n",
+                opts.file.display()
+            );
+            print!("{}", config::write::to_toml(&checked.config));
+            Ok(())
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            bail!(
+                "{}: {} error(s), nothing imported",
+                opts.file.display(),
+                errors.0.len()
+            )
+        }
+    }
+}

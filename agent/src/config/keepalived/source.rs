@@ -1,0 +1,417 @@
+//! Reading keepalived.conf and the files it includes into one stream of tokens, each knowing the
+//! file, line and column it came from.
+//!
+//! keepalived's lexical rules (lib/parser.c): a line is split into words at white space; a word
+//! that starts with `"` runs to the next `"` (the quotes are dropped); `!` and `#` outside quotes
+//! start a comment (`\!` and `\#` are the characters themselves); `{` and `}` outside quotes are
+//! words of their own; a line whose first word is `include` is replaced by the files its glob
+//! pattern matches, in sorted order, a relative pattern being relative to the directory of the
+//! file that includes it.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::diagnostic::{Diagnostic, Location, Position};
+
+/// Nesting deeper than this is taken for an include loop.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Where a token came from: which file of [`Sources`] and where in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub file: usize,
+    pub position: Position,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A word, quoted or not (quotes removed).
+    Word(String),
+    Open,
+    Close,
+    /// The end of a line: keepalived's statements are lines.
+    EndOfLine,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub origin: Origin,
+}
+
+/// A file that was read, and where it sits in the consolidated configuration.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// Lines of the files read before this one: this file's line 1 is the consolidated
+    /// configuration's line `line_offset + 1`.
+    pub line_offset: usize,
+    /// For an included file, the `include` line in the main file that brought it in.
+    pub anchor: Option<Position>,
+}
+
+/// Every file read, the main one first, and what reading them found worth a warning.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub files: Vec<SourceFile>,
+    pub warnings: Vec<Diagnostic>,
+    total_lines: usize,
+}
+
+impl Sources {
+    pub fn location(&self, origin: Origin) -> Location {
+        Location {
+            file: self.files[origin.file].path.clone(),
+            position: origin.position,
+        }
+    }
+
+    pub fn diagnostic(&self, origin: Origin, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            location: self.location(origin),
+            message: message.into(),
+        }
+    }
+
+    /// The position in the consolidated configuration (all files one after another).
+    pub fn consolidated(&self, origin: Origin) -> Position {
+        Position {
+            line: self.files[origin.file].line_offset + origin.position.line,
+            column: origin.position.column,
+        }
+    }
+
+    /// The origin of a consolidated position, the inverse of [`Sources::consolidated`].
+    pub fn unconsolidate(&self, position: Position) -> Origin {
+        let file = self
+            .files
+            .iter()
+            .rposition(|file| file.line_offset < position.line)
+            .unwrap_or(0);
+        Origin {
+            file,
+            position: Position {
+                line: position.line - self.files[file].line_offset,
+                column: position.column,
+            },
+        }
+    }
+
+    /// The position in the main file: the token's own when it is in the main file, otherwise
+    /// the `include` line that led to it.
+    pub fn in_main_file(&self, origin: Origin) -> Position {
+        self.files[origin.file].anchor.unwrap_or(origin.position)
+    }
+}
+
+/// The tokens of `text` as if read from `path`; `include` reads files relative to `path`.
+pub fn read_str(path: &Path, text: &str) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
+    let mut reader = Reader::default();
+    reader.file(path, text, None, 0);
+    reader.finish()
+}
+
+#[derive(Default)]
+struct Reader {
+    sources: Sources,
+    tokens: Vec<Token>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Reader {
+    fn finish(self) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
+        if self.errors.is_empty() {
+            Ok((self.sources, self.tokens))
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    fn file(&mut self, path: &Path, text: &str, anchor: Option<Position>, depth: usize) {
+        let index = self.sources.files.len();
+        self.sources.files.push(SourceFile {
+            path: path.to_path_buf(),
+            line_offset: self.sources.total_lines,
+            anchor,
+        });
+        self.sources.total_lines += text.lines().count().max(1);
+        for (number, line) in text.lines().enumerate() {
+            let words = match split_line(line) {
+                Ok(words) => words,
+                Err(column) => {
+                    let origin = origin(index, number, column);
+                    self.errors.push(
+                        self.sources
+                            .diagnostic(origin, "unterminated quote: close the string with `\"`"),
+                    );
+                    continue;
+                }
+            };
+            let Some(first) = words.first() else {
+                continue;
+            };
+            if !first.quoted && first.text.starts_with(['@', '$', '~']) {
+                self.errors.push(self.sources.diagnostic(
+                    origin(index, number, first.column),
+                    "keepalived's per-host lines (`@ID`), definitions (`$NAME=`) and sequences (`~SEQ`) are not supported: write the values out for this host",
+                ));
+                continue;
+            }
+            if first.text == "include" && !first.quoted {
+                let at = origin(index, number, first.column);
+                let anchor = anchor.or(Some(at.position));
+                self.include(path, &words[1..], at, anchor, depth);
+                continue;
+            }
+            for word in &words {
+                let kind = match (word.text.as_str(), word.quoted) {
+                    ("{", false) => TokenKind::Open,
+                    ("}", false) => TokenKind::Close,
+                    _ => TokenKind::Word(word.text.clone()),
+                };
+                self.tokens.push(Token {
+                    kind,
+                    origin: origin(index, number, word.column),
+                });
+            }
+            let end = words
+                .last()
+                .map_or(1, |w| w.column + w.text.chars().count());
+            self.tokens.push(Token {
+                kind: TokenKind::EndOfLine,
+                origin: origin(index, number, end),
+            });
+        }
+    }
+
+    fn include(
+        &mut self,
+        including: &Path,
+        words: &[Word],
+        at: Origin,
+        anchor: Option<Position>,
+        depth: usize,
+    ) {
+        let [pattern] = words else {
+            self.errors.push(
+                self.sources
+                    .diagnostic(at, "`include` takes one file name or glob pattern"),
+            );
+            return;
+        };
+        if depth >= MAX_INCLUDE_DEPTH {
+            self.errors.push(self.sources.diagnostic(
+                at,
+                format!("includes nest deeper than {MAX_INCLUDE_DEPTH} levels: does a file include itself?"),
+            ));
+            return;
+        }
+        let pattern_path = Path::new(&pattern.text);
+        let full = if pattern_path.is_absolute() {
+            pattern_path.to_path_buf()
+        } else {
+            including
+                .parent()
+                .unwrap_or(Path::new(""))
+                .join(pattern_path)
+        };
+        let Some(full_text) = full.to_str() else {
+            self.errors.push(
+                self.sources
+                    .diagnostic(at, "include path is not valid UTF-8"),
+            );
+            return;
+        };
+        let paths = match glob::glob(full_text) {
+            Ok(paths) => paths,
+            Err(error) => {
+                self.errors.push(self.sources.diagnostic(
+                    at,
+                    format!("`{}` is not a valid glob pattern: {error}", pattern.text),
+                ));
+                return;
+            }
+        };
+        let mut matched: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+        matched.sort();
+        matched.retain(|path| path.is_file());
+        if matched.is_empty() {
+            // keepalived carries on too: an empty conf.d is a common layout.
+            let warning = self.sources.diagnostic(
+                at,
+                format!(
+                    "`include {}` matches no file (looked for {}): nothing included",
+                    pattern.text,
+                    full.display()
+                ),
+            );
+            self.sources.warnings.push(warning);
+            return;
+        }
+        for path in matched {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => self.file(&path, &text, anchor, depth + 1),
+                Err(error) => self.errors.push(self.sources.diagnostic(
+                    at,
+                    format!("cannot read included file {}: {error}", path.display()),
+                )),
+            }
+        }
+    }
+}
+
+fn origin(file: usize, line_index: usize, column: usize) -> Origin {
+    Origin {
+        file,
+        position: Position {
+            line: line_index + 1,
+            column,
+        },
+    }
+}
+
+/// One word of a line, with its 1-based column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Word {
+    text: String,
+    quoted: bool,
+    column: usize,
+}
+
+/// Splits a line into words; `Err` holds the column of a quote that is never closed.
+fn split_line(line: &str) -> Result<Vec<Word>, usize> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '!' || c == '#' {
+            break;
+        } else if c == '{' || c == '}' {
+            words.push(Word {
+                text: c.to_string(),
+                quoted: false,
+                column: i + 1,
+            });
+            i += 1;
+        } else if c == '"' {
+            let start = i;
+            let close = chars[i + 1..]
+                .iter()
+                .position(|&c| c == '"')
+                .ok_or(start + 1)?;
+            words.push(Word {
+                text: chars[i + 1..i + 1 + close].iter().collect(),
+                quoted: true,
+                column: start + 1,
+            });
+            i += close + 2;
+        } else {
+            let start = i;
+            let mut text = String::new();
+            while i < chars.len() {
+                let c = chars[i];
+                if c.is_whitespace() || matches!(c, '"' | '{' | '}' | '!' | '#') {
+                    break;
+                }
+                if c == '\\' && matches!(chars.get(i + 1), Some('!' | '#')) {
+                    i += 1;
+                    text.push(chars[i]);
+                } else {
+                    text.push(c);
+                }
+                i += 1;
+            }
+            words.push(Word {
+                text,
+                quoted: false,
+                column: start + 1,
+            });
+        }
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(line: &str) -> Vec<String> {
+        split_line(line)
+            .unwrap()
+            .into_iter()
+            .map(|w| w.text)
+            .collect()
+    }
+
+    #[test]
+    fn words_quotes_comments_and_braces() {
+        assert_eq!(
+            texts(r#"  notify_master "/bin/x.sh a b" # comment"#),
+            ["notify_master", "/bin/x.sh a b"]
+        );
+        assert_eq!(
+            texts("vrrp_instance VI_1{ state MASTER }"),
+            ["vrrp_instance", "VI_1", "{", "state", "MASTER", "}"]
+        );
+        assert_eq!(texts("! whole line"), Vec::<String>::new());
+        assert_eq!(texts(r#"auth_pass a\#b!c"#), ["auth_pass", "a#b"]);
+        assert_eq!(
+            texts(r#"script "echo '#1' { }""#),
+            ["script", "echo '#1' { }"]
+        );
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let words = split_line("\tpriority  100").unwrap();
+        assert_eq!(words[0].column, 2);
+        assert_eq!(words[1].column, 12);
+    }
+
+    #[test]
+    fn an_open_quote_is_reported_at_its_column() {
+        assert_eq!(split_line(r#"script "/bin/true"#), Err(8));
+    }
+
+    #[test]
+    fn consolidated_positions_round_trip() {
+        let dir = std::env::temp_dir().join(format!("vipd-ka-src-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+        std::fs::write(dir.join("conf.d/b.conf"), "b1\nb2\n").unwrap();
+        std::fs::write(dir.join("conf.d/a.conf"), "a1\n").unwrap();
+        let main = dir.join("main.conf");
+        let (sources, tokens) = read_str(&main, "m1\ninclude conf.d/*.conf\nm3\n").unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let words: Vec<(String, usize, usize)> = tokens
+            .iter()
+            .filter_map(|t| match &t.kind {
+                TokenKind::Word(w) => Some((w.clone(), t.origin.file, t.origin.position.line)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            words,
+            [
+                ("m1".to_string(), 0, 1),
+                ("a1".to_string(), 1, 1),
+                ("b1".to_string(), 2, 1),
+                ("b2".to_string(), 2, 2),
+                ("m3".to_string(), 0, 3),
+            ]
+        );
+        for token in &tokens {
+            let back = sources.unconsolidate(sources.consolidated(token.origin));
+            assert_eq!(back, token.origin);
+        }
+        let b2 = tokens
+            .iter()
+            .find(|t| t.kind == TokenKind::Word("b2".into()))
+            .unwrap();
+        assert_eq!(
+            sources.in_main_file(b2.origin),
+            Position { line: 2, column: 1 }
+        );
+    }
+}

@@ -1,0 +1,569 @@
+//! The importer end to end: the fixtures in agent/tests/fixtures/keepalived-conf import,
+//! validate and survive a round trip through vipd.toml; goldens pin the TOML of some; small
+//! configurations pin each rule, warning and error.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{load_keepalived, load_keepalived_str};
+use crate::config::diagnostic::{FieldPath, Item};
+use crate::config::model::{Auth, CheckKind, Instance, Priority, Version, Weight};
+use crate::config::{check_str, write, Checked, ConfigErrors};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keepalived-conf")
+}
+
+const FIXTURES: &[&str] = &[
+    "kubeadm-apiserver.conf",
+    "openshift-ipfailover.conf",
+    "unicast-cloud.conf",
+    "minimal-master.conf",
+    "minimal-backup.conf",
+    "include/keepalived.conf",
+    "unsupported-sections.conf",
+];
+
+fn fixture(name: &str) -> Checked {
+    let path = fixtures().join(name);
+    load_keepalived(&path).unwrap_or_else(|errors| panic!("{name}:\n{errors}"))
+}
+
+fn import(text: &str) -> Checked {
+    load_keepalived_str(Path::new("keepalived.conf"), text)
+        .unwrap_or_else(|errors| panic!("{errors}"))
+}
+
+fn refuse(text: &str) -> ConfigErrors {
+    match load_keepalived_str(Path::new("keepalived.conf"), text) {
+        Ok(checked) => panic!("accepted: {:?}", checked.config),
+        Err(errors) => errors,
+    }
+}
+
+fn warnings(checked: &Checked) -> String {
+    checked.warnings.to_string()
+}
+
+fn instance(checked: &Checked) -> &Instance {
+    &checked.config.instances[0]
+}
+
+/// A directory of files for include tests, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("vipd-ka-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn every_fixture_imports_and_its_toml_reloads_as_the_same_model() {
+    for name in FIXTURES {
+        let checked = fixture(name);
+        let toml = write::to_toml(&checked.config);
+        let reloaded = check_str(Path::new("imported.toml"), &toml).unwrap_or_else(|errors| {
+            panic!("{name}: the printed TOML is refused:\n{errors}\n{toml}")
+        });
+        assert_eq!(reloaded.config, checked.config, "{name}:\n{toml}");
+    }
+}
+
+#[test]
+fn golden_toml_of_fixtures() {
+    for (conf, golden) in [
+        ("kubeadm-apiserver.conf", "kubeadm-apiserver.vipd.toml"),
+        (
+            "openshift-ipfailover.conf",
+            "openshift-ipfailover.vipd.toml",
+        ),
+        ("include/keepalived.conf", "include.vipd.toml"),
+    ] {
+        let toml = write::to_toml(&fixture(conf).config);
+        let expected = std::fs::read_to_string(fixtures().join(golden)).unwrap();
+        assert_eq!(
+            toml, expected,
+            "{conf} no longer imports as {golden}; it now gives:\n{toml}"
+        );
+    }
+}
+
+#[test]
+fn kubeadm_guide_config_keeps_its_check_semantics() {
+    let checked = fixture("kubeadm-apiserver.conf");
+    let check = &checked.config.checks[0];
+    assert_eq!(check.weight, Weight::new(-2).unwrap());
+    assert_eq!((check.fall, check.rise), (10, 2));
+    assert_eq!(check.interval, Duration::from_secs(3));
+    assert_eq!(check.timeout, Duration::from_secs(3));
+    let vi = instance(&checked);
+    assert_eq!(vi.version, Version::V2, "keepalived's default version");
+    assert_eq!(vi.auth, Auth::Pass("42".into()));
+    assert!(checked.warnings.0.is_empty(), "{}", warnings(&checked));
+}
+
+#[test]
+fn openshift_monitor_port_becomes_a_tcp_check() {
+    let checked = fixture("openshift-ipfailover.conf");
+    let CheckKind::Tcp { target } = &checked.config.checks[0].kind else {
+        panic!("{:?}", checked.config.checks[0].kind);
+    };
+    assert_eq!(target.to_string(), "198.51.100.7:1936");
+    let text = warnings(&checked);
+    assert!(
+        text.contains("openshift-ipfailover.conf:18:11: warning: `</dev/tcp/198.51.100.7/1936`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(":6:4: warning: `notification_email` is ignored"),
+        "{text}"
+    );
+    assert!(text.contains("only `ipf-rout` is used"), "{text}");
+    assert!(!instance(&checked).preempt);
+}
+
+#[test]
+fn monitor_port_zero_and_true_check_nothing() {
+    for script in ["</dev/tcp/10.0.0.1/0", "true"] {
+        let checked = import(&format!(
+            "vrrp_script chk {{\n script \"{script}\"\n}}\nvrrp_instance V {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{ 10.0.0.9 }}\n track_script {{\n  chk\n }}\n}}\n"
+        ));
+        assert!(checked.config.checks.is_empty(), "{script}");
+        assert!(instance(&checked).track_checks.is_empty(), "{script}");
+        assert!(
+            warnings(&checked).contains("keepalived.conf:2:9: warning:"),
+            "{}",
+            warnings(&checked)
+        );
+    }
+}
+
+#[test]
+fn unicast_cloud_setup() {
+    let checked = fixture("unicast-cloud.conf");
+    let vi = instance(&checked);
+    assert_eq!(vi.unicast_peers.len(), 2);
+    assert_eq!(vi.unicast_source.unwrap().to_string(), "10.20.1.11");
+    assert_eq!(vi.auth, Auth::Pass("cloudsec".into()));
+    assert_eq!(
+        vi.garp.master_delay,
+        Duration::from_secs(1),
+        "from global_defs"
+    );
+    assert_eq!(vi.garp.master_refresh, Some(Duration::from_secs(60)));
+    assert_eq!(vi.track_interfaces[0].weight, Weight::new(-50).unwrap());
+    assert_eq!(vi.vips[0].label.as_deref(), Some("ens5:vip"));
+    assert_eq!(vi.vips[0].broadcast.unwrap().to_string(), "10.20.1.255");
+    assert_eq!(
+        vi.notify.master.as_ref().unwrap().argv,
+        ["/etc/keepalived/role.sh", "master"]
+    );
+}
+
+#[test]
+fn unsupported_sections_are_one_warning_each_and_the_rest_runs() {
+    let checked = fixture("unsupported-sections.conf");
+    assert_eq!(checked.config.instances.len(), 1);
+    let text = warnings(&checked);
+    for expected in [
+        "unsupported-sections.conf:4:5: warning: `enable_snmp_vrrp` is ignored",
+        "unsupported-sections.conf:12:5: warning: `dont_track_primary` is ignored",
+        "unsupported-sections.conf:14:32: warning: `scope` is ignored",
+        "unsupported-sections.conf:18:1: warning: `virtual_server` is ignored",
+        "unsupported-sections.conf:32:1: warning: `static_ipaddress` is ignored",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(checked.warnings.0.len(), 5, "{text}");
+}
+
+#[test]
+fn includes_and_one_line_blocks() {
+    let checked = fixture("include/keepalived.conf");
+    let names: Vec<&str> = checked
+        .config
+        .instances
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(names, ["web", "db"], "conf.d read in sorted order");
+    let web = &checked.config.instances[0];
+    assert_eq!(
+        (web.interface.as_str(), web.vrid.get(), web.priority.get()),
+        ("eth1", 21, 120)
+    );
+    assert_eq!(web.advert_interval, Duration::from_millis(500));
+    assert_eq!(web.version, Version::V3, "vrrp_version from global_defs");
+    let db = &checked.config.instances[1];
+    assert_eq!(db.vmac_interface.as_deref(), Some("vrrp.22"));
+    assert_eq!(db.track_files[0].weight, Weight::new(-100).unwrap());
+    assert_eq!(checked.config.sync_groups[0].instances, ["web", "db"]);
+    // The daemon's source map names the main file: an included value is at its include line.
+    let at = checked
+        .sources
+        .locate(FieldPath::key(Item::Instance(1), "interface"));
+    assert!(
+        at.file.ends_with("include/keepalived.conf"),
+        "{}",
+        at.file.display()
+    );
+    assert_eq!(at.position.line, 9);
+    assert!(checked.warnings.0.is_empty(), "{}", warnings(&checked));
+}
+
+#[test]
+fn errors_in_included_files_name_that_file_and_line() {
+    let dir = TempDir::new("inc-errors");
+    dir.write("conf.d/a.conf", "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n}\n");
+    dir.write("conf.d/b.conf", "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n priority 300\n virtual_ipaddress { 10.0.0.2 }\n}\n");
+    let main = dir.write("keepalived.conf", "include conf.d/*.conf\n");
+    let errors = load_keepalived(&main).unwrap_err().to_string();
+    assert!(
+        errors.contains("conf.d/b.conf:4:11: `300` is not a valid priority"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn validation_errors_are_placed_in_the_included_file() {
+    let dir = TempDir::new("inc-validate");
+    dir.write("a.conf", "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n}\n");
+    dir.write("b.conf", "\n\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n");
+    let main = dir.write(
+        "keepalived.conf",
+        "global_defs {\n router_id x\n}\ninclude a.conf\ninclude b.conf\n",
+    );
+    let errors = load_keepalived(&main).unwrap_err().to_string();
+    let a = dir.0.join("a.conf");
+    let expected = format!(
+        "b.conf:7:3: VIP 10.0.0.1 is already in instance `A` ({}:4)",
+        a.display()
+    );
+    assert!(errors.contains(&expected), "{errors}\nexpected {expected}");
+}
+
+#[test]
+fn an_include_that_matches_nothing_is_a_warning_like_keepalived() {
+    let dir = TempDir::new("inc-none");
+    let main = dir.write(
+        "keepalived.conf",
+        &format!("include conf.d/*.conf\n{}", with("")),
+    );
+    let checked = load_keepalived(&main).unwrap();
+    assert_eq!(checked.config.instances.len(), 1);
+    let text = warnings(&checked);
+    assert!(
+        text.contains("keepalived.conf:1:1: warning: `include conf.d/*.conf` matches no file"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_include_loop_is_an_error() {
+    let dir = TempDir::new("inc-loop");
+    let main = dir.write("keepalived.conf", "include keepalived.conf\n");
+    let errors = load_keepalived(&main).unwrap_err().to_string();
+    assert!(errors.contains("includes nest deeper"), "{errors}");
+}
+
+const BASE: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.1/24\n }\n";
+
+fn with(extra: &str) -> String {
+    format!("{BASE}{extra}}}\n")
+}
+
+#[test]
+fn fractional_advert_int_runs_with_version_3() {
+    let checked = import(&with(" version 3\n advert_int 0.05\n"));
+    assert_eq!(
+        instance(&checked).advert_interval,
+        Duration::from_millis(50)
+    );
+    assert_eq!(instance(&checked).version, Version::V3);
+}
+
+#[test]
+fn version_2_rounds_fractional_intervals_like_keepalived() {
+    let checked = import(&with(" advert_int 2.6\n"));
+    assert_eq!(instance(&checked).advert_interval, Duration::from_secs(3));
+    let checked = import(&with(" advert_int 0.2\n"));
+    assert_eq!(instance(&checked).advert_interval, Duration::from_secs(1));
+    assert!(warnings(&checked).contains("keepalived.conf:7:13: warning: vrrp_instance VI_1: VRRP version 2 carries whole seconds, so advert_int 0.2 is rounded to 1s"), "{}", warnings(&checked));
+}
+
+#[test]
+fn advert_int_below_10ms_selects_fast_mode() {
+    let checked = import(&with(" advert_int 0.0005\n"));
+    let vi = instance(&checked);
+    assert_eq!(vi.advert_interval, Duration::from_micros(500));
+    assert_eq!(vi.version, Version::V3, "fast mode needs version 3");
+    assert!(vi.is_fast_mode());
+    let text = warnings(&checked);
+    assert!(text.contains("keepalived.conf:7:13: warning: vrrp_instance VI_1: advert_int 0.0005 is below keepalived's minimum of 0.01: it selects vipd's fast mode"), "{text}");
+    // check-config of the printed TOML says so too.
+    let toml = write::to_toml(&checked.config);
+    let rechecked = check_str(Path::new("vipd.toml"), &toml).unwrap();
+    assert!(
+        rechecked
+            .warnings
+            .to_string()
+            .contains("selects vipd fast mode"),
+        "{}",
+        rechecked.warnings
+    );
+}
+
+#[test]
+fn state_master_without_priority_is_the_address_owner() {
+    let checked = import(&with(" state MASTER\n"));
+    assert_eq!(instance(&checked).priority, Priority::OWNER);
+    assert!(
+        warnings(&checked).contains(
+            "keepalived.conf:7:8: warning: vrrp_instance VI_1: `state MASTER` without `priority`"
+        ),
+        "{}",
+        warnings(&checked)
+    );
+    let checked = import(&with(" state BACKUP\n"));
+    assert_eq!(instance(&checked).priority, Priority::DEFAULT);
+    assert!(checked.warnings.0.is_empty());
+}
+
+#[test]
+fn state_master_with_nopreempt_is_noted() {
+    let checked = import(&with(" state MASTER\n priority 100\n nopreempt\n"));
+    assert!(!instance(&checked).preempt);
+    assert!(
+        warnings(&checked).contains("despite `nopreempt`"),
+        "{}",
+        warnings(&checked)
+    );
+}
+
+#[test]
+fn ipv6_instances_run_version_3() {
+    let text = "vrrp_instance V6 {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress { 2001:db8::5/64 }\n}\n";
+    assert_eq!(instance(&import(text)).version, Version::V3);
+}
+
+#[test]
+fn authentication_is_dropped_in_version_3() {
+    let checked = import(&with(
+        " version 3\n authentication {\n  auth_type PASS\n  auth_pass secret\n }\n",
+    ));
+    assert_eq!(instance(&checked).auth, Auth::None);
+    assert!(warnings(&checked).contains("authentication does not exist in VRRP version 3"));
+}
+
+#[test]
+fn track_script_weight_overrides_the_scripts() {
+    let text = format!(
+        "vrrp_script chk {{\n script \"/bin/check --fast\"\n weight -10\n timeout 0\n}}\n{}",
+        with(" track_script {\n  chk weight -30\n }\n track_interface {\n  eth1\n  eth2 weight 10\n }\n")
+    );
+    let checked = import(&text);
+    let vi = instance(&checked);
+    assert_eq!(vi.track_checks[0].weight, Some(Weight::new(-30).unwrap()));
+    assert_eq!(vi.track_interfaces[0].weight, Weight::FAULT);
+    assert_eq!(vi.track_interfaces[1].weight, Weight::new(10).unwrap());
+    let CheckKind::Script { command, .. } = &checked.config.checks[0].kind else {
+        panic!()
+    };
+    assert_eq!(command.argv, ["/bin/check", "--fast"]);
+    assert_eq!(
+        checked.config.checks[0].timeout,
+        Duration::from_secs(1),
+        "timeout 0 is the interval"
+    );
+}
+
+#[test]
+fn unknown_track_script_is_ignored_like_keepalived() {
+    let checked = import(&with(" track_script {\n  nothere\n }\n"));
+    assert!(instance(&checked).track_checks.is_empty());
+    assert!(warnings(&checked)
+        .contains("keepalived.conf:8:3: warning: track_script `nothere` is not a vrrp_script"));
+}
+
+#[test]
+fn a_whole_instance_on_one_line() {
+    let checked = import("vrrp_instance X { state BACKUP interface eth3 virtual_router_id 9 priority 90 nopreempt use_vmac virtual_ipaddress { 10.1.1.1/24 dev eth3 10.1.1.2/24 } }\n");
+    let vi = instance(&checked);
+    assert_eq!(
+        (vi.interface.as_str(), vi.vrid.get(), vi.priority.get()),
+        ("eth3", 9, 90)
+    );
+    assert!(!vi.preempt && vi.use_vmac && vi.vmac_interface.is_none());
+    assert_eq!(vi.vips.len(), 2);
+    assert_eq!(vi.vips[0].device.as_deref(), Some("eth3"));
+    assert_eq!(vi.vips[1].device, None);
+    let text = warnings(&checked);
+    assert!(
+        text.contains("keepalived.conf:1:19: warning: several keywords on one line: vipd reads `interface`, `virtual_router_id`, `priority`, `nopreempt`, `use_vmac`, `virtual_ipaddress` after `state`, which keepalived ignores"),
+        "{text}"
+    );
+    assert_eq!(checked.warnings.0.len(), 1, "{text}");
+}
+
+#[test]
+fn sync_group_notify_and_members() {
+    let text = format!(
+        "{}vrrp_sync_group G {{\n group {{\n  VI_1\n }}\n notify \"/usr/bin/logger -t vrrp\"\n track_interface {{\n  eth0\n }}\n}}\n",
+        with("")
+    );
+    let checked = import(&text);
+    let group = &checked.config.sync_groups[0];
+    assert_eq!(group.instances, ["VI_1"]);
+    assert_eq!(
+        group.notify.any.as_ref().unwrap().argv,
+        ["/usr/bin/logger", "-t", "vrrp"]
+    );
+    assert!(warnings(&checked).contains("`track_interface` is ignored in a sync group"));
+}
+
+#[test]
+fn global_defs_settings() {
+    let text = format!(
+        "global_defs {{\n router_id r1\n script_user ka ka\n enable_script_security\n vrrp_garp_interval 0.001\n vrrp_gna_interval 0.002\n vrrp_garp_master_repeat 2\n vrrp_rt_priority 60\n notify_fifo /run/ka.fifo\n vrrp_strict\n}}\n{}",
+        with("")
+    );
+    let checked = import(&text);
+    let global = &checked.config.global;
+    assert_eq!(global.router_id.as_deref(), Some("r1"));
+    assert_eq!(global.script_user.as_deref(), Some("ka"));
+    assert!(global.script_security);
+    assert!(global.realtime.enabled);
+    assert_eq!(global.realtime.priority, 60);
+    assert_eq!(
+        global.notify_fifo.as_deref(),
+        Some(Path::new("/run/ka.fifo"))
+    );
+    let vi = instance(&checked);
+    assert_eq!(vi.garp.arp_interval, Duration::from_millis(1));
+    assert_eq!(vi.garp.na_interval, Duration::from_millis(2));
+    assert_eq!(vi.garp.master_repeat, 2);
+    assert!(!vi.accept_mode, "vrrp_strict turns accept mode off");
+}
+
+#[test]
+fn malformed_files_are_errors_with_file_line_and_what_was_expected() {
+    let cases = [
+        ("vrrp_instance VI_1 {\n interface eth0\n", "keepalived.conf:1:20: this `{` is never closed"),
+        ("vrrp_instance VI_1 {\n}\n}\n", "keepalived.conf:3:1: unexpected `}`"),
+        (&with(" prioirty 100\n"), "keepalived.conf:7:2: unknown keyword `prioirty` in vrrp_instance VI_1"),
+        (&with(" priority high\n"), "keepalived.conf:7:11: `high` is not a valid priority: expected a whole number from 1 to 255"),
+        (&with(" advert_int 1s\n"), "keepalived.conf:7:13: `1s` is not a valid advert_int"),
+        (&with(" state LEADER\n"), "keepalived.conf:7:8: `LEADER` is not a state"),
+        (&with(" priority 100 200\n"), "keepalived.conf:7:15: unexpected `200`: `priority` takes one value"),
+        (&with(" virtual_ipaddress {\n  10.0.0.300\n }\n"), "keepalived.conf:8:3: `10.0.0.300` is not an address"),
+        ("vrrp_instance X {\n virtual_router_id 3\n}\n", "keepalived.conf:1:1: vrrp_instance X needs `interface` and `virtual_router_id`"),
+        ("vrrp_instanse X {\n}\n", "keepalived.conf:1:1: unknown keyword `vrrp_instanse`"),
+        ("vrrp_script c {\n script \"/bin/x\n}\n", "keepalived.conf:2:9: unterminated quote"),
+        (&with(" authentication {\n  auth_type AH\n  auth_pass x\n }\n"), "keepalived.conf:8:13: auth_type AH is not supported"),
+    ];
+    for (text, expected) in cases {
+        let errors = refuse(text).to_string();
+        assert!(
+            errors.contains(expected),
+            "expected {expected:?} in:\n{errors}\nfor:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn comments_quotes_and_blocks_on_the_next_line() {
+    let text = "# comment\nvrrp_instance VI_1   ! trailing comment\n{\n interface eth0 # here\n virtual_router_id 51\n notify_master \"/bin/echo 'two words' #not a comment\"\n virtual_ipaddress\n {\n  192.0.2.1\n }\n}\n";
+    let checked = import(text);
+    let vi = instance(&checked);
+    assert_eq!(vi.vips.len(), 1);
+    assert_eq!(
+        vi.notify.master.as_ref().unwrap().argv,
+        ["/bin/echo", "two words", "#not", "a", "comment"]
+    );
+}
+
+#[test]
+fn sync_group_members_that_do_not_exist_are_left_out_like_keepalived() {
+    let text = format!("{}vrrp_sync_group G {{\n group {{ VI_1 VI_9 }}\n}}\nvrrp_sync_group H {{\n group {{ VI_8 }}\n}}\n", with(""));
+    let checked = import(&text);
+    assert_eq!(checked.config.sync_groups.len(), 1);
+    assert_eq!(checked.config.sync_groups[0].instances, ["VI_1"]);
+    let text = warnings(&checked);
+    assert!(
+        text.contains("keepalived.conf:9:15: warning: `VI_9` is not a vrrp_instance"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keepalived.conf:11:1: warning: vrrp_sync_group H has no instances"),
+        "{text}"
+    );
+}
+
+#[test]
+fn settings_that_change_what_peers_see_are_named() {
+    let checked = import(&format!(
+        "global_defs {{\n vrrp_mcast_group4 224.0.0.99\n lvs_id x\n}}\n{}",
+        with("")
+    ));
+    let text = warnings(&checked);
+    assert!(text.contains("keepalived.conf:2:2: warning: `vrrp_mcast_group4` is ignored: vipd sends IPv4 adverts to the standard group 224.0.0.18"), "{text}");
+    assert!(
+        text.contains("keepalived.conf:3:2: warning: `lvs_id` in global_defs is ignored"),
+        "{text}"
+    );
+}
+
+#[test]
+fn per_host_lines_and_definitions_are_refused() {
+    for line in ["@lb1 priority 150", "$PRIO=150", "~SEQ(i, 1, 3) x"] {
+        let errors = refuse(&with(&format!(" {line}\n"))).to_string();
+        assert!(
+            errors.contains("keepalived.conf:7:2: keepalived's per-host lines"),
+            "{line}: {errors}"
+        );
+    }
+}
+
+#[test]
+fn version_3_rounds_to_centiseconds_like_keepalived() {
+    let checked = import(&with(" version 3\n advert_int 0.125\n"));
+    assert_eq!(
+        instance(&checked).advert_interval,
+        Duration::from_millis(130)
+    );
+    assert!(
+        warnings(&checked).contains("advert_int 0.125 is rounded to 130ms"),
+        "{}",
+        warnings(&checked)
+    );
+}
+
+#[test]
+fn a_missing_file_is_one_error_naming_it() {
+    let errors = load_keepalived(Path::new("/nonexistent/keepalived.conf")).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    let text = errors.to_string();
+    assert!(
+        text.starts_with(
+            "/nonexistent/keepalived.conf:1:1: cannot read the keepalived configuration"
+        ),
+        "{text}"
+    );
+}
