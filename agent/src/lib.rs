@@ -2,5 +2,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod dataplane;
 pub mod vrrp;

@@ -1,5 +1,6 @@
 //! The `vipd` command line: one module per subcommand, each a thin layer over the library.
 mod check_config;
+mod status;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,8 @@ enum Command {
     CheckConfig(check_config::Options),
     /// Show the VRRP adverts arriving on an interface, as vipd's XDP program stamps them.
     Watch(watch::Options),
+    /// Show every VRRP instance of the running vipd (state, priorities, master, adverts, drops).
+    Status(status::Options),
 }
 
 /// Runs the command and turns its error into one readable line and a failing exit code.
@@ -30,6 +33,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::CheckConfig(opts) => check_config::run(opts),
         Command::Watch(opts) => watch::run(opts),
+        Command::Status(opts) => status::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,321 @@
+//! `vipd status`: asks the running daemon over its control socket and prints a table of every
+//! instance, or the raw snapshot as JSON with `--json`.
+use anyhow::{Context, Result};
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::model::Global;
+use crate::control::client;
+use crate::control::status::{InstanceStatus, Snapshot};
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// Print the status as JSON (the control protocol's snapshot) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// The daemon's control socket (the configuration's `control_socket`).
+    #[arg(long, value_name = "PATH", default_value_os_t = Global::default().control_socket)]
+    socket: PathBuf,
+}
+
+pub fn run(opts: Options) -> Result<()> {
+    let snapshot = client::fetch_status(&opts.socket)?;
+    if opts.json {
+        let json = serde_json::to_string_pretty(&snapshot).context("encoding the status")?;
+        println!("{json}");
+    } else {
+        print!("{}", render(&snapshot));
+    }
+    Ok(())
+}
+
+/// The human-readable status: a summary line, a table of instances, then checks and tracked
+/// interfaces for the instances that have any.
+pub fn render(snapshot: &Snapshot) -> String {
+    let d = &snapshot.daemon;
+    let mut out = format!(
+        "vipd {} (pid {}), router_id {}, dataplane {}, up {} since {}\n",
+        d.version,
+        d.pid,
+        d.router_id,
+        d.dataplane,
+        age(d.uptime_seconds),
+        d.started_at
+    );
+    if let Some(xdp) = &d.xdp {
+        let counters: Vec<String> = xdp
+            .named()
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        let _ = writeln!(out, "xdp: {}", counters.join(" "));
+    }
+    if snapshot.instances.is_empty() {
+        out.push_str("no instances configured\n");
+        return out;
+    }
+    out.push('\n');
+    let header = [
+        "INSTANCE",
+        "INTERFACE",
+        "VRID",
+        "STATE",
+        "PRIO BASE/EFF",
+        "MASTER",
+        "LAST TRANSITION",
+        "ADVERTS IN/OUT",
+        "DROPS",
+    ];
+    let rows: Vec<[String; 9]> = snapshot.instances.iter().map(row).collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    push_row(&mut out, &widths, header.iter().copied());
+    for row in &rows {
+        push_row(&mut out, &widths, row.iter().map(String::as_str));
+    }
+    for instance in &snapshot.instances {
+        if let Some(details) = health(instance) {
+            let _ = writeln!(out, "{}: {details}", instance.name);
+        }
+    }
+    out
+}
+
+fn row(i: &InstanceStatus) -> [String; 9] {
+    let transition = match &i.last_transition {
+        Some(t) => format!(
+            "{}->{} {} {} ago ({})",
+            t.from.name(),
+            t.to.name(),
+            t.reason.name(),
+            age(t.seconds_ago),
+            t.at
+        ),
+        None => "-".to_string(),
+    };
+    let drops: Vec<String> = i
+        .drops
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(reason, n)| format!("{reason}={n}"))
+        .collect();
+    [
+        i.name.clone(),
+        i.interface.clone(),
+        format!("{} ({}, v{})", i.vrid, i.family.name(), i.version),
+        i.state.name().to_string(),
+        format!("{}/{}", i.base_priority, i.effective_priority),
+        i.master.map_or_else(|| "-".to_string(), |m| m.to_string()),
+        transition,
+        format!("{}/{}", i.adverts_in, i.adverts_out),
+        if drops.is_empty() {
+            "-".to_string()
+        } else {
+            drops.join(" ")
+        },
+    ]
+}
+
+fn push_row<'a>(out: &mut String, widths: &[usize], cells: impl Iterator<Item = &'a str>) {
+    let mut line = String::new();
+    for (n, (cell, width)) in cells.zip(widths).enumerate() {
+        if n > 0 {
+            line.push_str("  ");
+        }
+        let _ = write!(line, "{cell:<width$}");
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+}
+
+/// Checks and tracked interfaces in one line, or none if the instance has neither.
+fn health(i: &InstanceStatus) -> Option<String> {
+    let mut parts: Vec<String> = i
+        .checks
+        .iter()
+        .map(|c| {
+            let latency = c
+                .last_latency_us
+                .map(|us| format!(", last {}", latency(us)))
+                .unwrap_or_default();
+            format!(
+                "check {} {} ({} runs, {} failed{latency})",
+                c.name,
+                up_down(c.up),
+                c.runs,
+                c.failures
+            )
+        })
+        .collect();
+    parts.extend(
+        i.tracked_interfaces
+            .iter()
+            .map(|t| format!("interface {} {}", t.name, up_down(t.up))),
+    );
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+fn up_down(up: bool) -> &'static str {
+    if up {
+        "up"
+    } else {
+        "down"
+    }
+}
+
+/// An age for people: milliseconds below a second, else whole seconds in h/m/s.
+fn age(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{}ms", (seconds * 1000.0) as u64)
+    } else {
+        humantime::format_duration(Duration::from_secs(seconds as u64)).to_string()
+    }
+}
+
+fn latency(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us}us")
+    } else {
+        format!("{:.1}ms", us as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::histogram::LatencyHistogram;
+    use crate::control::status::{
+        CheckStatus, DaemonStatus, Family, ReasonName, StateName, TrackedInterfaceStatus,
+        TransitionStatus, XdpCounters,
+    };
+    use crate::vrrp::DropReason;
+
+    fn instance(name: &str, state: StateName) -> InstanceStatus {
+        InstanceStatus {
+            name: name.to_string(),
+            interface: "eth0".to_string(),
+            vrid: 51,
+            family: Family::Ipv4,
+            version: 3,
+            dataplane: "xdp-driver".to_string(),
+            state,
+            base_priority: 100,
+            effective_priority: 100,
+            master: None,
+            master_adver_interval_us: 1_000_000,
+            master_down_interval_us: 3_609_375,
+            last_transition: None,
+            transitions: 0,
+            adverts_in: 0,
+            adverts_out: 0,
+            priority_zero_in: 0,
+            priority_zero_out: 0,
+            drops: DropReason::ALL
+                .iter()
+                .map(|r| (r.name().to_string(), 0))
+                .collect(),
+            checks: Vec::new(),
+            tracked_interfaces: Vec::new(),
+            detection_latency: LatencyHistogram::new().status(),
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        let mut web = instance("vi_web", StateName::Master);
+        web.effective_priority = 90;
+        web.master = Some("10.0.0.2".parse().unwrap());
+        web.last_transition = Some(TransitionStatus {
+            from: StateName::Backup,
+            to: StateName::Master,
+            reason: ReasonName::MasterDown,
+            at: "2026-11-21T20:59:48.250Z".to_string(),
+            at_monotonic_us: 1_000_000,
+            seconds_ago: 725.4,
+        });
+        web.transitions = 2;
+        web.adverts_in = 1_200;
+        web.adverts_out = 34_000;
+        web.drops.insert("bad_ttl".to_string(), 3);
+        web.drops.insert("bad_checksum".to_string(), 1);
+        web.checks.push(CheckStatus {
+            name: "apiserver".to_string(),
+            up: true,
+            runs: 120,
+            failures: 2,
+            last_latency_us: Some(1_250),
+        });
+        web.tracked_interfaces.push(TrackedInterfaceStatus {
+            name: "eth1".to_string(),
+            up: false,
+        });
+        let mut db = instance("vi_db6", StateName::Backup);
+        db.interface = "bond0.20".to_string();
+        db.vrid = 7;
+        db.family = Family::Ipv6;
+        db.master = Some("fe80::2".parse().unwrap());
+        db.last_transition = Some(TransitionStatus {
+            from: StateName::Initialize,
+            to: StateName::Backup,
+            reason: ReasonName::Startup,
+            at: "2026-11-21T18:00:00.000Z".to_string(),
+            at_monotonic_us: 0,
+            seconds_ago: 0.25,
+        });
+        db.adverts_in = 17;
+        Snapshot {
+            daemon: DaemonStatus {
+                version: "0.1.0".to_string(),
+                pid: 4242,
+                router_id: "node-a".to_string(),
+                dataplane: "xdp".to_string(),
+                started_at: "2026-11-21T18:00:00.000Z".to_string(),
+                uptime_seconds: 11_045.9,
+                xdp: Some(XdpCounters {
+                    adverts_recorded: 1_217,
+                    arp_answered: 5,
+                    ..XdpCounters::default()
+                }),
+            },
+            instances: vec![db, web],
+        }
+    }
+
+    #[test]
+    fn table_golden() {
+        let expected = "\
+vipd 0.1.0 (pid 4242), router_id node-a, dataplane xdp, up 3h 4m 5s since 2026-11-21T18:00:00.000Z
+xdp: adverts_recorded=1217 arp_answered=5 na_answered=0 deadman_suppressed=0 malformed=0 passed=0 dropped=0
+
+INSTANCE  INTERFACE  VRID           STATE   PRIO BASE/EFF  MASTER    LAST TRANSITION                                                   ADVERTS IN/OUT  DROPS
+vi_db6    bond0.20   7 (ipv6, v3)   BACKUP  100/100        fe80::2   INITIALIZE->BACKUP startup 250ms ago (2026-11-21T18:00:00.000Z)   17/0            -
+vi_web    eth0       51 (ipv4, v3)  MASTER  100/90         10.0.0.2  BACKUP->MASTER master_down 12m 5s ago (2026-11-21T20:59:48.250Z)  1200/34000      bad_checksum=1 bad_ttl=3
+vi_web: check apiserver up (120 runs, 2 failed, last 1.2ms); interface eth1 down
+";
+        let actual = render(&snapshot());
+        assert_eq!(actual, expected, "actual:\n{actual}");
+    }
+
+    #[test]
+    fn no_instances_says_so() {
+        let mut s = snapshot();
+        s.instances.clear();
+        s.daemon.xdp = None;
+        assert!(render(&s).ends_with("\nno instances configured\n"));
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let s = snapshot();
+        let json = serde_json::to_string(&s).unwrap();
+        let back: Snapshot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        assert!(json.contains(r#""state":"MASTER""#), "{json}");
+        assert!(json.contains(r#""reason":"master_down""#), "{json}");
+        assert!(json.contains(r#""master":"fe80::2""#), "{json}");
+    }
+}
