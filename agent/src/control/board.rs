@@ -395,3 +395,189 @@ pub struct StaleLoop {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vrrp::{RouterConfig, RxMeta};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    const ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+
+    fn router() -> Router {
+        let vip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
+        Router::new(RouterConfig::v3(51, 100, ADDR, vec![vip])).unwrap()
+    }
+
+    fn board() -> StatusBoard {
+        StatusBoard::new(DaemonInfo {
+            router_id: "node-a".to_string(),
+            dataplane: "socket".to_string(),
+        })
+    }
+
+    fn identity(name: &str) -> InstanceIdentity {
+        InstanceIdentity {
+            name: name.to_string(),
+            interface: "eth0".to_string(),
+            dataplane: "socket".to_string(),
+        }
+    }
+
+    /// Counts one dropped (truncated) message in the router.
+    fn drop_one(router: &mut Router) {
+        let meta = RxMeta {
+            src: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+            dst: IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18)),
+            ttl: 255,
+        };
+        assert!(router.validate(&meta, &[0x31, 51]).is_err());
+    }
+
+    fn truncated(board: &StatusBoard) -> u64 {
+        board.snapshot().instances[0].drops["truncated"]
+    }
+
+    #[test]
+    fn a_new_instance_is_on_the_board_at_once() {
+        let board = board();
+        let router = router();
+        let _feed = board.add_instance(identity("vi_1"), &router);
+        let snapshot = board.snapshot();
+        assert_eq!(snapshot.daemon.router_id, "node-a");
+        let i = &snapshot.instances[0];
+        assert_eq!((i.name.as_str(), i.vrid, i.version), ("vi_1", 51, 3));
+        assert_eq!(i.state, StateName::Initialize);
+        assert_eq!((i.base_priority, i.effective_priority), (100, 100));
+        assert_eq!(i.drops.len(), crate::vrrp::DropReason::ALL.len());
+        assert_eq!(i.master_adver_interval_us, 1_000_000);
+    }
+
+    #[test]
+    fn counter_changes_wait_for_the_publish_interval_and_the_deadline_says_when() {
+        let board = board();
+        let mut router = router();
+        let mut feed = board.add_instance(identity("vi_1"), &router);
+        let t0 = feed.last_published;
+
+        drop_one(&mut router);
+        feed.offer(t0.saturating_add(Duration::from_millis(1)), &router);
+        assert_eq!(truncated(&board), 0, "held back within the interval");
+        let due = t0.saturating_add(PUBLISH_INTERVAL);
+        assert_eq!(feed.deadline(), Some(due));
+
+        feed.offer(due, &router);
+        assert_eq!(truncated(&board), 1);
+        assert_eq!(feed.deadline(), None, "nothing pending after a publish");
+    }
+
+    #[test]
+    fn a_state_change_is_published_at_once() {
+        let board = board();
+        let mut router = router();
+        let mut feed = board.add_instance(identity("vi_1"), &router);
+        let now = feed.last_published.saturating_add(Duration::from_micros(1));
+        router.handle_startup(now);
+        while let Some(action) = router.poll_action() {
+            if let crate::vrrp::Action::StateChanged { from, to, reason } = action {
+                feed.record_transition(from, to, reason, now);
+            }
+        }
+        feed.offer(now, &router);
+        let snapshot = board.snapshot_at(now.saturating_add(Duration::from_millis(1500)));
+        let i = &snapshot.instances[0];
+        assert_eq!(i.state, StateName::Backup);
+        assert_eq!(i.transitions, 1);
+        let t = i.last_transition.as_ref().expect("a transition");
+        assert_eq!((t.from, t.to), (StateName::Initialize, StateName::Backup));
+        assert_eq!(t.reason, crate::control::status::ReasonName::Startup);
+        assert_eq!(t.at_monotonic_us, now.as_micros());
+        assert!((t.seconds_ago - 1.5).abs() < 1e-9, "{}", t.seconds_ago);
+        assert!(humantime::parse_rfc3339(&t.at).is_ok(), "{}", t.at);
+    }
+
+    #[test]
+    fn checks_tracked_interfaces_and_latencies_are_published() {
+        let board = board();
+        let router = router();
+        let mut feed = board.add_instance(identity("vi_1"), &router);
+        let check = |up, runs| CheckStatus {
+            name: "api".to_string(),
+            up,
+            runs,
+            failures: 0,
+            last_latency_us: Some(800),
+        };
+        feed.set_check(check(true, 1));
+        feed.set_check(check(false, 2));
+        feed.set_tracked_interface("eth1", true);
+        feed.set_tracked_interface("eth1", false);
+        feed.record_detection_latency(Duration::from_micros(700));
+        let later = feed.last_published.saturating_add(PUBLISH_INTERVAL);
+        feed.offer(later, &router);
+        let i = &board.snapshot().instances[0];
+        assert_eq!(i.checks, vec![check(false, 2)], "replaced by name");
+        assert_eq!(
+            i.tracked_interfaces,
+            vec![TrackedInterfaceStatus {
+                name: "eth1".to_string(),
+                up: false
+            }]
+        );
+        assert_eq!(i.detection_latency.count, 1);
+        assert_eq!(i.detection_latency.sum_us, 700);
+    }
+
+    #[test]
+    fn instances_are_sorted_and_leave_with_their_feed() {
+        let board = board();
+        let router = router();
+        let b = board.add_instance(identity("vi_b"), &router);
+        let a = board.add_instance(identity("vi_a"), &router);
+        let names = |board: &StatusBoard| -> Vec<String> {
+            board
+                .snapshot()
+                .instances
+                .into_iter()
+                .map(|i| i.name)
+                .collect()
+        };
+        assert_eq!(names(&board), ["vi_a", "vi_b"]);
+        drop(b);
+        assert_eq!(names(&board), ["vi_a"]);
+        drop(a);
+        assert!(names(&board).is_empty());
+    }
+
+    #[test]
+    fn heartbeats_go_stale_when_silent_or_dropped_but_not_when_retired() {
+        let board = board();
+        let fast = board.heartbeat("eth0 loop", Duration::from_millis(100));
+        let dead = board.heartbeat("eth1 loop", Duration::from_millis(100));
+        let done = board.heartbeat("reload", Duration::from_millis(100));
+        let now = monotonic_now();
+        assert!(board.liveness(now).is_alive());
+
+        let later = now.saturating_add(Duration::from_secs(1));
+        fast.beat(later);
+        drop(dead);
+        done.retire();
+        let liveness = board.liveness(later);
+        assert_eq!(liveness.loops, 2, "the retired loop is no longer watched");
+        let stale: Vec<&str> = liveness.stale.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(stale, ["eth1 loop"], "a dropped heartbeat is a dead loop");
+        assert!(!liveness.is_alive());
+    }
+
+    #[test]
+    fn xdp_counters_appear_once_set() {
+        let board = board();
+        assert_eq!(board.snapshot().daemon.xdp, None);
+        let counters = XdpCounters {
+            adverts_recorded: 5,
+            ..XdpCounters::default()
+        };
+        board.set_xdp_counters(counters);
+        assert_eq!(board.snapshot().daemon.xdp, Some(counters));
+    }
+}

@@ -8,6 +8,8 @@
 pub mod board;
 pub mod client;
 pub mod clock;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod histogram;
 pub mod metrics;
 pub mod protocol;

@@ -340,3 +340,42 @@ mod tests {
         assert_eq!(seconds(10_000_000), "10");
     }
 }
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+    use crate::control::fixtures::snapshot;
+
+    /// The whole exposition for the fixture, checked line by line against a reviewed file.
+    #[test]
+    fn exposition_golden() {
+        let actual = render(&snapshot());
+        let expected = include_str!("golden.prom");
+        if actual != expected {
+            let first_difference = actual
+                .lines()
+                .zip(expected.lines())
+                .position(|(a, e)| a != e);
+            panic!("exposition differs from golden.prom (first differing line {first_difference:?}):\n{actual}");
+        }
+    }
+
+    #[test]
+    fn every_family_has_help_and_type_before_its_samples() {
+        let text = render(&snapshot());
+        let mut typed = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let name = rest.split(' ').next().unwrap();
+                assert!(typed.insert(name.to_string()), "{name} typed twice");
+            } else if !line.starts_with('#') {
+                let name = line.split(['{', ' ']).next().unwrap();
+                let family = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s).filter(|f| typed.contains(*f)))
+                    .unwrap_or(name);
+                assert!(typed.contains(family), "{name} has no TYPE before it");
+            }
+        }
+    }
+}

@@ -132,3 +132,111 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::board::{DaemonInfo, InstanceIdentity};
+    use crate::vrrp::{Router, RouterConfig};
+    use std::net::{IpAddr, Ipv4Addr};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// One HTTP/1.1 exchange; returns the status code, the headers block and the body.
+    async fn fetch(addr: SocketAddr, method: &str, path: &str) -> (u16, String, String) {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request =
+            format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a complete response");
+        let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (code, head.to_ascii_lowercase(), body.to_string())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn scrape_over_http() {
+        let board = StatusBoard::new(DaemonInfo {
+            router_id: "node-a".to_string(),
+            dataplane: "socket".to_string(),
+        });
+        let addr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let vip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
+        let router = Router::new(RouterConfig::v3(51, 100, addr, vec![vip])).unwrap();
+        let _feed = board.add_instance(
+            InstanceIdentity {
+                name: "vi_1".to_string(),
+                interface: "eth0".to_string(),
+                dataplane: "socket".to_string(),
+            },
+            &router,
+        );
+        let heartbeat = board.heartbeat("eth0 loop", Duration::from_millis(50));
+
+        let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.serve(board.clone(), async {
+            let _ = stopped.await;
+        }));
+
+        let (code, head, body) = fetch(addr, "GET", "/metrics").await;
+        assert_eq!(code, 200);
+        assert!(
+            head.contains("content-type: text/plain; version=0.0.4"),
+            "{head}"
+        );
+        assert!(
+            body.contains("vipd_instance_state{vrrp_instance=\"vi_1\",state=\"INITIALIZE\"} 1\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("vipd_detection_latency_seconds_count{vrrp_instance=\"vi_1\"} 0\n"),
+            "{body}"
+        );
+        let without_uptime = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| !l.starts_with("vipd_uptime_seconds "))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(
+            without_uptime(&body),
+            without_uptime(&exposition::render(&board.snapshot())),
+            "the body is the board's exposition"
+        );
+
+        heartbeat.beat(monotonic_now());
+        let (code, _, body) = fetch(addr, "GET", "/healthz").await;
+        assert_eq!((code, body.as_str()), (200, "ok: 1 loops alive\n"));
+
+        // The loop dies without retiring its heartbeat; the probe notices once it is overdue.
+        drop(heartbeat);
+        let mut waited = Duration::ZERO;
+        let body = loop {
+            let (code, _, body) = fetch(addr, "GET", "/healthz").await;
+            if code == 503 {
+                break body;
+            }
+            assert!(waited < Duration::from_secs(30), "healthz never went stale");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            waited += Duration::from_millis(20);
+        };
+        assert!(body.starts_with("stale: eth0 loop silent for "), "{body}");
+
+        assert_eq!(fetch(addr, "GET", "/").await.0, 404);
+        assert_eq!(fetch(addr, "POST", "/metrics").await.0, 405);
+        let (code, _, body) = fetch(addr, "HEAD", "/metrics").await;
+        assert_eq!((code, body.as_str()), (200, ""));
+
+        stop.send(()).unwrap();
+        task.await.unwrap();
+        assert!(
+            TcpStream::connect(addr).await.is_err(),
+            "the listener closed on shutdown"
+        );
+    }
+}
