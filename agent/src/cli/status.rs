@@ -20,14 +20,22 @@ pub struct Options {
 }
 
 pub fn run(opts: Options) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    show(&opts, &mut stdout)
+}
+
+/// Fetches the status and writes it as `opts` asks.
+fn show(opts: &Options, out: &mut impl std::io::Write) -> Result<()> {
     let snapshot = client::fetch_status(&opts.socket)?;
-    if opts.json {
-        let json = serde_json::to_string_pretty(&snapshot).context("encoding the status")?;
-        println!("{json}");
+    let text = if opts.json {
+        let mut json = serde_json::to_string_pretty(&snapshot).context("encoding the status")?;
+        json.push('\n');
+        json
     } else {
-        print!("{}", render(&snapshot));
-    }
-    Ok(())
+        render(&snapshot)
+    };
+    out.write_all(text.as_bytes())
+        .context("writing the status to stdout")
 }
 
 /// The human-readable status: a summary line, a table of instances, then checks and tracked
@@ -203,6 +211,55 @@ vi_web: check apiserver up (120 runs, 2 failed, last 1.2ms); interface eth1 down
 ";
         let actual = render(&snapshot());
         assert_eq!(actual, expected, "actual:\n{actual}");
+    }
+
+    /// The command against a real control socket, both output forms.
+    #[test]
+    fn shows_a_running_daemon() {
+        use crate::control::board::{DaemonInfo, InstanceIdentity, StatusBoard};
+        use crate::control::server::ControlServer;
+        use crate::vrrp::{Router, RouterConfig};
+
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("vipd.sock");
+        let board = StatusBoard::new(DaemonInfo {
+            router_id: "node-a".to_string(),
+            dataplane: "socket".to_string(),
+        });
+        let addr = "192.0.2.1".parse().unwrap();
+        let router = Router::new(RouterConfig::v3(51, 100, addr, vec![])).unwrap();
+        let identity = InstanceIdentity {
+            name: "vi_1".to_string(),
+            interface: "eth0".to_string(),
+            dataplane: "socket".to_string(),
+        };
+        let _feed = board.add_instance(identity, &router);
+        let server = ControlServer::bind(&socket).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _serving = runtime.spawn(server.serve(board, std::future::pending()));
+
+        let mut table = Vec::new();
+        let opts = Options {
+            json: false,
+            socket: socket.clone(),
+        };
+        show(&opts, &mut table).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        assert!(
+            table.contains("router_id node-a, dataplane socket"),
+            "{table}"
+        );
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with("vi_1  ") && l.contains("INITIALIZE")),
+            "{table}"
+        );
+
+        let mut json = Vec::new();
+        show(&Options { json: true, socket }, &mut json).unwrap();
+        let snapshot: Snapshot = serde_json::from_slice(&json).unwrap();
+        assert_eq!(snapshot.instances[0].name, "vi_1");
     }
 
     #[test]

@@ -12,10 +12,34 @@
 //!
 //! Liveness for `/healthz` is a set of [`Heartbeat`]s, one per loop: an atomic timestamp the loop
 //! stores into as it goes round.
+//!
+//! How the daemon uses it (all `now` values are CLOCK_MONOTONIC [`Instant`]s, as the router's):
+//!
+//! ```text
+//! let board = StatusBoard::new(DaemonInfo { router_id, dataplane: "xdp".into() });
+//! // per instance, moved into the thread that drives its router:
+//! let mut feed = board.add_instance(InstanceIdentity { name, interface, dataplane }, &router);
+//! let heartbeat = board.heartbeat("eth0 hot loop", Duration::from_secs(1));
+//! loop {
+//!     // ... router.handle_advert / handle_timeout(now) ...
+//!     while let Some(action) = router.poll_action() {
+//!         // carry the action out first, then:
+//!         if let Action::StateChanged { from, to, reason } = action {
+//!             feed.record_transition(from, to, reason, now);
+//!         }
+//!     }
+//!     feed.offer(now, &router);
+//!     heartbeat.beat(now);
+//!     // sleep until the earliest of router.poll_timeout() and feed.deadline()
+//! }
+//! heartbeat.retire();
+//! // on tokio: ControlServer::bind(path)?.serve(board.clone(), shutdown)
+//! //           MetricsServer::bind(addr).await?.serve(board.clone(), shutdown)
+//! ```
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
@@ -205,7 +229,7 @@ pub struct InstanceFeed {
 /// What the loop recorded that the router does not keep.
 struct Recorded {
     identity: InstanceIdentity,
-    last_transition: Option<TransitionStatus>,
+    last_transition: Option<Transition>,
     transitions: u64,
     detection: LatencyHistogram,
     checks: Vec<CheckStatus>,
@@ -222,13 +246,14 @@ impl InstanceFeed {
         reason: TransitionReason,
         at: Instant,
     ) {
-        self.recorded.last_transition = Some(TransitionStatus {
-            from: from.into(),
-            to: to.into(),
-            reason: reason.into(),
-            at: clock::rfc3339(clock::wall_clock_of(at)),
-            at_monotonic_us: at.as_micros(),
-            seconds_ago: 0.0,
+        self.recorded.last_transition = Some(Transition {
+            from,
+            to,
+            reason,
+            at,
+            // Read now, formatted at publish: the takeover path pays two clock reads, no
+            // formatting.
+            wall: clock::wall_clock_of(at),
         });
         self.recorded.transitions = self.recorded.transitions.saturating_add(1);
         self.urgent = true;
@@ -302,6 +327,15 @@ impl InstanceFeed {
     }
 }
 
+#[derive(Clone, Copy)]
+struct Transition {
+    from: State,
+    to: State,
+    reason: TransitionReason,
+    at: Instant,
+    wall: SystemTime,
+}
+
 impl Recorded {
     fn build(&self, router: &Router) -> InstanceStatus {
         let config = router.config();
@@ -322,7 +356,14 @@ impl Recorded {
             master: router.current_master(),
             master_adver_interval_us: micros(router.master_adver_interval()),
             master_down_interval_us: micros(router.master_down_interval()),
-            last_transition: self.last_transition.clone(),
+            last_transition: self.last_transition.map(|t| TransitionStatus {
+                from: t.from.into(),
+                to: t.to.into(),
+                reason: t.reason.into(),
+                at: clock::rfc3339(t.wall),
+                at_monotonic_us: t.at.as_micros(),
+                seconds_ago: 0.0,
+            }),
             transitions: self.transitions,
             adverts_in: stats.adverts_received,
             adverts_out: stats.adverts_sent,
@@ -567,6 +608,16 @@ mod tests {
         let stale: Vec<&str> = liveness.stale.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(stale, ["eth1 loop"], "a dropped heartbeat is a dead loop");
         assert!(!liveness.is_alive());
+    }
+
+    /// The feed and heartbeat move into the hot loop's thread; the board is shared everywhere.
+    #[test]
+    fn handles_cross_threads() {
+        fn send<T: Send>() {}
+        fn shared<T: Send + Sync>() {}
+        send::<InstanceFeed>();
+        shared::<Heartbeat>();
+        shared::<StatusBoard>();
     }
 
     #[test]
