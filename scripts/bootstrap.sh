@@ -18,6 +18,7 @@ APT_NEEDS=(
   "stress-ng:stress-ng"
   "nft:nftables"
   "bridge:iproute2"
+  "ping:iputils-ping"
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }

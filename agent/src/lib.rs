@@ -3,5 +3,8 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod dataplane;
+pub mod health;
+pub mod notify;
 pub mod vrrp;

@@ -6,6 +6,8 @@
 pub mod clock;
 pub mod frames;
 pub mod netns;
+pub mod topology;
+pub mod vipd;
 
 /// Whether kernel tests can run. As root: yes. Otherwise the test is skipped with a message,
 /// unless `VIPD_REQUIRE_KERNEL_TESTS` is set (as `cargo xtask test` does), in which case the test

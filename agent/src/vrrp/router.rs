@@ -404,6 +404,46 @@ impl Router {
         }
     }
 
+    /// Apply a new configuration of the same virtual router (same VRID and address family)
+    /// without leaving the current state: a master stays master (SIGHUP reload). The new
+    /// configured priority takes effect at once unless the daemon sets an effective one; a
+    /// master with a changed address list says so at its next advert, and the daemon installs
+    /// the changed addresses itself.
+    pub fn reconfigure(&mut self, now: Instant, config: RouterConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.tick(now);
+        if config.priority != self.config.priority {
+            self.effective_priority = config.priority;
+        }
+        if self.state != State::Backup || self.current_master.is_none() {
+            self.master_adver_interval = config.advert_interval;
+        }
+        self.config = config;
+        Ok(())
+    }
+
+    /// A liveness signal: the XDP program saw an advert from `src` with `priority` at `now`,
+    /// stamped at the driver. Its full copy is validated when it reaches the VRRP socket (or
+    /// never, when XDP drops handled adverts), so this only does what that advert would surely
+    /// do: in Backup, from the master this router already follows, with a non-zero priority it
+    /// still accepts, it restarts Master_Down_Timer from `now`. Anything else - a new master, a
+    /// resignation, a new interval - waits for the validated advert.
+    pub fn handle_master_seen(&mut self, now: Instant, src: IpAddr, priority: u8) {
+        self.tick(now);
+        if self.state != State::Backup
+            || priority == RESIGN_PRIORITY
+            || self.current_master != Some(src)
+            || !self.accepts_as_master(now, priority)
+        {
+            return;
+        }
+        if let Some(MasterDown::Interval { since }) = self.master_down_timer {
+            if now > since {
+                self.master_down_timer = Some(MasterDown::Interval { since: now });
+            }
+        }
+    }
+
     /// Set the effective priority (configured priority adjusted by check weights). Clamped to
     /// 1..=254: 0 is reserved for resignation (a weight-0 failure is [`Router::set_fault`])
     /// and 255 for the owner, whose priority never changes.
@@ -606,5 +646,7 @@ impl Router {
     }
 }
 
+#[cfg(test)]
+mod daemon_input_tests;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use aya::maps::{Map, MapData, MapError, RingBuf};
 use std::{
     io,
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
-    os::fd::{AsRawFd, RawFd},
+    os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd},
 };
 use tokio::io::{unix::AsyncFd, Interest};
 
@@ -94,6 +94,13 @@ impl AdvertRing {
         let fd = unsafe { AsyncFd::register_with_interest(self, Interest::READABLE) }
             .map_err(|e| e.into_parts().1)?;
         Ok(AsyncAdvertRing { fd })
+    }
+}
+
+impl AsFd for AdvertRing {
+    /// Readable (epoll, poll) whenever records are waiting.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.ring.as_fd()
     }
 }
 

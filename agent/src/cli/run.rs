@@ -1,0 +1,57 @@
+//! `vipd run`: load the configuration and run the daemon until SIGTERM or SIGINT.
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+
+use super::{init_logging, LogFormat};
+use crate::{
+    config::{self, model::Dataplane},
+    daemon::{self, Overrides},
+    dataplane::xdp::AttachMode,
+};
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// The vipd.toml to run.
+    #[arg(long, short, default_value = "/etc/vipd/vipd.toml")]
+    config: PathBuf,
+    /// `xdp` (the default where it attaches) or `socket` (no XDP program at all, to measure
+    /// what XDP gains).
+    #[arg(long, value_enum)]
+    dataplane: Option<DataplaneArg>,
+    /// XDP attach mode, overriding the configuration.
+    #[arg(long, value_enum)]
+    xdp_mode: Option<AttachMode>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DataplaneArg {
+    Xdp,
+    Socket,
+}
+
+pub fn run(opts: Options, log_format: Option<LogFormat>) -> Result<()> {
+    let checked = match config::check_file(&opts.config) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            eprintln!("{errors}");
+            bail!("{}: configuration refused", opts.config.display());
+        }
+    };
+    init_logging(
+        log_format.unwrap_or(match checked.config.global.log_format {
+            config::model::LogFormat::Human => LogFormat::Human,
+            config::model::LogFormat::Json => LogFormat::Json,
+        }),
+    );
+    for warning in &checked.warnings.0 {
+        tracing::warn!("{}: {}", warning.location, warning.message);
+    }
+    let overrides = Overrides {
+        dataplane: opts.dataplane.map(|d| match d {
+            DataplaneArg::Xdp => Dataplane::Xdp,
+            DataplaneArg::Socket => Dataplane::Socket,
+        }),
+        xdp_mode: opts.xdp_mode,
+    };
+    daemon::run(opts.config, checked, overrides)
+}

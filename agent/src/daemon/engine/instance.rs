@@ -1,0 +1,207 @@
+//! One VRRP instance at run time: its protocol state machine and the kernel objects it drives
+//! (its VRRP socket, its announcement socket and plan, its VIPs).
+use std::{net::IpAddr, time::Duration};
+use tracing::{debug, info, warn};
+
+use super::vips::VipInstaller;
+use crate::{
+    daemon::clock,
+    dataplane::{
+        netlink::Vip,
+        packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, VrrpSocket},
+    },
+    vrrp::{Action, Instant, Router, RxMeta, State, TransitionReason},
+};
+
+/// What the engine reports to the rest of the daemon about an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The instance's name (indices change on reload; names are unique).
+    pub instance: String,
+    pub from: State,
+    pub to: State,
+    pub reason: TransitionReason,
+    pub priority: u8,
+    /// For a takeover after master loss: from the last advert seen to the decision.
+    pub detection: Option<Duration>,
+}
+
+pub struct InstanceRuntime {
+    pub name: String,
+    pub router: Router,
+    pub socket: VrrpSocket,
+    pub destinations: Vec<IpAddr>,
+    pub announcer: AnnounceSocket,
+    pub plan: AnnouncePlan,
+    pub pacer: AnnouncePacer,
+    /// Everything vipd installs for this instance while master (the VIPs and the excluded ones).
+    pub vips: Vec<Vip>,
+    /// The ifindex whose XDP program reports this instance's adverts, if any.
+    pub xdp_ifindex: Option<u32>,
+    /// False until the health supervisor has said the instance may start (keepalived stays in
+    /// INIT while a weight-0 check has not reported).
+    pub started: bool,
+    /// When the newest advert from another router was seen, for the detection latency.
+    pub last_advert_seen: Option<Instant>,
+}
+
+impl InstanceRuntime {
+    /// Reads every waiting packet, validates it and hands the good ones to the router, each
+    /// with the time the kernel received it (or, when the kernel gave no stamp, the time we read
+    /// it).
+    pub fn receive(&mut self, buf: &mut [u8]) {
+        let vrid = self.router.config().vrid;
+        loop {
+            let received = match self.socket.recv(buf) {
+                Ok(received) => received,
+                Err(e) if e.is_would_block() => return,
+                Err(error) => {
+                    debug!(instance = %self.name, %error, "unreadable VRRP packet");
+                    continue;
+                }
+            };
+            // Several instances can share an interface; another VRID is another instance's.
+            if received.payload.get(1) != Some(&vrid) {
+                continue;
+            }
+            let meta = received.meta;
+            let at = clock::instant_of(meta.kernel_rx.unwrap_or(meta.recv_at));
+            let rx = RxMeta {
+                src: meta.source,
+                dst: meta.destination,
+                ttl: meta.ttl,
+            };
+            match self.router.validate(&rx, received.payload) {
+                Ok(advert) => {
+                    if self.started {
+                        self.note_advert(at);
+                        self.router.handle_advert(at, &advert);
+                    }
+                }
+                Err(reason) => {
+                    debug!(instance = %self.name, src = %meta.source, %reason, "advert dropped")
+                }
+            }
+        }
+    }
+
+    /// An advert from `src` with `priority` seen by the XDP program at `at`: a liveness signal
+    /// that is as early as any the kernel can give.
+    pub fn master_seen(&mut self, at: Instant, src: IpAddr, priority: u8) {
+        if self.started {
+            self.note_advert(at);
+            self.router.handle_master_seen(at, src, priority);
+        }
+    }
+
+    fn note_advert(&mut self, at: Instant) {
+        if self.last_advert_seen.is_none_or(|seen| seen < at) {
+            self.last_advert_seen = Some(at);
+        }
+    }
+
+    /// Carries out what the router asked for, in its order; returns the transitions.
+    pub fn run_actions(
+        &mut self,
+        now: Instant,
+        vips: &VipInstaller,
+        transitions: &mut Vec<Transition>,
+    ) {
+        while let Some(action) = self.router.poll_action() {
+            match action {
+                Action::SendAdvert { priority } => self.send_advert(priority),
+                Action::AddVips(_) => vips.install(&self.name, &self.vips),
+                Action::RemoveVips(_) => vips.remove(&self.name, &self.vips),
+                Action::AnnounceVips(_) => self.plan.became_master(clock::since_boot_of(now)),
+                Action::StateChanged { from, to, reason } => {
+                    if from == State::Master {
+                        self.plan.left_master();
+                        self.pacer.cancel(self.plan.vips());
+                    }
+                    let detection = (reason == TransitionReason::MasterDown)
+                        .then_some(self.last_advert_seen)
+                        .flatten()
+                        .map(|seen| {
+                            Duration::from_micros(now.as_micros().saturating_sub(seen.as_micros()))
+                        });
+                    info!(
+                        instance = %self.name,
+                        ?from,
+                        ?to,
+                        ?reason,
+                        priority = self.router.effective_priority(),
+                        detection_us = detection.map(|d| d.as_micros() as u64),
+                        "state changed"
+                    );
+                    transitions.push(Transition {
+                        instance: self.name.clone(),
+                        from,
+                        to,
+                        reason,
+                        priority: self.router.effective_priority(),
+                        detection,
+                    });
+                }
+            }
+        }
+    }
+
+    fn send_advert(&mut self, priority: u8) {
+        let advert = self.router.advert(priority);
+        let checksum = self.router.config().v3_ipv4_checksum;
+        let source = self.router.config().primary_address;
+        for &destination in &self.destinations {
+            match advert.emit_to_vec(source, destination, checksum) {
+                Ok(bytes) => {
+                    if let Err(error) = self.socket.send_advert(&bytes, destination) {
+                        warn!(instance = %self.name, %destination, %error, "cannot send advert");
+                    }
+                }
+                Err(error) => warn!(instance = %self.name, %error, "cannot build advert"),
+            }
+        }
+    }
+
+    /// Takes over the protocol state of the instance this one replaces on reload: the router
+    /// keeps its state under the new configuration (a master stays master), and a master's
+    /// addresses follow the new list at once.
+    pub fn adopt(&mut self, previous: InstanceRuntime, now: Instant, vips: &VipInstaller) {
+        let config = self.router.config().clone();
+        let mut router = previous.router;
+        if let Err(error) = router.reconfigure(now, config) {
+            warn!(instance = %self.name, %error, "reload: keeping the previous settings");
+        }
+        if router.state() == State::Master && previous.vips != self.vips {
+            let dropped: Vec<_> = previous
+                .vips
+                .iter()
+                .filter(|v| !self.vips.contains(v))
+                .cloned()
+                .collect();
+            vips.remove(&self.name, &dropped);
+            vips.install(&self.name, &self.vips);
+            self.plan.became_master(clock::since_boot_of(now));
+        }
+        self.router = router;
+        self.started = previous.started;
+        self.last_advert_seen = previous.last_advert_seen;
+    }
+
+    /// Sends the gratuitous ARPs / unsolicited NAs that are due; returns when the next one is.
+    pub fn announce(&mut self, now: Instant) -> Option<Instant> {
+        let now = clock::since_boot_of(now);
+        while let Some(announcement) = self.plan.poll_announcement(now) {
+            self.pacer.push(now, announcement);
+        }
+        while let Some(announcement) = self.pacer.poll_announcement(now) {
+            if let Err(error) = self.announcer.send(announcement) {
+                warn!(instance = %self.name, %error, "cannot send announcement");
+            }
+        }
+        [self.plan.poll_timeout(), self.pacer.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(clock::instant_of)
+    }
+}

@@ -1,0 +1,268 @@
+//! The engine: one thread that runs every VRRP instance's protocol timing.
+//!
+//! VRRP timers below a millisecond cannot ride tokio's timer wheel (millisecond granularity), so
+//! the engine sleeps in its own epoll loop ([`poller`]) on a timerfd armed at the next protocol
+//! deadline, optionally as a SCHED_FIFO thread ([`realtime`]). Before every decision it drains
+//! the XDP advert ring and the VRRP sockets, so a Master_Down_Timer never fires while an advert
+//! that arrived in time is still waiting to be read; and it judges adverts by the time the
+//! driver or kernel saw them, so its own late wake-ups do not count against the master.
+//!
+//! The slow parts of the daemon (health checks, link tracking, notify, control) live on tokio
+//! and talk to the engine through [`EngineHandle`]; the engine reports transitions back over an
+//! unbounded channel, which never blocks it.
+mod instance;
+mod poller;
+mod realtime;
+mod vips;
+
+pub use instance::{InstanceRuntime, Transition};
+pub use vips::VipInstaller;
+
+use std::{os::fd::AsFd, sync::mpsc, thread::JoinHandle};
+use tokio::sync::mpsc::UnboundedSender;
+use tracing::{error, info, warn};
+
+use crate::{daemon::clock, dataplane::xdp::AdvertRing, health::Effective, vrrp::Instant};
+use poller::{Poller, Waker};
+
+/// What the rest of the daemon asks of the engine.
+pub enum Command {
+    /// The health supervisor's verdict for an instance: a priority, FAULT, or still INIT.
+    Health {
+        instance: usize,
+        effective: Effective,
+    },
+    /// A reloaded configuration: the new instances in order, each with the index of the running
+    /// instance it replaces (same interface, VRID and family), whose protocol state it keeps.
+    /// Running instances no one replaces resign and go.
+    Reload(Vec<(Option<usize>, InstanceRuntime)>),
+    /// Resign every instance (priority-0 adverts, VIPs removed) and stop.
+    Shutdown,
+}
+
+/// What the engine tells the rest of the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Transition(Transition),
+    /// The engine has resigned everything and exited.
+    Stopped,
+}
+
+/// Everything the engine thread owns.
+pub struct EngineSetup {
+    pub instances: Vec<InstanceRuntime>,
+    /// The XDP program's advert ring, when the XDP dataplane is in use.
+    pub adverts: Option<AdvertRing>,
+    /// SCHED_FIFO priority for the engine thread, if realtime scheduling is configured.
+    pub realtime_priority: Option<u8>,
+    pub vips: VipInstaller,
+}
+
+/// The tokio side's handle on the engine thread.
+pub struct EngineHandle {
+    commands: mpsc::Sender<Command>,
+    waker: Waker,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Sends `command` and wakes the engine; a stopped engine ignores it.
+    pub fn send(&self, command: Command) {
+        if self.commands.send(command).is_ok() {
+            self.waker.wake();
+        }
+    }
+
+    /// Waits for the engine thread to finish (after [`Command::Shutdown`]).
+    pub fn join(mut self) {
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                error!("the engine thread panicked");
+            }
+        }
+    }
+}
+
+/// Poller tokens. Every source is drained on every wake-up, so the token only has to say that
+/// something is ready, not what.
+const TOKEN_SOCKET: u64 = 0;
+const TOKEN_RING: u64 = 1;
+
+/// Starts the engine thread.
+pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Result<EngineHandle> {
+    let poller = Poller::new()?;
+    let waker = poller.waker();
+    let (commands, inbox) = mpsc::channel();
+    for instance in &setup.instances {
+        poller.register(instance.socket.as_fd(), TOKEN_SOCKET)?;
+    }
+    if let Some(ring) = &setup.adverts {
+        poller.register(ring.as_fd(), TOKEN_RING)?;
+    }
+    let thread = std::thread::Builder::new()
+        .name("vipd-engine".into())
+        .spawn(move || {
+            let mut engine = Engine {
+                setup,
+                poller,
+                inbox,
+                events,
+                stopping: false,
+            };
+            engine.run();
+        })?;
+    Ok(EngineHandle {
+        commands,
+        waker,
+        thread: Some(thread),
+    })
+}
+
+struct Engine {
+    setup: EngineSetup,
+    poller: Poller,
+    inbox: mpsc::Receiver<Command>,
+    events: UnboundedSender<Event>,
+    stopping: bool,
+}
+
+impl Engine {
+    fn run(&mut self) {
+        if let Some(priority) = self.setup.realtime_priority {
+            match realtime::make_current_thread_realtime(priority) {
+                Ok(()) => info!(priority, "engine thread runs SCHED_FIFO"),
+                Err(error) => warn!(%error, "cannot make the engine thread realtime"),
+            }
+        }
+        let mut buf = vec![0u8; 2048];
+        let mut transitions = Vec::new();
+        loop {
+            self.drain_commands(&mut transitions);
+            self.drain_ring();
+            for instance in &mut self.setup.instances {
+                instance.receive(&mut buf);
+            }
+            let now = clock::now();
+            let mut deadline: Option<Instant> = None;
+            for instance in &mut self.setup.instances {
+                if instance.router.poll_timeout().is_some_and(|at| at <= now) {
+                    instance.router.handle_timeout(now);
+                }
+                instance.run_actions(now, &self.setup.vips, &mut transitions);
+                let next = [instance.router.poll_timeout(), instance.announce(now)]
+                    .into_iter()
+                    .flatten()
+                    .min();
+                deadline = [deadline, next].into_iter().flatten().min();
+            }
+            for transition in transitions.drain(..) {
+                let _ = self.events.send(Event::Transition(transition));
+            }
+            if self.stopping {
+                break;
+            }
+            if let Err(error) = self.poller.wait(deadline) {
+                error!(%error, "engine wait failed");
+                break;
+            }
+        }
+        let _ = self.events.send(Event::Stopped);
+    }
+
+    fn drain_commands(&mut self, transitions: &mut Vec<Transition>) {
+        let now = clock::now();
+        while let Ok(command) = self.inbox.try_recv() {
+            match command {
+                Command::Health {
+                    instance,
+                    effective,
+                } => {
+                    if let Some(instance) = self.setup.instances.get_mut(instance) {
+                        apply_health(instance, now, effective);
+                    }
+                }
+                Command::Reload(slots) => self.reload(now, slots, transitions),
+                Command::Shutdown => {
+                    for instance in &mut self.setup.instances {
+                        if instance.started {
+                            instance.router.handle_shutdown(now);
+                        }
+                    }
+                    self.stopping = true;
+                }
+            }
+        }
+    }
+
+    /// Swaps in the reloaded instances; see [`Command::Reload`].
+    fn reload(
+        &mut self,
+        now: Instant,
+        slots: Vec<(Option<usize>, InstanceRuntime)>,
+        transitions: &mut Vec<Transition>,
+    ) {
+        let mut running: Vec<Option<InstanceRuntime>> = std::mem::take(&mut self.setup.instances)
+            .into_iter()
+            .map(Some)
+            .collect();
+        for (replaces, mut fresh) in slots {
+            if let Some(previous) = replaces
+                .and_then(|i| running.get_mut(i))
+                .and_then(Option::take)
+            {
+                fresh.adopt(previous, now, &self.setup.vips);
+            }
+            if let Err(error) = self.poller.register(fresh.socket.as_fd(), TOKEN_SOCKET) {
+                error!(instance = %fresh.name, %error, "cannot watch the reloaded socket");
+            }
+            self.setup.instances.push(fresh);
+        }
+        for mut gone in running.into_iter().flatten() {
+            info!(instance = %gone.name, "instance removed by reload");
+            if gone.started {
+                gone.router.handle_shutdown(now);
+                gone.run_actions(now, &self.setup.vips, transitions);
+            }
+        }
+    }
+
+    fn drain_ring(&mut self) {
+        let Some(ring) = &mut self.setup.adverts else {
+            return;
+        };
+        while let Some(advert) = ring.try_next() {
+            let at = Instant::from_nanos(advert.ktime_ns);
+            for instance in &mut self.setup.instances {
+                let config = instance.router.config();
+                if instance.xdp_ifindex == Some(advert.ifindex)
+                    && config.vrid == advert.vrid
+                    && config.primary_address.is_ipv4() == advert.source.is_ipv4()
+                {
+                    instance.master_seen(at, advert.source, advert.priority);
+                }
+            }
+        }
+    }
+}
+
+/// Starts an instance once its health allows, and keeps its priority and fault state current.
+fn apply_health(instance: &mut InstanceRuntime, now: Instant, effective: Effective) {
+    match effective {
+        Effective::Init => {}
+        Effective::Priority(priority) => {
+            instance.router.set_priority(now, priority);
+            instance.router.set_fault(now, false);
+            if !instance.started {
+                instance.started = true;
+                instance.router.handle_startup(now);
+            }
+        }
+        Effective::Fault => {
+            if !instance.started {
+                instance.started = true;
+                instance.router.handle_startup(now);
+            }
+            instance.router.set_fault(now, true);
+        }
+    }
+}

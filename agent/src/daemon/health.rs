@@ -1,0 +1,178 @@
+//! The health supervisor: turns check results, tracked files and tracked interfaces into each
+//! instance's effective priority (or FAULT, or still INIT) with keepalived's arithmetic, and
+//! tells the engine whenever that verdict changes.
+use std::collections::HashMap;
+
+use crate::{
+    config::model::{Config, Instance},
+    health::{effective_priority, Effective, TrackStatus, Tracked},
+};
+
+/// Where a tracked object's state comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    Check(String),
+    /// A tracked file, by its path as written in the configuration.
+    File(String),
+    Link(String),
+}
+
+/// One instance's tracked objects with the weights this instance gives them.
+#[derive(Debug, Clone)]
+struct Tracking {
+    base: u8,
+    items: Vec<(Source, i32)>,
+}
+
+/// The latest state of every tracked object, and the verdict last sent for each instance.
+#[derive(Debug)]
+pub struct Supervisor {
+    instances: Vec<Tracking>,
+    statuses: HashMap<Source, TrackStatus>,
+    files: HashMap<String, i64>,
+    sent: Vec<Option<Effective>>,
+}
+
+impl Supervisor {
+    /// Every instance tracks its own VRRP interface with weight 0 (down means FAULT, as in
+    /// keepalived), plus what its configuration lists.
+    pub fn new(config: &Config) -> Self {
+        let instances = config
+            .instances
+            .iter()
+            .map(|instance| tracking(config, instance))
+            .collect::<Vec<_>>();
+        Self {
+            sent: vec![None; instances.len()],
+            instances,
+            statuses: HashMap::new(),
+            files: HashMap::new(),
+        }
+    }
+
+    /// Every tracked interface name, for the link watch.
+    pub fn links(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .instances
+            .iter()
+            .flat_map(|t| &t.items)
+            .filter_map(|(source, _)| match source {
+                Source::Link(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    pub fn set_status(&mut self, source: Source, status: TrackStatus) {
+        self.statuses.insert(source, status);
+    }
+
+    pub fn set_file(&mut self, path: String, value: i64) {
+        self.files.insert(path, value);
+    }
+
+    /// The instances whose verdict changed since the last call, with the new verdict.
+    pub fn changes(&mut self) -> Vec<(usize, Effective)> {
+        let mut changes = Vec::new();
+        for (index, tracking) in self.instances.iter().enumerate() {
+            let tracked = tracking.items.iter().map(|(source, weight)| match source {
+                Source::File(path) => Tracked::File {
+                    weight: *weight,
+                    value: self.files.get(path).copied().unwrap_or(0),
+                },
+                other => Tracked::Status {
+                    weight: *weight,
+                    status: self
+                        .statuses
+                        .get(other)
+                        .copied()
+                        .unwrap_or(TrackStatus::Init),
+                },
+            });
+            let verdict = effective_priority(tracking.base, tracked);
+            if self.sent[index] != Some(verdict) {
+                self.sent[index] = Some(verdict);
+                changes.push((index, verdict));
+            }
+        }
+        changes
+    }
+}
+
+fn tracking(config: &Config, instance: &Instance) -> Tracking {
+    let mut items = vec![(Source::Link(instance.interface.clone()), 0)];
+    for link in &instance.track_interfaces {
+        items.push((
+            Source::Link(link.name.clone()),
+            i32::from(link.weight.get()),
+        ));
+    }
+    for file in &instance.track_files {
+        items.push((
+            Source::File(file.path.display().to_string()),
+            i32::from(file.weight.get()),
+        ));
+    }
+    for tracked in &instance.track_checks {
+        let default = config
+            .checks
+            .iter()
+            .find(|c| c.name == tracked.check)
+            .map(|c| c.weight);
+        // Validation guarantees the check exists.
+        let weight = tracked.weight.or(default).map_or(0, |w| w.get());
+        items.push((Source::Check(tracked.check.clone()), i32::from(weight)));
+    }
+    Tracking {
+        base: instance.priority.get(),
+        items,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+    use std::path::Path;
+
+    fn supervisor(toml: &str) -> Supervisor {
+        Supervisor::new(&config::check_str(Path::new("t.toml"), toml).unwrap().config)
+    }
+
+    const CONFIG: &str = r#"
+[[check]]
+name = "api"
+type = "tcp"
+address = "127.0.0.1"
+port = 6443
+weight = -20
+
+[[instance]]
+name = "VI_1"
+interface = "eth0"
+vrid = 51
+priority = 150
+vips = ["192.0.2.100/24"]
+track_checks = ["api"]
+track_interfaces = [{ name = "eth1", weight = 10 }]
+"#;
+
+    #[test]
+    fn waits_in_init_until_its_interface_reports_then_follows_weights() {
+        let mut s = supervisor(CONFIG);
+        assert_eq!(s.links(), vec!["eth0".to_string(), "eth1".to_string()]);
+        assert_eq!(s.changes(), vec![(0, Effective::Init)]);
+        s.set_status(Source::Link("eth0".into()), TrackStatus::Up);
+        s.set_status(Source::Link("eth1".into()), TrackStatus::Up);
+        s.set_status(Source::Check("api".into()), TrackStatus::Up);
+        assert_eq!(s.changes(), vec![(0, Effective::Priority(160))]);
+        assert_eq!(s.changes(), vec![], "no change, nothing sent");
+        s.set_status(Source::Check("api".into()), TrackStatus::Down);
+        assert_eq!(s.changes(), vec![(0, Effective::Priority(140))]);
+        s.set_status(Source::Link("eth0".into()), TrackStatus::Down);
+        assert_eq!(s.changes(), vec![(0, Effective::Fault)]);
+    }
+}

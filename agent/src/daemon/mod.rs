@@ -1,0 +1,380 @@
+//! `vipd run`: the daemon. The one place where I/O meets the state machines.
+//!
+//! Startup: load and check the configuration; clean up what a vipd that died left (marked VIPs,
+//! virtual MACs); prepare every instance ([`setup`]); attach the XDP program where it can be
+//! attached; start the engine thread ([`engine`]), which owns all protocol timing; then run the
+//! slow parts on tokio: health checks and tracking ([`health`]), notify commands, signals.
+//!
+//! SIGTERM / SIGINT: every instance resigns (priority-0 adverts), VIPs are removed, STOP
+//! notifications run, and vipd exits 0. SIGHUP: the configuration is read again; a bad one is
+//! refused with its errors and the running one stays.
+mod clock;
+mod convert;
+mod engine;
+mod health;
+mod scripts;
+mod setup;
+mod xdp;
+
+use anyhow::{anyhow, Context, Result};
+use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+use tokio::{
+    signal::unix::{signal, SignalKind},
+    sync::mpsc,
+    task::JoinHandle,
+};
+use tracing::{error, info, warn};
+
+use crate::{
+    config::{
+        self,
+        model::{Config, Dataplane, Instance, XdpMode},
+        Checked,
+    },
+    dataplane::{
+        netlink::{LinkState, Netlink, Vmac},
+        xdp::AttachMode,
+    },
+    health::{spawn_check, spawn_track_file, HealthEvent, TrackFileSpec, TrackStatus},
+    notify::{Notifier, NotifierDone, NotifyState, NotifyTarget},
+    vrrp::{State, TransitionReason},
+};
+use engine::{Command, EngineSetup, Event};
+use health::{Source, Supervisor};
+use xdp::XdpAttachments;
+
+/// How `vipd run` was asked to run, beyond the configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub dataplane: Option<Dataplane>,
+    pub xdp_mode: Option<AttachMode>,
+}
+
+/// How often tracked files are read.
+const TRACK_FILE_POLL: Duration = Duration::from_millis(500);
+/// How long stopping waits for STOP notify commands.
+const STOP_NOTIFY_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs the daemon on `checked` (read from `config_path`, which SIGHUP reads again) until
+/// SIGTERM or SIGINT.
+pub fn run(config_path: PathBuf, checked: Checked, overrides: Overrides) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("vipd-tokio")
+        .build()
+        .context("starting the event loop")?;
+    runtime.block_on(async {
+        let (mut daemon, mut events) = Daemon::start(config_path, checked, overrides).await?;
+        daemon.serve(&mut events).await?;
+        daemon.stop().await;
+        Ok(())
+    })
+}
+
+/// The running daemon's tokio side.
+struct Daemon {
+    config_path: PathBuf,
+    current: Checked,
+    netlink: Arc<Netlink>,
+    xdp: Option<XdpAttachments>,
+    engine: Arc<engine::EngineHandle>,
+    notifier: Notifier,
+    notifier_done: NotifierDone,
+    /// Notify targets by instance name (kept after a reload removes an instance, so its STOP
+    /// notification still finds its commands).
+    targets: HashMap<String, Arc<NotifyTarget>>,
+    health: JoinHandle<Result<()>>,
+    vmacs: Vec<Vmac>,
+}
+
+impl Daemon {
+    async fn start(
+        config_path: PathBuf,
+        checked: Checked,
+        overrides: Overrides,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<Event>)> {
+        let config = &checked.config;
+        let netlink = Arc::new(Netlink::new().context("opening netlink")?);
+        for vip in netlink.remove_stale_vips().await? {
+            info!(vip = %vip.addr(), "removed a VIP left by an earlier vipd");
+        }
+        for name in netlink.remove_stale_vmacs().await? {
+            info!(interface = %name, "removed a virtual MAC interface left by an earlier vipd");
+        }
+        let mut prepared = prepare_all(&netlink, &checked).await?;
+
+        let (mut xdp, adverts) = match overrides.dataplane.unwrap_or(config.global.dataplane) {
+            Dataplane::Socket => {
+                info!("dataplane: sockets only");
+                (None, None)
+            }
+            Dataplane::Xdp => match XdpAttachments::load(xdp_mode(&overrides, config))? {
+                Some((xdp, ring)) => (Some(xdp), Some(ring)),
+                None => (None, None),
+            },
+        };
+        if let Some(xdp) = &mut xdp {
+            xdp.attach_all(&mut prepared);
+        }
+
+        let targets = notify_targets(config)?;
+        let (notifier, notifier_done) =
+            Notifier::start(config.global.notify_fifo.clone()).context("starting notify")?;
+        // Built off the tokio runtime: it runs a runtime of its own on the engine thread.
+        let vips = std::thread::spawn(engine::VipInstaller::new)
+            .join()
+            .map_err(|_| anyhow::anyhow!("netlink setup panicked"))??;
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let vmacs = prepared.iter().filter_map(|p| p.vmac.clone()).collect();
+        let engine = Arc::new(
+            engine::spawn(
+                EngineSetup {
+                    instances: prepared.into_iter().map(|p| p.runtime).collect(),
+                    adverts,
+                    realtime_priority: config
+                        .global
+                        .realtime
+                        .enabled
+                        .then_some(config.global.realtime.priority),
+                    vips,
+                },
+                events_tx,
+            )
+            .context("starting the engine thread")?,
+        );
+        let health = tokio::spawn(supervise_health(
+            checked.clone(),
+            netlink.clone(),
+            engine.clone(),
+        ));
+        info!(instances = config.instances.len(), "vipd running");
+        Ok((
+            Self {
+                config_path,
+                current: checked,
+                netlink,
+                xdp,
+                engine,
+                notifier,
+                notifier_done,
+                targets,
+                health,
+                vmacs,
+            },
+            events,
+        ))
+    }
+
+    /// Handles engine events and signals until the engine has stopped.
+    async fn serve(&mut self, events: &mut mpsc::UnboundedReceiver<Event>) -> Result<()> {
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(Event::Transition(t)) => self.notify(&t),
+                    Some(Event::Stopped) | None => return Ok(()),
+                },
+                _ = sigterm.recv() => self.engine.send(Command::Shutdown),
+                _ = sigint.recv() => self.engine.send(Command::Shutdown),
+                _ = sighup.recv() => {
+                    if let Err(error) = self.reload().await {
+                        error!("reload refused, the running configuration stays: {error:#}");
+                    }
+                }
+            }
+        }
+    }
+
+    fn notify(&self, t: &engine::Transition) {
+        let Some(state) = notify_state(t.to, t.reason) else {
+            return;
+        };
+        if let Some(target) = self.targets.get(&t.instance) {
+            self.notifier.notify(target, state, t.priority);
+        }
+    }
+
+    /// SIGHUP: reads the configuration again; a bad one is refused with its errors and the
+    /// running one stays. Instances whose identity (interface, VRID, family) is unchanged keep
+    /// their state.
+    async fn reload(&mut self) -> Result<()> {
+        info!(config = %self.config_path.display(), "SIGHUP: reloading the configuration");
+        let checked =
+            config::check_file(&self.config_path).map_err(|errors| anyhow!("{errors}"))?;
+        for warning in &checked.warnings.0 {
+            warn!("{}: {}", warning.location, warning.message);
+        }
+        let mut prepared = prepare_all(&self.netlink, &checked).await?;
+        if let Some(xdp) = &mut self.xdp {
+            xdp.attach_all(&mut prepared);
+        }
+        // Virtual MACs the new configuration uses, removed at exit; existing ones were adopted.
+        for vmac in prepared.iter().filter_map(|p| p.vmac.clone()) {
+            if !self.vmacs.iter().any(|known| known.name == vmac.name) {
+                self.vmacs.push(vmac);
+            }
+        }
+        let identity = |i: &Instance| (i.interface.clone(), i.vrid, i.family);
+        let old: Vec<_> = self.current.config.instances.iter().map(identity).collect();
+        let slots = checked
+            .config
+            .instances
+            .iter()
+            .zip(prepared)
+            .map(|(instance, p)| {
+                let replaces = old.iter().position(|id| *id == identity(instance));
+                (replaces, p.runtime)
+            })
+            .collect();
+        self.targets.extend(notify_targets(&checked.config)?);
+        self.engine.send(Command::Reload(slots));
+        self.health.abort();
+        self.health = tokio::spawn(supervise_health(
+            checked.clone(),
+            self.netlink.clone(),
+            self.engine.clone(),
+        ));
+        self.current = checked;
+        info!("configuration reloaded");
+        Ok(())
+    }
+
+    /// After the engine stopped: STOP notifications, virtual MACs removed.
+    async fn stop(self) {
+        self.health.abort();
+        if let Ok(engine) = Arc::try_unwrap(self.engine) {
+            engine.join();
+        }
+        drop(self.xdp);
+        drop(self.notifier);
+        if tokio::time::timeout(STOP_NOTIFY_WAIT, self.notifier_done.wait())
+            .await
+            .is_err()
+        {
+            warn!("notify commands still running after {STOP_NOTIFY_WAIT:?}; not waiting longer");
+        }
+        for vmac in &self.vmacs {
+            if let Err(error) = self.netlink.remove_vmac(vmac).await {
+                warn!(interface = %vmac.name, %error, "cannot remove virtual MAC interface");
+            }
+        }
+        info!("vipd stopped");
+    }
+}
+
+async fn prepare_all(netlink: &Netlink, checked: &Checked) -> Result<Vec<setup::Prepared>> {
+    let mut prepared = Vec::new();
+    for index in 0..checked.config.instances.len() {
+        prepared.push(setup::prepare(netlink, checked, index).await?);
+    }
+    Ok(prepared)
+}
+
+fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
+    config
+        .instances
+        .iter()
+        .map(|instance| {
+            Ok((
+                instance.name.clone(),
+                scripts::notify_target(config, instance)?,
+            ))
+        })
+        .collect()
+}
+
+fn xdp_mode(overrides: &Overrides, config: &Config) -> AttachMode {
+    overrides.xdp_mode.unwrap_or(match config.global.xdp_mode {
+        XdpMode::Auto => AttachMode::Auto,
+        XdpMode::Driver => AttachMode::Driver,
+        XdpMode::Generic => AttachMode::Generic,
+    })
+}
+
+/// The notification for a transition: keepalived's MASTER / BACKUP / FAULT, and STOP when the
+/// instance leaves because vipd stops.
+fn notify_state(to: State, reason: TransitionReason) -> Option<NotifyState> {
+    match (to, reason) {
+        (_, TransitionReason::Shutdown) => Some(NotifyState::Stop),
+        (State::Master, _) => Some(NotifyState::Master),
+        (State::Backup, _) => Some(NotifyState::Backup),
+        (State::Fault, _) => Some(NotifyState::Fault),
+        (State::Initialize, _) => None,
+    }
+}
+
+/// Runs the checks, tracked files and the link watch, and keeps the engine told of each
+/// instance's effective priority.
+async fn supervise_health(
+    checked: Checked,
+    netlink: Arc<Netlink>,
+    engine: Arc<engine::EngineHandle>,
+) -> Result<()> {
+    let config = &checked.config;
+    let mut supervisor = Supervisor::new(config);
+    let (tx, mut health_events) = mpsc::unbounded_channel();
+    let mut handles = Vec::new();
+    for check in &config.checks {
+        let spec = scripts::check_spec(config, check)?;
+        handles.push(
+            spawn_check(spec, tx.clone()).with_context(|| format!("check `{}`", check.name))?,
+        );
+    }
+    let mut files = Vec::new();
+    for instance in &config.instances {
+        for file in &instance.track_files {
+            let name = file.path.display().to_string();
+            files.push(spawn_track_file(
+                TrackFileSpec {
+                    name: name.clone(),
+                    path: file.path.clone(),
+                    poll_interval: TRACK_FILE_POLL,
+                },
+                tx.clone(),
+            ));
+            supervisor.set_file(name, files.last().map_or(0, |f| f.value()));
+        }
+    }
+    let mut links = netlink.watch_links(supervisor.links()).await?;
+    let send = |supervisor: &mut Supervisor| {
+        for (instance, effective) in supervisor.changes() {
+            engine.send(Command::Health {
+                instance,
+                effective,
+            });
+        }
+    };
+    send(&mut supervisor);
+    loop {
+        tokio::select! {
+            Some(event) = health_events.recv() => match event {
+                HealthEvent::Check { name, status } => {
+                    info!(check = %name, ?status, "check changed");
+                    supervisor.set_status(Source::Check(name.to_string()), status);
+                }
+                HealthEvent::File { name, value } => {
+                    info!(file = %name, value, "tracked file changed");
+                    supervisor.set_file(name.to_string(), value);
+                }
+            },
+            link = links.next() => match link {
+                Some(event) => {
+                    let status = match event.state {
+                        LinkState::Up => TrackStatus::Up,
+                        _ => TrackStatus::Down,
+                    };
+                    info!(interface = %event.name, state = %event.state, "tracked interface");
+                    supervisor.set_status(Source::Link(event.name), status);
+                }
+                None => {
+                    error!("the link watch failed; tracked interfaces are no longer followed");
+                    return Ok(());
+                }
+            },
+        }
+        send(&mut supervisor);
+    }
+}

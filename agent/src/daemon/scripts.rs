@@ -1,0 +1,76 @@
+//! Health checks and notify commands from the configuration: the check specs the health runners
+//! take, and each instance's notify target.
+use anyhow::{Context, Result};
+use std::{sync::Arc, time::Duration};
+
+use crate::{
+    config::model::{self, Check, Config, Instance},
+    health::{self, CheckSpec, CommandSpec, HttpCheck, ScriptUser},
+    notify::{NotifyCommands, NotifyTarget, Subject},
+};
+
+/// How long a notify command may run before its process group is killed. keepalived has no
+/// such limit; vipd runs an instance's notifications in order, so one stuck script must not
+/// hold back the next state's forever.
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Resolves a script user by name (the check's own, else the global `script_user`); `None`
+/// runs scripts as vipd's own user.
+fn script_user(name: Option<&str>) -> Result<Option<ScriptUser>> {
+    name.map(|name| ScriptUser::lookup(name, None).with_context(|| format!("script user `{name}`")))
+        .transpose()
+}
+
+/// The runner's spec for a configured check.
+pub fn check_spec(config: &Config, check: &Check) -> Result<CheckSpec> {
+    let kind = match &check.kind {
+        model::CheckKind::Tcp { target } => health::CheckKind::Tcp { addr: *target },
+        model::CheckKind::Http {
+            url,
+            expected_status,
+            tls_verify,
+        } => health::CheckKind::Http(HttpCheck {
+            url: url.to_string(),
+            expected_status: Some(*expected_status),
+            verify_tls: *tls_verify,
+            ca_file: None,
+        }),
+        model::CheckKind::Script { command, user } => health::CheckKind::Script {
+            argv: command.argv.clone(),
+            user: script_user(user.as_deref().or(config.global.script_user.as_deref()))?,
+        },
+    };
+    Ok(CheckSpec {
+        name: check.name.clone(),
+        kind,
+        interval: check.interval,
+        timeout: check.timeout,
+        rise: check.rise,
+        fall: check.fall,
+        init_fail: check.init_fail,
+    })
+}
+
+/// The notify target of an instance, with its commands run as the global script user.
+pub fn notify_target(config: &Config, instance: &Instance) -> Result<Arc<NotifyTarget>> {
+    let user = script_user(config.global.script_user.as_deref())?;
+    let spec = |command: &Option<model::Command>| {
+        command.as_ref().map(|c| CommandSpec {
+            argv: c.argv.clone(),
+            user: user.clone(),
+            timeout: NOTIFY_TIMEOUT,
+        })
+    };
+    let n = &instance.notify;
+    Ok(Arc::new(NotifyTarget {
+        subject: Subject::Instance,
+        name: instance.name.clone(),
+        commands: NotifyCommands {
+            master: spec(&n.master),
+            backup: spec(&n.backup),
+            fault: spec(&n.fault),
+            stop: spec(&n.stop),
+            generic: spec(&n.any),
+        },
+    }))
+}

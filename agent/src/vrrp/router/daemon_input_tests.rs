@@ -1,0 +1,86 @@
+//! Tests of the inputs only the daemon gives: XDP liveness signals and reconfiguration.
+
+use std::time::Duration;
+
+use super::*;
+use crate::vrrp::test_support::{addr, v3_config, wire};
+
+const MS: Duration = Duration::from_millis(1);
+
+fn at(micros: u64) -> Instant {
+    Instant::from_micros(micros)
+}
+
+fn drain(r: &mut Router) -> Vec<Action> {
+    std::iter::from_fn(|| r.poll_action()).collect()
+}
+
+/// A backup (router 2, priority 100, 10 ms adverts) following router 1 (priority 200), whose
+/// advert it took at t = 0.
+fn following_master() -> Router {
+    let mut r = Router::new(v3_config(2, 100, 10 * MS)).unwrap();
+    r.handle_startup(at(0));
+    let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
+    let (meta, bytes) = wire(peer.config(), &peer.advert(200), addr(1));
+    let advert = r.validate(&meta, &bytes).unwrap();
+    r.handle_advert(at(0), &advert);
+    drain(&mut r);
+    r
+}
+
+#[test]
+fn master_seen_restarts_master_down_timer_from_the_driver_stamp() {
+    let mut r = following_master();
+    let mdi = r.master_down_interval().as_micros() as u64;
+    assert_eq!(r.poll_timeout(), Some(at(mdi)));
+    r.handle_master_seen(at(5_000), addr(1), 200);
+    assert_eq!(r.poll_timeout(), Some(at(5_000 + mdi)));
+    // An older stamp never pulls the deadline back.
+    r.handle_master_seen(at(4_000), addr(1), 200);
+    assert_eq!(r.poll_timeout(), Some(at(5_000 + mdi)));
+}
+
+#[test]
+fn master_seen_ignores_strangers_resignations_and_lower_priorities() {
+    let mut r = following_master();
+    let deadline = r.poll_timeout();
+    r.handle_master_seen(at(5_000), addr(3), 250);
+    r.handle_master_seen(at(5_000), addr(1), 0);
+    r.handle_master_seen(at(5_000), addr(1), 50);
+    assert_eq!(
+        r.poll_timeout(),
+        deadline,
+        "only the validated advert may do these"
+    );
+    assert_eq!(drain(&mut r), vec![]);
+}
+
+#[test]
+fn reconfigure_keeps_a_master_master_and_applies_the_new_priority() {
+    let mut r = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
+    r.handle_startup(at(0));
+    let mdi = r.master_down_interval().as_micros() as u64;
+    r.handle_timeout(at(mdi));
+    assert_eq!(r.state(), State::Master);
+    drain(&mut r);
+
+    let mut config = v3_config(1, 180, 20 * MS);
+    config
+        .virtual_addresses
+        .push("192.0.2.101".parse().unwrap());
+    r.reconfigure(at(mdi + 1), config).unwrap();
+
+    assert_eq!(r.state(), State::Master);
+    assert_eq!(r.effective_priority(), 180);
+    assert_eq!(drain(&mut r), vec![], "no transition, no VIP churn");
+    assert_eq!(r.advert(180).addresses().len(), 2);
+}
+
+#[test]
+fn reconfigure_refuses_an_invalid_configuration_and_keeps_the_old_one() {
+    let mut r = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
+    let mut bad = v3_config(1, 200, 10 * MS);
+    bad.vrid = 0;
+    assert!(r.reconfigure(at(0), bad).is_err());
+    assert_eq!(r.config().vrid, 1);
+}

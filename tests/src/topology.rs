@@ -1,0 +1,109 @@
+//! A switched LAN in network namespaces: a bridge in its own namespace and nodes attached to it
+//! by veth pairs, each node's end called `eth0` with 192.0.2.N/24 and 2001:db8::N/64 (documentation
+//! ranges; they never leave the namespaces). The switch port of node N is `pN` in the bridge
+//! namespace, so a test can pull a node's cable with `link_down(N)`.
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::netns::Netns;
+
+pub struct Lan {
+    switch: Netns,
+    nodes: Vec<Netns>,
+}
+
+impl Lan {
+    /// A bridge with `count` nodes, numbered from 1.
+    pub fn new(count: usize) -> Self {
+        let switch = Netns::new("sw");
+        switch.exec(&["ip", "link", "add", "br0", "type", "bridge"]);
+        // No STP forwarding delay: ports forward as soon as they are up.
+        switch.exec(&[
+            "ip",
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "forward_delay",
+            "0",
+        ]);
+        switch.exec(&["ip", "link", "set", "br0", "up"]);
+        let mut lan = Self {
+            switch,
+            nodes: Vec::new(),
+        };
+        for _ in 0..count {
+            lan.add_node();
+        }
+        lan
+    }
+
+    /// Adds a node and returns its number.
+    pub fn add_node(&mut self) -> usize {
+        let n = self.nodes.len() + 1;
+        let node = Netns::new(&format!("n{n}"));
+        // IPv6 addresses are usable at once: no duplicate address detection in the lab.
+        node.exec(&["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0"]);
+        node.exec(&["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]);
+        let port = format!("p{n}");
+        crate::netns::veth(&node, "eth0", &self.switch, &port);
+        self.switch
+            .exec(&["ip", "link", "set", &port, "master", "br0"]);
+        node.exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{}/24", Self::ipv4(n)),
+            "dev",
+            "eth0",
+        ]);
+        node.exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{}/64", Self::ipv6(n)),
+            "dev",
+            "eth0",
+            "nodad",
+        ]);
+        self.nodes.push(node);
+        n
+    }
+
+    pub fn node(&self, n: usize) -> &Netns {
+        &self.nodes[n - 1]
+    }
+
+    pub fn ipv4(n: usize) -> Ipv4Addr {
+        Ipv4Addr::new(192, 0, 2, n as u8)
+    }
+
+    pub fn ipv6(n: usize) -> Ipv6Addr {
+        Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n as u16)
+    }
+
+    /// Pulls node `n`'s cable: its switch port goes down, the node's own interface stays up.
+    pub fn link_down(&self, n: usize) {
+        self.switch
+            .exec(&["ip", "link", "set", &format!("p{n}"), "down"]);
+    }
+
+    pub fn link_up(&self, n: usize) {
+        self.switch
+            .exec(&["ip", "link", "set", &format!("p{n}"), "up"]);
+    }
+
+    /// Whether node `n` has `addr` on any interface.
+    pub fn has_address(&self, n: usize, addr: IpAddr) -> bool {
+        let out = self.node(n).exec(&["ip", "-o", "addr", "show"]);
+        let wanted = format!(" {addr}/");
+        String::from_utf8_lossy(&out.stdout).contains(&wanted)
+    }
+
+    /// The nodes (numbers) that have `addr`.
+    pub fn holders(&self, addr: IpAddr) -> Vec<usize> {
+        (1..=self.nodes.len())
+            .filter(|&n| self.has_address(n, addr))
+            .collect()
+    }
+}

@@ -1,0 +1,142 @@
+//! vipd processes under test: started in a namespace with a configuration written to a temp
+//! file, their output kept in a log file, killed (SIGKILL) and reaped when dropped.
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::netns::Netns;
+
+/// The `vipd` binary that `cargo test --workspace` built next to the test executables.
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/vipd
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("vipd"))
+        .expect("target directory");
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build -p vipd` (cargo xtask test does)",
+        path.display()
+    );
+    path
+}
+
+/// A scratch directory removed on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("vipd-t-{}-{n}-{tag}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch directory");
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `vipd run`.
+pub struct Vipd {
+    child: Option<Child>,
+    log: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Vipd {
+    /// Writes `config` into `dir` as `<name>.toml` and starts `vipd run` on it inside `ns`.
+    pub fn start(ns: &Netns, dir: &Path, name: &str, config: &str, extra: &[&str]) -> Self {
+        let config_path = dir.join(format!("{name}.toml"));
+        fs::write(&config_path, config).expect("write config");
+        let log = dir.join(format!("{name}.log"));
+        let out = fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns.name()])
+            .arg(binary())
+            .arg("run")
+            .arg("--config")
+            .arg(&config_path)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start vipd");
+        Self {
+            child: Some(child),
+            log,
+            config: config_path,
+        }
+    }
+
+    /// `ip netns exec` execs vipd in place, so this is vipd's own pid.
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().expect("running").id() as i32
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(self.pid(), signal) };
+    }
+
+    /// Waits for the process to exit and returns its exit code (None if killed by a signal).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<Option<i32>> {
+        let child = self.child.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return Some(status.code());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Vipd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- vipd log {} ---\n{}", self.log.display(), self.log());
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes (a generous bound for "eventually", not
+/// a timing assertion); returns whether it held.
+pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
