@@ -593,13 +593,14 @@ mod tests {
     #[test]
     fn heartbeats_go_stale_when_silent_or_dropped_but_not_when_retired() {
         let board = board();
-        let fast = board.heartbeat("eth0 loop", Duration::from_millis(100));
-        let dead = board.heartbeat("eth1 loop", Duration::from_millis(100));
-        let done = board.heartbeat("reload", Duration::from_millis(100));
+        // Limits far above any scheduling stall between creating the heartbeats and `now`.
+        let fast = board.heartbeat("eth0 loop", Duration::from_secs(10));
+        let dead = board.heartbeat("eth1 loop", Duration::from_secs(10));
+        let done = board.heartbeat("reload", Duration::from_secs(10));
         let now = monotonic_now();
         assert!(board.liveness(now).is_alive());
 
-        let later = now.saturating_add(Duration::from_secs(1));
+        let later = now.saturating_add(Duration::from_secs(20));
         fast.beat(later);
         drop(dead);
         done.retire();

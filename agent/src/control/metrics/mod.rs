@@ -172,7 +172,9 @@ mod tests {
             },
             &router,
         );
-        let heartbeat = board.heartbeat("eth0 loop", Duration::from_millis(50));
+        // Long enough that no scheduling stall makes the first probe fail; the stale probe below
+        // waits this long.
+        let heartbeat = board.heartbeat("eth0 loop", Duration::from_secs(2));
 
         let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap())
             .await
@@ -233,10 +235,8 @@ mod tests {
         assert_eq!((code, body.as_str()), (200, ""));
 
         stop.send(()).unwrap();
+        // Port reuse by parallel tests makes "nothing listens there now" unprovable; serve
+        // returning is what shutdown promises.
         task.await.unwrap();
-        assert!(
-            TcpStream::connect(addr).await.is_err(),
-            "the listener closed on shutdown"
-        );
     }
 }
