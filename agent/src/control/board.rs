@@ -30,7 +30,8 @@
 //!     }
 //!     feed.offer(now, &router);
 //!     heartbeat.beat(now);
-//!     // sleep until the earliest of router.poll_timeout() and feed.deadline()
+//!     // sleep until the earliest of router.poll_timeout(), feed.deadline() and
+//!     // heartbeat.next_due()
 //! }
 //! heartbeat.retire();
 //! // on tokio: ControlServer::bind(path)?.serve(board.clone(), shutdown)
@@ -405,6 +406,14 @@ impl Heartbeat {
             .fetch_max(now.as_micros(), Ordering::Relaxed);
     }
 
+    /// When the loop should beat next at the latest: a quarter of its allowed silence after the
+    /// last beat, so that a loop with nothing else to do (every instance idle in FAULT) wakes
+    /// for it and a late wake-up still has slack before `/healthz` fails.
+    pub fn next_due(&self) -> Instant {
+        let last = Instant::from_micros(self.slot.last_beat_us.load(Ordering::Relaxed));
+        last.saturating_add(self.slot.max_silence / 4)
+    }
+
     /// The loop ended on purpose (shutdown, instance removed by a reload): stop watching it.
     pub fn retire(self) {
         self.slot.retired.store(true, Ordering::Relaxed);
@@ -602,6 +611,10 @@ mod tests {
 
         let later = now.saturating_add(Duration::from_secs(20));
         fast.beat(later);
+        assert_eq!(
+            fast.next_due(),
+            later.saturating_add(Duration::from_millis(2500))
+        );
         drop(dead);
         done.retire();
         let liveness = board.liveness(later);
