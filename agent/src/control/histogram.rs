@@ -42,10 +42,6 @@ impl LatencyHistogram {
         self.sum_us = self.sum_us.saturating_add(us);
     }
 
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     /// The cumulative form for the snapshot and the metrics.
     pub fn status(&self) -> HistogramStatus {
         let mut cumulative = 0u64;
@@ -143,7 +139,6 @@ mod tests {
         }
         let status = h.status();
         assert_eq!(status.count, 6);
-        assert_eq!(h.count(), 6);
         assert_eq!(status.sum_us, 3 + 150 + 150 + 700 + 40_000 + 3_000_000);
         let at = |le_us: u64| {
             status
