@@ -2,6 +2,7 @@
 mod check_config;
 mod import_keepalived;
 mod run;
+mod status;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,8 @@ enum Command {
     ImportKeepalived(import_keepalived::Options),
     /// Show the VRRP adverts arriving on an interface, as vipd's XDP program stamps them.
     Watch(watch::Options),
+    /// Show every VRRP instance of the running vipd (state, priorities, master, adverts, drops).
+    Status(status::Options),
 }
 
 /// Runs the command and turns its error into one readable line and a failing exit code.
@@ -51,6 +54,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::CheckConfig(opts) => check_config::run(opts),
         Command::ImportKeepalived(opts) => import_keepalived::run(opts),
         Command::Watch(opts) => watch::run(opts),
+        Command::Status(opts) => status::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,106 @@
+//! A status snapshot with fixed contents for the rendering tests (`vipd status` table and the
+//! metrics exposition).
+
+use crate::control::histogram::LatencyHistogram;
+use crate::control::status::{
+    CheckStatus, DaemonStatus, Family, ReasonName, StateName, TrackedInterfaceStatus,
+    TransitionStatus, XdpCounters,
+};
+use crate::control::status::{InstanceStatus, Snapshot};
+use crate::vrrp::DropReason;
+
+fn instance(name: &str, state: StateName) -> InstanceStatus {
+    InstanceStatus {
+        name: name.to_string(),
+        interface: "eth0".to_string(),
+        vrid: 51,
+        family: Family::Ipv4,
+        version: 3,
+        dataplane: "xdp-driver".to_string(),
+        state,
+        base_priority: 100,
+        effective_priority: 100,
+        master: None,
+        master_adver_interval_us: 1_000_000,
+        master_down_interval_us: 3_609_375,
+        last_transition: None,
+        transitions: 0,
+        adverts_in: 0,
+        adverts_out: 0,
+        priority_zero_in: 0,
+        priority_zero_out: 0,
+        drops: DropReason::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), 0))
+            .collect(),
+        checks: Vec::new(),
+        tracked_interfaces: Vec::new(),
+        detection_latency: LatencyHistogram::new().status(),
+    }
+}
+
+/// Two instances (IPv6 backup, IPv4 master with a check, a tracked interface and drops) on
+/// an XDP node; fixed times so renderings are stable.
+pub(crate) fn snapshot() -> Snapshot {
+    let mut web = instance("vi_web", StateName::Master);
+    web.effective_priority = 90;
+    web.master = Some("10.0.0.2".parse().unwrap());
+    web.last_transition = Some(TransitionStatus {
+        from: StateName::Backup,
+        to: StateName::Master,
+        reason: ReasonName::MasterDown,
+        at: "2026-11-21T20:59:48.250Z".to_string(),
+        at_monotonic_us: 1_000_000,
+        seconds_ago: 725.4,
+    });
+    web.transitions = 2;
+    web.adverts_in = 1_200;
+    web.adverts_out = 34_000;
+    web.drops.insert("bad_ttl".to_string(), 3);
+    web.drops.insert("bad_checksum".to_string(), 1);
+    web.checks.push(CheckStatus {
+        name: "apiserver".to_string(),
+        up: true,
+        runs: 120,
+        failures: 2,
+        last_latency_us: Some(1_250),
+    });
+    let mut detection = LatencyHistogram::new();
+    detection.record(std::time::Duration::from_micros(700));
+    detection.record(std::time::Duration::from_micros(1_500));
+    web.detection_latency = detection.status();
+    web.tracked_interfaces.push(TrackedInterfaceStatus {
+        name: "eth1".to_string(),
+        up: false,
+    });
+    let mut db = instance("vi_db6", StateName::Backup);
+    db.interface = "bond0.20".to_string();
+    db.vrid = 7;
+    db.family = Family::Ipv6;
+    db.master = Some("fe80::2".parse().unwrap());
+    db.last_transition = Some(TransitionStatus {
+        from: StateName::Initialize,
+        to: StateName::Backup,
+        reason: ReasonName::Startup,
+        at: "2026-11-21T18:00:00.000Z".to_string(),
+        at_monotonic_us: 0,
+        seconds_ago: 0.25,
+    });
+    db.adverts_in = 17;
+    Snapshot {
+        daemon: DaemonStatus {
+            version: "0.1.0".to_string(),
+            pid: 4242,
+            router_id: "node-a".to_string(),
+            dataplane: "xdp".to_string(),
+            started_at: "2026-11-21T18:00:00.000Z".to_string(),
+            uptime_seconds: 11_045.9,
+            xdp: Some(XdpCounters {
+                adverts_recorded: 1_217,
+                arp_answered: 5,
+                ..XdpCounters::default()
+            }),
+        },
+        instances: vec![db, web],
+    }
+}

@@ -1,0 +1,237 @@
+//! The status snapshot: what `vipd status` prints and the metrics expose, in plain serialisable
+//! types (strings, numbers, addresses) so that the control protocol is simple JSON and old
+//! clients can read new daemons (unknown fields are ignored on reading).
+//!
+//! Times come in two forms: the wall clock (RFC 3339, UTC) for people and logs, and seconds ago
+//! on the monotonic clock, which stays right when the wall clock jumps. Ages are computed when
+//! the snapshot is taken for a reader ([`super::board::StatusBoard::snapshot`]), not when the
+//! hot loop published it.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::histogram::HistogramStatus;
+use crate::vrrp;
+
+/// Everything the daemon reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub daemon: DaemonStatus,
+    /// Sorted by instance name.
+    pub instances: Vec<InstanceStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DaemonStatus {
+    /// vipd's version.
+    pub version: String,
+    pub pid: u32,
+    pub router_id: String,
+    /// "xdp" or "socket".
+    pub dataplane: String,
+    /// RFC 3339.
+    pub started_at: String,
+    pub uptime_seconds: f64,
+    /// The XDP program's counters; absent with the socket dataplane.
+    pub xdp: Option<XdpCounters>,
+}
+
+/// Counters kept by the XDP program (summed over CPUs and interfaces).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XdpCounters {
+    /// Adverts stamped and put on the ring buffer for the hot loop.
+    pub adverts_recorded: u64,
+    pub arp_answered: u64,
+    pub na_answered: u64,
+    /// ARP/ND answers withheld because the agent's liveness stamp was stale.
+    pub deadman_suppressed: u64,
+    pub malformed: u64,
+    pub passed: u64,
+    pub dropped: u64,
+}
+
+impl XdpCounters {
+    /// Every counter with its stable snake_case name, for the table and the metrics.
+    pub fn named(&self) -> [(&'static str, u64); 7] {
+        [
+            ("adverts_recorded", self.adverts_recorded),
+            ("arp_answered", self.arp_answered),
+            ("na_answered", self.na_answered),
+            ("deadman_suppressed", self.deadman_suppressed),
+            ("malformed", self.malformed),
+            ("passed", self.passed),
+            ("dropped", self.dropped),
+        ]
+    }
+}
+
+/// One VRRP instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceStatus {
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    pub family: Family,
+    /// VRRP version, 2 or 3.
+    pub version: u8,
+    /// How adverts are received: "xdp-driver", "xdp-generic" or "socket".
+    pub dataplane: String,
+    pub state: StateName,
+    pub base_priority: u8,
+    pub effective_priority: u8,
+    /// This router when master, the master it hears when backup, none otherwise.
+    pub master: Option<IpAddr>,
+    /// Master_Adver_Interval (learned from the master in VRRPv3), in microseconds.
+    pub master_adver_interval_us: u64,
+    /// Master_Down_Interval for the current priority, in microseconds.
+    pub master_down_interval_us: u64,
+    pub last_transition: Option<TransitionStatus>,
+    /// State changes since the instance started.
+    pub transitions: u64,
+    pub adverts_in: u64,
+    pub adverts_out: u64,
+    pub priority_zero_in: u64,
+    pub priority_zero_out: u64,
+    /// Dropped adverts by reason ([`vrrp::DropReason::name`]), every reason present.
+    pub drops: BTreeMap<String, u64>,
+    pub checks: Vec<CheckStatus>,
+    pub tracked_interfaces: Vec<TrackedInterfaceStatus>,
+    /// From the last advert seen to the master-down decision, per takeover.
+    pub detection_latency: HistogramStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "ipv4",
+            Family::Ipv6 => "ipv6",
+        }
+    }
+}
+
+impl From<vrrp::wire::AddressFamily> for Family {
+    fn from(family: vrrp::wire::AddressFamily) -> Self {
+        match family {
+            vrrp::wire::AddressFamily::V4 => Family::Ipv4,
+            vrrp::wire::AddressFamily::V6 => Family::Ipv6,
+        }
+    }
+}
+
+/// A VRRP state as keepalived's notify scripts and logs spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum StateName {
+    Initialize,
+    Backup,
+    Master,
+    Fault,
+}
+
+impl StateName {
+    pub const ALL: [StateName; 4] = [
+        StateName::Initialize,
+        StateName::Backup,
+        StateName::Master,
+        StateName::Fault,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StateName::Initialize => "INITIALIZE",
+            StateName::Backup => "BACKUP",
+            StateName::Master => "MASTER",
+            StateName::Fault => "FAULT",
+        }
+    }
+}
+
+impl From<vrrp::State> for StateName {
+    fn from(state: vrrp::State) -> Self {
+        match state {
+            vrrp::State::Initialize => StateName::Initialize,
+            vrrp::State::Backup => StateName::Backup,
+            vrrp::State::Master => StateName::Master,
+            vrrp::State::Fault => StateName::Fault,
+        }
+    }
+}
+
+/// Why a state changed ([`vrrp::TransitionReason`] in snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonName {
+    Startup,
+    AddressOwner,
+    MasterDown,
+    PreferredMasterSeen,
+    Shutdown,
+    FaultRaised,
+    FaultCleared,
+}
+
+impl ReasonName {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReasonName::Startup => "startup",
+            ReasonName::AddressOwner => "address_owner",
+            ReasonName::MasterDown => "master_down",
+            ReasonName::PreferredMasterSeen => "preferred_master_seen",
+            ReasonName::Shutdown => "shutdown",
+            ReasonName::FaultRaised => "fault_raised",
+            ReasonName::FaultCleared => "fault_cleared",
+        }
+    }
+}
+
+impl From<vrrp::TransitionReason> for ReasonName {
+    fn from(reason: vrrp::TransitionReason) -> Self {
+        use vrrp::TransitionReason as R;
+        match reason {
+            R::Startup => ReasonName::Startup,
+            R::AddressOwner => ReasonName::AddressOwner,
+            R::MasterDown => ReasonName::MasterDown,
+            R::PreferredMasterSeen => ReasonName::PreferredMasterSeen,
+            R::Shutdown => ReasonName::Shutdown,
+            R::FaultRaised => ReasonName::FaultRaised,
+            R::FaultCleared => ReasonName::FaultCleared,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransitionStatus {
+    pub from: StateName,
+    pub to: StateName,
+    pub reason: ReasonName,
+    /// Wall clock, RFC 3339 UTC.
+    pub at: String,
+    /// CLOCK_MONOTONIC, microseconds: what `seconds_ago` is computed from.
+    pub at_monotonic_us: u64,
+    pub seconds_ago: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckStatus {
+    pub name: String,
+    pub up: bool,
+    pub runs: u64,
+    pub failures: u64,
+    /// How long the last run took, in microseconds; none before the first run ends.
+    pub last_latency_us: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackedInterfaceStatus {
+    pub name: String,
+    pub up: bool,
+}
