@@ -2,11 +2,19 @@
 //! by veth pairs, each node's end called `eth0` with 192.0.2.N/24 and 2001:db8::N/64 (documentation
 //! ranges; they never leave the namespaces). The switch port of node N is `pN` in the bridge
 //! namespace, so a test can pull a node's cable with `link_down(N)`.
+//!
+//! Every switch port carries a pass-through XDP program (vipd's own, owning nothing): a veth
+//! delivers frames that the XDP program on its peer sends back (XDP_TX, as vipd's ARP and NA
+//! answers are) only when it has an XDP program itself.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use vipd::dataplane::xdp::{AttachMode, XdpProgram};
 
 use crate::netns::Netns;
 
 pub struct Lan {
+    // Field order is drop order: the programs leave before the namespaces go.
+    ports_xdp: XdpProgram,
     switch: Netns,
     nodes: Vec<Netns>,
 }
@@ -29,6 +37,7 @@ impl Lan {
         ]);
         switch.exec(&["ip", "link", "set", "br0", "up"]);
         let mut lan = Self {
+            ports_xdp: XdpProgram::load().expect("load the pass-through XDP program"),
             switch,
             nodes: Vec::new(),
         };
@@ -49,6 +58,10 @@ impl Lan {
         crate::netns::veth(&node, "eth0", &self.switch, &port);
         self.switch
             .exec(&["ip", "link", "set", &port, "master", "br0"]);
+        let program = &mut self.ports_xdp;
+        self.switch
+            .run(|| program.attach(&port, AttachMode::Driver))
+            .expect("attach the pass-through XDP program to the switch port");
         node.exec(&[
             "ip",
             "addr",

@@ -60,13 +60,16 @@ pub struct Vipd {
     child: Option<Child>,
     log: PathBuf,
     pub config: PathBuf,
+    /// Its control socket.
+    pub socket: PathBuf,
 }
 
 impl Vipd {
     /// Writes `config` into `dir` as `<name>.toml` and starts `vipd run` on it inside `ns`.
     pub fn start(ns: &Netns, dir: &Path, name: &str, config: &str, extra: &[&str]) -> Self {
         let config_path = dir.join(format!("{name}.toml"));
-        fs::write(&config_path, config).expect("write config");
+        let socket = dir.join(format!("{name}.sock"));
+        fs::write(&config_path, with_control_socket(config, &socket)).expect("write config");
         let log = dir.join(format!("{name}.log"));
         let out = fs::File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
@@ -87,6 +90,7 @@ impl Vipd {
             child: Some(child),
             log,
             config: config_path,
+            socket,
         }
     }
 
@@ -128,6 +132,19 @@ impl Drop for Vipd {
         if std::thread::panicking() {
             eprintln!("--- vipd log {} ---\n{}", self.log.display(), self.log());
         }
+    }
+}
+
+/// `config` with its own control socket, so that vipd processes of concurrent tests (which share
+/// the file system) do not meet at the default `/run/vipd/vipd.sock`.
+pub fn with_control_socket(config: &str, socket: &Path) -> String {
+    let line = format!("control_socket = \"{}\"\n", socket.display());
+    match config.find("[global]\n") {
+        Some(at) => {
+            let (head, tail) = config.split_at(at + "[global]\n".len());
+            format!("{head}{line}{tail}")
+        }
+        None => format!("[global]\n{line}\n{config}"),
     }
 }
 

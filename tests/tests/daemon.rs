@@ -7,7 +7,7 @@ use std::{net::IpAddr, time::Duration};
 use vipd_tests::{
     kernel_tests_enabled,
     topology::Lan,
-    vipd::{wait_until, Scratch, Vipd},
+    vipd::{wait_until, with_control_socket, Scratch, Vipd},
 };
 
 const VIP: &str = "192.0.2.100";
@@ -190,7 +190,7 @@ fn a_bad_configuration_is_refused_with_line_and_column() {
     assert_eq!(node.wait_exit(EVENTUALLY), Some(Some(1)));
     let log = node.log();
     assert!(
-        log.contains("bad.toml:8:1: unknown key `priorty`"),
+        log.contains("bad.toml:11:1: unknown key `priorty`"),
         "the error must name file, line and column:\n{log}"
     );
 }
@@ -323,7 +323,7 @@ fn sighup_reload_keeps_the_master_and_refuses_a_bad_configuration() {
         &format!("[\"{VIP}/24\"]"),
         &format!("[\"{VIP}/24\", \"{second}/24\"]"),
     );
-    std::fs::write(&n1.config, grown).unwrap();
+    std::fs::write(&n1.config, with_control_socket(&grown, &n1.socket)).unwrap();
     n1.signal(libc::SIGHUP);
     assert_holders(&lan, second, &[1], "the reloaded master adds the new VIP");
     // Watch for a while: the master never lets go.
@@ -332,14 +332,16 @@ fn sighup_reload_keeps_the_master_and_refuses_a_bad_configuration() {
         std::thread::sleep(Duration::from_millis(20));
     }
 
-    std::fs::write(&n1.config, config(200, "priorty = 1")).unwrap();
+    let bad = config(200, "priorty = 1");
+    std::fs::write(&n1.config, with_control_socket(&bad, &n1.socket)).unwrap();
     n1.signal(libc::SIGHUP);
     assert!(
         wait_until(EVENTUALLY, || n1.log().contains("reload refused")),
         "{}",
         n1.log()
     );
-    assert!(n1.log().contains("n1.toml:8:1: unknown key `priorty`"));
+    // Line 8 of the instance, after the three lines of [global] the kit adds.
+    assert!(n1.log().contains("n1.toml:11:1: unknown key `priorty`"));
     assert_eq!(
         lan.holders(vip()),
         vec![1],
@@ -428,4 +430,67 @@ fn use_vmac_puts_the_vip_on_a_virtual_mac_interface_and_removes_it_on_stop() {
         log.lines().all(|line| line.starts_with('{')),
         "--log-format json writes JSON lines only:\n{log}"
     );
+}
+
+#[test]
+fn status_and_metrics_show_the_instance() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(1);
+    let dir = Scratch::new("status");
+    let metrics = "[global]\nmetrics_listen = \"127.0.0.1:9816\"\n";
+    let node = Vipd::start(
+        lan.node(1),
+        dir.path(),
+        "n1",
+        &format!("{metrics}{}", config(150, "")),
+        &[],
+    );
+    assert_holders(&lan, vip(), &[1], "election");
+    let status = |json: bool| {
+        let mut cmd = std::process::Command::new(vipd_tests::vipd::binary());
+        cmd.arg("status").arg("--socket").arg(&node.socket);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().expect("vipd status");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(
+        wait_until(EVENTUALLY, || status(false).contains("MASTER")),
+        "{}",
+        status(false)
+    );
+    let table = status(false);
+    assert!(table.contains("VI_1") && table.contains("eth0"), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&status(true)).expect("status --json");
+    assert!(json.to_string().contains("\"VI_1\""), "{json}");
+
+    let scrape = |path: &str| {
+        lan.node(1).run(|| {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect("127.0.0.1:9816").expect("metrics");
+            write!(
+                stream,
+                "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut text = String::new();
+            stream.read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let metrics = scrape("/metrics");
+    assert!(metrics.contains("vipd_instance_state"), "{metrics}");
+    assert!(
+        metrics.contains("vipd_detection_latency_seconds"),
+        "{metrics}"
+    );
+    assert!(scrape("/healthz").starts_with("HTTP/1.1 200"), "healthz");
 }

@@ -32,9 +32,8 @@ fn arp_answered(lan: &Lan) -> bool {
         .success()
 }
 
-/// A LAN with the vipd node (1) answering ARP only through XDP, and a client (2). In driver mode
-/// a veth delivers XDP_TX frames only if its peer has an XDP program, and the peer here is the
-/// bridge port, so vipd runs in generic mode.
+/// A LAN with the vipd node (1) answering ARP only through XDP, and a client (2). The switch
+/// ports carry a pass-through XDP program, so XDP_TX answers get through in driver mode too.
 fn lan() -> Lan {
     let lan = Lan::new(2);
     lan.node(1)

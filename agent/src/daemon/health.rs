@@ -66,6 +66,29 @@ impl Supervisor {
         names
     }
 
+    /// How many instances it supervises.
+    pub fn len(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// The tracked objects of instance `index` with their current status (files excluded:
+    /// they have a value, not an up/down state).
+    pub fn statuses_of(&self, index: usize) -> Vec<(Source, TrackStatus)> {
+        self.instances[index]
+            .items
+            .iter()
+            .filter(|(source, _)| !matches!(source, Source::File(_)))
+            .map(|(source, _)| {
+                let status = self
+                    .statuses
+                    .get(source)
+                    .copied()
+                    .unwrap_or(TrackStatus::Init);
+                (source.clone(), status)
+            })
+            .collect()
+    }
+
     pub fn set_status(&mut self, source: Source, status: TrackStatus) {
         self.statuses.insert(source, status);
     }

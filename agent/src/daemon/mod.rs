@@ -31,11 +31,17 @@ use crate::{
         model::{Config, Dataplane, Instance, XdpMode},
         Checked,
     },
+    control::status::CheckStatus,
+    control::{
+        board::{DaemonInfo, StatusBoard},
+        metrics::MetricsServer,
+        server::ControlServer,
+    },
     dataplane::{
         netlink::{LinkState, Netlink, Vmac},
         xdp::AttachMode,
     },
-    health::{spawn_check, spawn_track_file, HealthEvent, TrackFileSpec, TrackStatus},
+    health::{spawn_check, spawn_track_file, CheckHandle, HealthEvent, TrackFileSpec, TrackStatus},
     notify::{Notifier, NotifierDone, NotifyState, NotifyTarget},
     vrrp::{State, TransitionReason},
 };
@@ -50,8 +56,13 @@ pub struct Overrides {
     pub xdp_mode: Option<AttachMode>,
 }
 
+/// How often check counters are copied to the status while nothing changes.
+const TRACKING_REFRESH: Duration = Duration::from_secs(1);
 /// How often tracked files are read.
 const TRACK_FILE_POLL: Duration = Duration::from_millis(500);
+/// /healthz reports the engine dead when it has not looped for this long. The engine wakes at
+/// least every XDP heartbeat or advert interval; this leaves room for a badly loaded machine.
+const ENGINE_SILENCE: Duration = Duration::from_secs(2);
 /// How long stopping waits for STOP notify commands.
 const STOP_NOTIFY_WAIT: Duration = Duration::from_secs(10);
 
@@ -86,6 +97,9 @@ struct Daemon {
     targets: HashMap<String, Arc<NotifyTarget>>,
     health: JoinHandle<Result<()>>,
     vmacs: Vec<Vmac>,
+    board: StatusBoard,
+    /// Tells the control socket and metrics servers to stop.
+    stop_servers: tokio::sync::watch::Sender<bool>,
 }
 
 impl Daemon {
@@ -102,9 +116,20 @@ impl Daemon {
         for name in netlink.remove_stale_vmacs().await? {
             info!(interface = %name, "removed a virtual MAC interface left by an earlier vipd");
         }
-        let mut prepared = prepare_all(&netlink, &checked).await?;
+        let dataplane = overrides.dataplane.unwrap_or(config.global.dataplane);
+        let board = StatusBoard::new(DaemonInfo {
+            router_id: config.global.router_id.clone().unwrap_or_else(host_name),
+            dataplane: match dataplane {
+                Dataplane::Xdp => "xdp".into(),
+                Dataplane::Socket => "socket".into(),
+            },
+        });
+        let control = ControlServer::bind(&config.global.control_socket).with_context(|| {
+            format!("control socket {}", config.global.control_socket.display())
+        })?;
+        let mut prepared = prepare_all(&netlink, &checked, &board).await?;
 
-        let (mut xdp, fast_path) = match overrides.dataplane.unwrap_or(config.global.dataplane) {
+        let (mut xdp, fast_path) = match dataplane {
             Dataplane::Socket => {
                 info!("dataplane: sockets only");
                 (None, None)
@@ -138,6 +163,8 @@ impl Daemon {
                         .enabled
                         .then_some(config.global.realtime.priority),
                     vips,
+                    board: board.clone(),
+                    liveness: Some(board.heartbeat("engine", ENGINE_SILENCE)),
                 },
                 events_tx,
             )
@@ -148,6 +175,16 @@ impl Daemon {
             netlink.clone(),
             engine.clone(),
         ));
+        let (stop_servers, servers_stopped) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        tokio::spawn(control.serve(board.clone(), stopped(servers_stopped.clone())));
+        if let Some(addr) = config.global.metrics_listen {
+            let metrics = MetricsServer::bind(addr).await?;
+            info!(%addr, "serving metrics and /healthz");
+            tokio::spawn(metrics.serve(board.clone(), stopped(servers_stopped)));
+        }
         info!(instances = config.instances.len(), "vipd running");
         Ok((
             Self {
@@ -161,6 +198,8 @@ impl Daemon {
                 targets,
                 health,
                 vmacs,
+                board,
+                stop_servers,
             },
             events,
         ))
@@ -207,7 +246,7 @@ impl Daemon {
         for warning in &checked.warnings.0 {
             warn!("{}: {}", warning.location, warning.message);
         }
-        let mut prepared = prepare_all(&self.netlink, &checked).await?;
+        let mut prepared = prepare_all(&self.netlink, &checked, &self.board).await?;
         if let Some(xdp) = &mut self.xdp {
             xdp.attach_all(&mut prepared);
         }
@@ -245,6 +284,7 @@ impl Daemon {
     /// After the engine stopped: STOP notifications, virtual MACs removed.
     async fn stop(self) {
         self.health.abort();
+        let _ = self.stop_servers.send(true);
         if let Ok(engine) = Arc::try_unwrap(self.engine) {
             engine.join();
         }
@@ -265,12 +305,23 @@ impl Daemon {
     }
 }
 
-async fn prepare_all(netlink: &Netlink, checked: &Checked) -> Result<Vec<setup::Prepared>> {
+async fn prepare_all(
+    netlink: &Netlink,
+    checked: &Checked,
+    board: &StatusBoard,
+) -> Result<Vec<setup::Prepared>> {
     let mut prepared = Vec::new();
     for index in 0..checked.config.instances.len() {
-        prepared.push(setup::prepare(netlink, checked, index).await?);
+        prepared.push(setup::prepare(netlink, checked, index, board).await?);
     }
     Ok(prepared)
+}
+
+/// The host name, vipd's router_id unless configured (as keepalived's).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_else(|_| "vipd".into())
 }
 
 fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
@@ -308,6 +359,41 @@ fn notify_state(to: State, reason: TransitionReason) -> Option<NotifyState> {
 
 /// Runs the checks, tracked files and the link watch, and keeps the engine told of each
 /// instance's effective priority.
+/// Sends each instance's check and interface status to the engine for its status feed.
+fn publish_tracking(
+    supervisor: &Supervisor,
+    checks: &[CheckHandle],
+    engine: &engine::EngineHandle,
+) {
+    for instance in 0..supervisor.len() {
+        let mut check_statuses = Vec::new();
+        let mut interfaces = Vec::new();
+        for (source, status) in supervisor.statuses_of(instance) {
+            match source {
+                Source::Check(name) => {
+                    if let Some(handle) = checks.iter().find(|h| h.name() == name) {
+                        let snapshot = handle.snapshot();
+                        check_statuses.push(CheckStatus {
+                            name,
+                            up: snapshot.status == TrackStatus::Up,
+                            runs: snapshot.runs,
+                            failures: snapshot.failures,
+                            last_latency_us: snapshot.last_latency.map(|d| d.as_micros() as u64),
+                        });
+                    }
+                }
+                Source::Link(name) => interfaces.push((name, status == TrackStatus::Up)),
+                Source::File(_) => {}
+            }
+        }
+        engine.send(Command::Tracking {
+            instance,
+            checks: check_statuses,
+            interfaces,
+        });
+    }
+}
+
 async fn supervise_health(
     checked: Checked,
     netlink: Arc<Netlink>,
@@ -348,8 +434,10 @@ async fn supervise_health(
         }
     };
     send(&mut supervisor);
+    let mut refresh = tokio::time::interval(TRACKING_REFRESH);
     loop {
         tokio::select! {
+            _ = refresh.tick() => publish_tracking(&supervisor, &handles, &engine),
             Some(event) = health_events.recv() => match event {
                 HealthEvent::Check { name, status } => {
                     info!(check = %name, ?status, "check changed");

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use super::{convert, engine::InstanceRuntime};
 use crate::{
     config::{model::Instance, Checked, FieldPath, Item},
+    control::board::{InstanceIdentity, StatusBoard},
     dataplane::{
         netlink::{self, Netlink, Vmac, VmacFamily, VmacSpec},
         packet::{
@@ -25,7 +26,12 @@ pub struct Prepared {
 }
 
 /// Prepares instance `index` of the checked configuration.
-pub async fn prepare(netlink: &Netlink, checked: &Checked, index: usize) -> Result<Prepared> {
+pub async fn prepare(
+    netlink: &Netlink,
+    checked: &Checked,
+    index: usize,
+    board: &StatusBoard,
+) -> Result<Prepared> {
     let instance = &checked.config.instances[index];
     let at = |key| {
         checked
@@ -93,9 +99,18 @@ pub async fn prepare(netlink: &Netlink, checked: &Checked, index: usize) -> Resu
     );
     let pacer = AnnouncePacer::new(instance.garp.arp_interval, instance.garp.na_interval);
 
+    let feed = board.add_instance(
+        InstanceIdentity {
+            name: instance.name.clone(),
+            interface: instance.interface.clone(),
+            dataplane: "socket".into(),
+        },
+        &router,
+    );
     Ok(Prepared {
         runtime: InstanceRuntime {
             name: instance.name.clone(),
+            feed,
             router,
             destinations: convert::advert_destinations(instance, primary),
             socket,

@@ -17,8 +17,8 @@ pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(10);
 pub struct XdpAttachments {
     program: XdpProgram,
     mode: AttachMode,
-    /// Interface name -> ifindex of every interface the program is attached to.
-    attached: HashMap<String, u32>,
+    /// Interface name -> the mode the program is attached in there.
+    attached: HashMap<String, AttachMode>,
 }
 
 impl XdpAttachments {
@@ -54,8 +54,7 @@ impl XdpAttachments {
                 match self.program.attach(&p.parent_name, self.mode) {
                     Ok(a) => {
                         info!(interface = %a.interface, mode = ?a.mode, "XDP attached");
-                        self.attached
-                            .insert(p.parent_name.clone(), p.parent_ifindex);
+                        self.attached.insert(p.parent_name.clone(), a.mode);
                     }
                     Err(error) => {
                         warn!(
@@ -68,6 +67,12 @@ impl XdpAttachments {
                 }
             }
             p.runtime.xdp_ifindex = Some(p.parent_ifindex);
+            p.runtime
+                .feed
+                .set_dataplane(match self.attached.get(&p.parent_name) {
+                    Some(AttachMode::Generic) => "xdp-generic",
+                    _ => "xdp-driver",
+                });
         }
     }
 }

@@ -72,7 +72,10 @@ impl NodeProcess {
         let log = dir.join(format!("{system:?}-n{n}.log"));
         let text = match system {
             System::Keepalived => keepalived_conf(n, priority),
-            _ => vipd_conf(priority, timing),
+            _ => crate::vipd::with_control_socket(
+                &vipd_conf(priority, timing),
+                &dir.join(format!("n{n}.sock")),
+            ),
         };
         fs::write(&config, text).expect("write config");
         let mut process = Self {

@@ -5,6 +5,7 @@ use tracing::{debug, info, warn};
 
 use super::vips::VipInstaller;
 use crate::{
+    control::board::InstanceFeed,
     daemon::clock,
     dataplane::{
         netlink::Vip,
@@ -29,6 +30,8 @@ pub struct Transition {
 
 pub struct InstanceRuntime {
     pub name: String,
+    /// Publishes this instance's status to the control socket and metrics.
+    pub feed: InstanceFeed,
     pub router: Router,
     pub socket: VrrpSocket,
     pub destinations: Vec<IpAddr>,
@@ -128,6 +131,7 @@ impl InstanceRuntime {
                 }
                 Action::AnnounceVips(_) => self.plan.became_master(clock::since_boot_of(now)),
                 Action::StateChanged { from, to, reason } => {
+                    self.feed.record_transition(from, to, reason, now);
                     if from == State::Master {
                         self.plan.left_master();
                         self.pacer.cancel(self.plan.vips());
@@ -138,6 +142,9 @@ impl InstanceRuntime {
                         .map(|seen| {
                             Duration::from_micros(now.as_micros().saturating_sub(seen.as_micros()))
                         });
+                    if let Some(latency) = detection {
+                        self.feed.record_detection_latency(latency);
+                    }
                     info!(
                         instance = %self.name,
                         ?from,
@@ -224,6 +231,8 @@ impl InstanceRuntime {
             self.plan.became_master(clock::since_boot_of(now));
         }
         self.router = router;
+        // Counters, the last transition and the latency histogram carry over.
+        self.feed = previous.feed;
         self.started = previous.started;
         self.last_advert_seen = previous.last_advert_seen;
     }

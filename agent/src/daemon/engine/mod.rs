@@ -23,12 +23,19 @@ use tokio::sync::mpsc::UnboundedSender;
 use tracing::{error, info, warn};
 
 use crate::{
+    control::{
+        board::{Heartbeat, StatusBoard},
+        status::{CheckStatus, XdpCounters as StatusXdpCounters},
+    },
+    daemon::xdp::HEARTBEAT_EVERY,
+    dataplane::packet::IpFamily,
+};
+use crate::{
     daemon::clock,
     dataplane::xdp::{AdvertRing, XdpMaps},
     health::Effective,
     vrrp::Instant,
 };
-use crate::{daemon::xdp::HEARTBEAT_EVERY, dataplane::packet::IpFamily};
 use poller::{Poller, Waker};
 
 /// What the rest of the daemon asks of the engine.
@@ -37,6 +44,12 @@ pub enum Command {
     Health {
         instance: usize,
         effective: Effective,
+    },
+    /// What the instance's checks and tracked interfaces look like now, for its status.
+    Tracking {
+        instance: usize,
+        checks: Vec<CheckStatus>,
+        interfaces: Vec<(String, bool)>,
     },
     /// A reloaded configuration: the new instances in order, each with the index of the running
     /// instance it replaces (same interface, VRID and family), whose protocol state it keeps.
@@ -68,7 +81,13 @@ pub struct EngineSetup {
     /// SCHED_FIFO priority for the engine thread, if realtime scheduling is configured.
     pub realtime_priority: Option<u8>,
     pub vips: VipInstaller,
+    pub board: StatusBoard,
+    /// The engine's liveness stamp for /healthz; retired when the engine stops.
+    pub liveness: Option<Heartbeat>,
 }
+
+/// How often the XDP counters are copied to the status board.
+const COUNTERS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The tokio side's handle on the engine thread.
 pub struct EngineHandle {
@@ -121,6 +140,7 @@ pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Res
                 events,
                 stopping: false,
                 next_heartbeat: Instant::ZERO,
+                next_counters: Instant::ZERO,
             };
             for index in 0..engine.setup.instances.len() {
                 engine.watch_vrid(index);
@@ -142,6 +162,8 @@ struct Engine {
     stopping: bool,
     /// When the XDP dead-man heartbeat is next due.
     next_heartbeat: Instant,
+    /// When the XDP counters are next copied to the status board.
+    next_counters: Instant,
 }
 
 impl Engine {
@@ -161,17 +183,33 @@ impl Engine {
                 instance.receive(&mut buf);
             }
             let now = clock::now();
-            let mut deadline = self.heartbeat(now);
+            if let Some(liveness) = &self.setup.liveness {
+                liveness.beat(now);
+            }
+            self.publish_counters(now);
+            let mut deadline = [
+                self.heartbeat(now),
+                self.setup.liveness.as_ref().map(Heartbeat::next_due),
+                self.setup.fast_path.is_some().then_some(self.next_counters),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
             for instance in &mut self.setup.instances {
                 if instance.router.poll_timeout().is_some_and(|at| at <= now) {
                     instance.router.handle_timeout(now);
                 }
                 instance.run_actions(now, &self.setup.vips, maps.as_deref_mut(), &mut transitions);
-                let next = [instance.router.poll_timeout(), instance.announce(now)]
-                    .into_iter()
-                    .flatten()
-                    .min();
+                instance.feed.offer(now, &instance.router);
+                let next = [
+                    instance.router.poll_timeout(),
+                    instance.announce(now),
+                    instance.feed.deadline(),
+                ]
+                .into_iter()
+                .flatten()
+                .min();
                 deadline = [deadline, next].into_iter().flatten().min();
             }
             for transition in transitions.drain(..) {
@@ -184,6 +222,9 @@ impl Engine {
                 error!(%error, "engine wait failed");
                 break;
             }
+        }
+        if let Some(liveness) = self.setup.liveness.take() {
+            liveness.retire();
         }
         let _ = self.events.send(Event::Stopped);
     }
@@ -198,6 +239,29 @@ impl Engine {
             self.next_heartbeat = now.saturating_add(HEARTBEAT_EVERY);
         }
         Some(self.next_heartbeat)
+    }
+
+    /// Copies the XDP program's counters to the status board when due.
+    fn publish_counters(&mut self, now: Instant) {
+        let Some(fast_path) = &self.setup.fast_path else {
+            return;
+        };
+        if now < self.next_counters {
+            return;
+        }
+        self.next_counters = now.saturating_add(COUNTERS_EVERY);
+        match fast_path.maps.counters() {
+            Ok(c) => self.setup.board.set_xdp_counters(StatusXdpCounters {
+                adverts_recorded: c.adverts_recorded,
+                arp_answered: c.arp_answered,
+                na_answered: c.na_answered,
+                deadman_suppressed: c.deadman_suppressed,
+                malformed: c.malformed,
+                passed: c.passed,
+                dropped: c.adverts_dropped,
+            }),
+            Err(error) => warn!(%error, "cannot read the XDP counters"),
+        }
     }
 
     /// Registers instance `index`'s VRID with the XDP program, so its adverts are recorded.
@@ -233,6 +297,20 @@ impl Engine {
                 } => {
                     if let Some(instance) = self.setup.instances.get_mut(instance) {
                         apply_health(instance, now, effective);
+                    }
+                }
+                Command::Tracking {
+                    instance,
+                    checks,
+                    interfaces,
+                } => {
+                    if let Some(instance) = self.setup.instances.get_mut(instance) {
+                        for check in checks {
+                            instance.feed.set_check(check);
+                        }
+                        for (name, up) in interfaces {
+                            instance.feed.set_tracked_interface(&name, up);
+                        }
                     }
                 }
                 Command::Reload(slots) => self.reload(now, slots, transitions),
