@@ -1,9 +1,8 @@
-//! `cargo xtask bench ...`. `takeover` builds everything in release mode and runs `vipd-bench`
-//! (the tests crate's benchmark binary, which shares the namespace kit with the tests);
+//! `cargo xtask bench ...`: `takeover` runs `vipd-harness takeover` (see [`crate::harness`]);
 //! `arp` is [`crate::bench_arp`].
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-use crate::{bench_arp, bootstrap, ebpf, netns, workspace};
+use crate::{bench_arp, harness};
 
 #[derive(clap::Subcommand)]
 pub enum Bench {
@@ -14,7 +13,7 @@ pub enum Bench {
     Arp(bench_arp::Options),
 }
 
-/// Options handed to `vipd-bench takeover` unchanged (`--help` lists them).
+/// Options handed to `vipd-harness takeover` unchanged (`--help` lists them).
 #[derive(clap::Args)]
 pub struct Passthrough {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -29,27 +28,5 @@ pub fn run(which: &Bench) -> Result<()> {
 }
 
 fn takeover(args: &[String]) -> Result<()> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        bail!("cargo xtask bench needs root: it builds network namespaces and loads XDP programs");
-    }
-    bootstrap::ensure()?;
-    ebpf::build(&ebpf::Options { release: true })?;
-    workspace::run(workspace::cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "vipd",
-        "--package",
-        "vipd-tests",
-        "--bins",
-    ]))?;
-    netns::remove_leftovers(netns::TEST_PREFIX)?;
-    let bench = workspace::root().join("target/release/vipd-bench");
-    workspace::run(
-        std::process::Command::new(bench)
-            .arg("takeover")
-            .args(args)
-            .current_dir(workspace::root()),
-    )
+    harness::run("takeover", args)
 }

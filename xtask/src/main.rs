@@ -6,6 +6,7 @@ mod bench;
 mod bench_arp;
 mod bootstrap;
 mod ebpf;
+mod harness;
 mod lab;
 mod netns;
 mod test;
@@ -26,7 +27,8 @@ enum Command {
     BuildEbpf(ebpf::Options),
     /// Run every test: lints, unit tests and the kernel tests in network namespaces (as root).
     Test(test::Options),
-    /// Run the lab: network namespaces, vipd's XDP program, live VRRP adverts.
+    /// The lab: a switch, N vipd nodes and a client in network namespaces, live, with faults
+    /// from the keyboard or `--scenario`.
     Lab(lab::Options),
     /// Benchmarks (figures, never asserted): `takeover` (vipd against keepalived) and `arp`
     /// (vipd's XDP ARP responder against the kernel's ARP).

@@ -5,13 +5,13 @@
 //! system and scenario it repeats the fault, measures takeover and outage as the client saw
 //! them, and writes a table, a JSON file with every sample and a CDF plot. `--soak` instead runs
 //! the group for a long time under CPU stress and counts false transitions.
-mod echo;
-mod fault;
+pub(crate) mod echo;
+pub(crate) mod fault;
 mod plot;
-mod probe;
+pub(crate) mod probe;
 mod soak;
-mod stats;
-mod system;
+pub(crate) mod stats;
+pub(crate) mod system;
 mod trial;
 
 use clap::Parser;

@@ -1,0 +1,33 @@
+//! `vipd-harness`: the lab and the takeover benchmark, behind `cargo xtask lab` and
+//! `cargo xtask bench takeover`.
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "vipd-harness")]
+struct Cli {
+    #[command(subcommand)]
+    command: Harness,
+}
+
+#[derive(Subcommand)]
+enum Harness {
+    /// The lab: a live VRRP group in network namespaces, with faults from the keyboard.
+    Lab(vipd_tests::lab::Options),
+    /// Takeover time as the client sees it, vipd against keepalived.
+    Takeover(vipd_tests::bench::Options),
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Harness::Lab(opts) => vipd_tests::lab::main(opts),
+        Harness::Takeover(opts) => vipd_tests::bench::main(opts),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("vipd-harness: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
