@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::{init_logging, LogFormat};
 use crate::{
-    config::{self, model::Dataplane},
+    config::{self, model::Dataplane, ConfigFile},
     daemon::{self, Overrides},
     dataplane::xdp::AttachMode,
 };
@@ -14,6 +14,10 @@ pub struct Options {
     /// The vipd.toml to run.
     #[arg(long, short, default_value = "/etc/vipd/vipd.toml")]
     config: PathBuf,
+    /// Run the VRRP part of a keepalived.conf instead (what vipd does not run is listed as
+    /// warnings; `vipd import-keepalived` shows the vipd.toml it amounts to).
+    #[arg(long, conflicts_with = "config")]
+    keepalived_conf: Option<PathBuf>,
     /// `xdp` (the default where it attaches) or `socket` (no XDP program at all, to measure
     /// what XDP gains).
     #[arg(long, value_enum)]
@@ -30,11 +34,15 @@ enum DataplaneArg {
 }
 
 pub fn run(opts: Options, log_format: Option<LogFormat>) -> Result<()> {
-    let checked = match config::check_file(&opts.config) {
+    let file = match opts.keepalived_conf {
+        Some(path) => ConfigFile::Keepalived(path),
+        None => ConfigFile::Vipd(opts.config),
+    };
+    let checked = match file.load() {
         Ok(checked) => checked,
         Err(errors) => {
             eprintln!("{errors}");
-            bail!("{}: configuration refused", opts.config.display());
+            bail!("{}: configuration refused", file.path().display());
         }
     };
     init_logging(
@@ -53,5 +61,5 @@ pub fn run(opts: Options, log_format: Option<LogFormat>) -> Result<()> {
         }),
         xdp_mode: opts.xdp_mode,
     };
-    daemon::run(opts.config, checked, overrides)
+    daemon::run(file, checked, overrides)
 }

@@ -11,7 +11,7 @@ pub mod validate;
 pub mod write;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use diagnostic::{ConfigErrors, Diagnostic, FieldPath, Item, SourceMap};
 pub use model::Config;
@@ -67,3 +67,28 @@ pub fn check_str(file: &Path, text: &str) -> Result<Checked, ConfigErrors> {
 
 #[cfg(test)]
 mod tests;
+
+/// The file a running vipd reads its configuration from, at start and again on SIGHUP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigFile {
+    /// A vipd.toml.
+    Vipd(PathBuf),
+    /// A keepalived.conf whose VRRP part vipd runs.
+    Keepalived(PathBuf),
+}
+
+impl ConfigFile {
+    pub fn path(&self) -> &Path {
+        match self {
+            ConfigFile::Vipd(path) | ConfigFile::Keepalived(path) => path,
+        }
+    }
+
+    /// Reads, parses and validates the file.
+    pub fn load(&self) -> Result<Checked, ConfigErrors> {
+        match self {
+            ConfigFile::Vipd(path) => check_file(path),
+            ConfigFile::Keepalived(path) => keepalived::load_keepalived(path),
+        }
+    }
+}

@@ -17,7 +17,7 @@ mod setup;
 mod xdp;
 
 use anyhow::{anyhow, Context, Result};
-use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio::{
     signal::unix::{signal, SignalKind},
     sync::mpsc,
@@ -27,9 +27,8 @@ use tracing::{error, info, warn};
 
 use crate::{
     config::{
-        self,
         model::{Config, Dataplane, Instance, XdpMode},
-        Checked,
+        Checked, ConfigFile,
     },
     control::status::CheckStatus,
     control::{
@@ -66,9 +65,9 @@ const ENGINE_SILENCE: Duration = Duration::from_secs(2);
 /// How long stopping waits for STOP notify commands.
 const STOP_NOTIFY_WAIT: Duration = Duration::from_secs(10);
 
-/// Runs the daemon on `checked` (read from `config_path`, which SIGHUP reads again) until
+/// Runs the daemon on `checked` (read from `config_file`, which SIGHUP reads again) until
 /// SIGTERM or SIGINT.
-pub fn run(config_path: PathBuf, checked: Checked, overrides: Overrides) -> Result<()> {
+pub fn run(config_file: ConfigFile, checked: Checked, overrides: Overrides) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -76,7 +75,7 @@ pub fn run(config_path: PathBuf, checked: Checked, overrides: Overrides) -> Resu
         .build()
         .context("starting the event loop")?;
     runtime.block_on(async {
-        let (mut daemon, mut events) = Daemon::start(config_path, checked, overrides).await?;
+        let (mut daemon, mut events) = Daemon::start(config_file, checked, overrides).await?;
         daemon.serve(&mut events).await?;
         daemon.stop().await;
         Ok(())
@@ -85,7 +84,7 @@ pub fn run(config_path: PathBuf, checked: Checked, overrides: Overrides) -> Resu
 
 /// The running daemon's tokio side.
 struct Daemon {
-    config_path: PathBuf,
+    config_file: ConfigFile,
     current: Checked,
     netlink: Arc<Netlink>,
     xdp: Option<XdpAttachments>,
@@ -104,7 +103,7 @@ struct Daemon {
 
 impl Daemon {
     async fn start(
-        config_path: PathBuf,
+        config_file: ConfigFile,
         checked: Checked,
         overrides: Overrides,
     ) -> Result<(Self, mpsc::UnboundedReceiver<Event>)> {
@@ -188,7 +187,7 @@ impl Daemon {
         info!(instances = config.instances.len(), "vipd running");
         Ok((
             Self {
-                config_path,
+                config_file,
                 current: checked,
                 netlink,
                 xdp,
@@ -240,9 +239,12 @@ impl Daemon {
     /// running one stays. Instances whose identity (interface, VRID, family) is unchanged keep
     /// their state.
     async fn reload(&mut self) -> Result<()> {
-        info!(config = %self.config_path.display(), "SIGHUP: reloading the configuration");
-        let checked =
-            config::check_file(&self.config_path).map_err(|errors| anyhow!("{errors}"))?;
+        let path = self.config_file.path().display().to_string();
+        info!(config = %path, "SIGHUP: reloading the configuration");
+        let checked = self
+            .config_file
+            .load()
+            .map_err(|errors| anyhow!("{errors}"))?;
         for warning in &checked.warnings.0 {
             warn!("{}: {}", warning.location, warning.message);
         }
