@@ -494,3 +494,57 @@ fn status_and_metrics_show_the_instance() {
     );
     assert!(scrape("/healthz").starts_with("HTTP/1.1 200"), "healthz");
 }
+
+#[test]
+fn a_sync_group_fails_together_and_notifies_as_a_group() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(1);
+    let node = lan.node(1);
+    // A second network: a veth pair inside the node (this kernel has no dummy interfaces).
+    node.exec(&[
+        "ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
+    ]);
+    node.exec(&["ip", "link", "set", "eth1p", "up"]);
+    node.exec(&["ip", "link", "set", "eth1", "up"]);
+    node.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth1"]);
+    let dir = Scratch::new("sync");
+    let out = dir.path().join("group");
+    let outside: IpAddr = "198.51.100.100".parse().unwrap();
+    let config = format!(
+        "{}\n[[instance]]\nname = \"VI_2\"\ninterface = \"eth1\"\nvrid = 52\npriority = 150\n\
+         advert_interval = \"100ms\"\nvips = [\"{outside}/24\"]\n\n\
+         [[sync_group]]\nname = \"router\"\ninstances = [\"VI_1\", \"VI_2\"]\n\
+         notify = [\"sh\", \"-c\", \"echo \\\"$*\\\" >> {}\", \"notify\"]\n",
+        config(150, ""),
+        out.display()
+    );
+    let _vipd = Vipd::start(node, dir.path(), "n1", &config, &[]);
+    assert_holders(&lan, vip(), &[1], "inside");
+    assert_holders(&lan, outside, &[1], "outside");
+
+    node.exec(&["ip", "link", "set", "eth1", "down"]);
+    assert_holders(
+        &lan,
+        vip(),
+        &[],
+        "the inside VIP must follow the outside fault",
+    );
+    let read = || std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        wait_until(EVENTUALLY, || read().contains("GROUP router FAULT 0")),
+        "{:?}",
+        read()
+    );
+
+    node.exec(&["ip", "link", "set", "eth1", "up"]);
+    assert_holders(&lan, vip(), &[1], "back after the fault cleared");
+    assert!(
+        wait_until(EVENTUALLY, || read().ends_with(
+            "GROUP router FAULT 0\nGROUP router BACKUP 0\nGROUP router MASTER 0\n"
+        )),
+        "{:?}",
+        read()
+    );
+}

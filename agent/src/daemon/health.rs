@@ -28,6 +28,10 @@ struct Tracking {
 #[derive(Debug)]
 pub struct Supervisor {
     instances: Vec<Tracking>,
+    /// For each sync group, the indices of its member instances: a fault of one member is a
+    /// fault of all (keepalived's vrrp_sync_group), so a router whose outside link fails also
+    /// gives up its inside VIPs.
+    groups: Vec<Vec<usize>>,
     statuses: HashMap<Source, TrackStatus>,
     files: HashMap<String, i64>,
     sent: Vec<Option<Effective>>,
@@ -42,8 +46,20 @@ impl Supervisor {
             .iter()
             .map(|instance| tracking(config, instance))
             .collect::<Vec<_>>();
+        let groups = config
+            .sync_groups
+            .iter()
+            .map(|group| {
+                group
+                    .instances
+                    .iter()
+                    .filter_map(|name| config.instances.iter().position(|i| &i.name == name))
+                    .collect()
+            })
+            .collect();
         Self {
             sent: vec![None; instances.len()],
+            groups,
             instances,
             statuses: HashMap::new(),
             files: HashMap::new(),
@@ -99,29 +115,44 @@ impl Supervisor {
 
     /// The instances whose verdict changed since the last call, with the new verdict.
     pub fn changes(&mut self) -> Vec<(usize, Effective)> {
+        let mut verdicts: Vec<Effective> = (0..self.instances.len())
+            .map(|index| self.verdict(index))
+            .collect();
+        for members in &self.groups {
+            if members.iter().any(|&m| verdicts[m] == Effective::Fault) {
+                for &m in members {
+                    verdicts[m] = Effective::Fault;
+                }
+            }
+        }
         let mut changes = Vec::new();
-        for (index, tracking) in self.instances.iter().enumerate() {
-            let tracked = tracking.items.iter().map(|(source, weight)| match source {
-                Source::File(path) => Tracked::File {
-                    weight: *weight,
-                    value: self.files.get(path).copied().unwrap_or(0),
-                },
-                other => Tracked::Status {
-                    weight: *weight,
-                    status: self
-                        .statuses
-                        .get(other)
-                        .copied()
-                        .unwrap_or(TrackStatus::Init),
-                },
-            });
-            let verdict = effective_priority(tracking.base, tracked);
+        for (index, verdict) in verdicts.into_iter().enumerate() {
             if self.sent[index] != Some(verdict) {
                 self.sent[index] = Some(verdict);
                 changes.push((index, verdict));
             }
         }
         changes
+    }
+
+    /// Instance `index`'s own verdict, before sync groups.
+    fn verdict(&self, index: usize) -> Effective {
+        let tracking = &self.instances[index];
+        let tracked = tracking.items.iter().map(|(source, weight)| match source {
+            Source::File(path) => Tracked::File {
+                weight: *weight,
+                value: self.files.get(path).copied().unwrap_or(0),
+            },
+            other => Tracked::Status {
+                weight: *weight,
+                status: self
+                    .statuses
+                    .get(other)
+                    .copied()
+                    .unwrap_or(TrackStatus::Init),
+            },
+        });
+        effective_priority(tracking.base, tracked)
     }
 }
 
@@ -182,6 +213,45 @@ vips = ["192.0.2.100/24"]
 track_checks = ["api"]
 track_interfaces = [{ name = "eth1", weight = 10 }]
 "#;
+
+    #[test]
+    fn a_fault_in_a_sync_group_faults_every_member() {
+        let mut s = supervisor(
+            r#"
+[[instance]]
+name = "inside"
+interface = "eth0"
+vrid = 1
+vips = ["192.0.2.100/24"]
+
+[[instance]]
+name = "outside"
+interface = "eth1"
+vrid = 2
+vips = ["198.51.100.100/24"]
+
+[[sync_group]]
+name = "router"
+instances = ["inside", "outside"]
+"#,
+        );
+        s.set_status(Source::Link("eth0".into()), TrackStatus::Up);
+        s.set_status(Source::Link("eth1".into()), TrackStatus::Up);
+        assert_eq!(
+            s.changes(),
+            vec![(0, Effective::Priority(100)), (1, Effective::Priority(100))]
+        );
+        s.set_status(Source::Link("eth1".into()), TrackStatus::Down);
+        assert_eq!(
+            s.changes(),
+            vec![(0, Effective::Fault), (1, Effective::Fault)]
+        );
+        s.set_status(Source::Link("eth1".into()), TrackStatus::Up);
+        assert_eq!(
+            s.changes(),
+            vec![(0, Effective::Priority(100)), (1, Effective::Priority(100))]
+        );
+    }
 
     #[test]
     fn waits_in_init_until_its_interface_reports_then_follows_weights() {

@@ -14,6 +14,7 @@ mod engine;
 mod health;
 mod scripts;
 mod setup;
+mod sync_groups;
 mod xdp;
 
 use anyhow::{anyhow, Context, Result};
@@ -46,6 +47,7 @@ use crate::{
 };
 use engine::{Command, EngineSetup, Event};
 use health::{Source, Supervisor};
+use sync_groups::SyncGroups;
 use xdp::XdpAttachments;
 
 /// How `vipd run` was asked to run, beyond the configuration file.
@@ -94,6 +96,9 @@ struct Daemon {
     /// Notify targets by instance name (kept after a reload removes an instance, so its STOP
     /// notification still finds its commands).
     targets: HashMap<String, Arc<NotifyTarget>>,
+    /// Sync groups' notify targets by group name, and which state each group announced.
+    group_targets: HashMap<String, Arc<NotifyTarget>>,
+    sync_groups: SyncGroups,
     health: JoinHandle<Result<()>>,
     vmacs: Vec<Vmac>,
     board: StatusBoard,
@@ -143,6 +148,8 @@ impl Daemon {
         }
 
         let targets = notify_targets(config)?;
+        let group_targets = group_targets(config)?;
+        let sync_groups = SyncGroups::new(config);
         let (notifier, notifier_done) =
             Notifier::start(config.global.notify_fifo.clone()).context("starting notify")?;
         // Built off the tokio runtime: it runs a runtime of its own on the engine thread.
@@ -195,6 +202,8 @@ impl Daemon {
                 notifier,
                 notifier_done,
                 targets,
+                group_targets,
+                sync_groups,
                 health,
                 vmacs,
                 board,
@@ -226,12 +235,18 @@ impl Daemon {
         }
     }
 
-    fn notify(&self, t: &engine::Transition) {
+    fn notify(&mut self, t: &engine::Transition) {
         let Some(state) = notify_state(t.to, t.reason) else {
             return;
         };
         if let Some(target) = self.targets.get(&t.instance) {
             self.notifier.notify(target, state, t.priority);
+        }
+        for (group, state) in self.sync_groups.record(&t.instance, state) {
+            if let Some(target) = self.group_targets.get(&group) {
+                // keepalived gives groups priority 0.
+                self.notifier.notify(target, state, 0);
+            }
         }
     }
 
@@ -271,6 +286,8 @@ impl Daemon {
             })
             .collect();
         self.targets.extend(notify_targets(&checked.config)?);
+        self.group_targets = group_targets(&checked.config)?;
+        self.sync_groups = SyncGroups::new(&checked.config);
         self.engine.send(Command::Reload(slots));
         self.health.abort();
         self.health = tokio::spawn(supervise_health(
@@ -336,6 +353,14 @@ fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>>
                 scripts::notify_target(config, instance)?,
             ))
         })
+        .collect()
+}
+
+fn group_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
+    config
+        .sync_groups
+        .iter()
+        .map(|group| Ok((group.name.clone(), scripts::group_target(config, group)?)))
         .collect()
 }
 

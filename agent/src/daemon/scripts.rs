@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use std::{sync::Arc, time::Duration};
 
 use crate::{
-    config::model::{self, Check, Config, Instance},
+    config::model::{self, Check, Config, Instance, SyncGroup},
     health::{self, CheckSpec, CommandSpec, HttpCheck, ScriptUser},
     notify::{NotifyCommands, NotifyTarget, Subject},
 };
@@ -53,6 +53,20 @@ pub fn check_spec(config: &Config, check: &Check) -> Result<CheckSpec> {
 
 /// The notify target of an instance, with its commands run as the global script user.
 pub fn notify_target(config: &Config, instance: &Instance) -> Result<Arc<NotifyTarget>> {
+    target(config, Subject::Instance, &instance.name, &instance.notify)
+}
+
+/// The notify target of a sync group.
+pub fn group_target(config: &Config, group: &SyncGroup) -> Result<Arc<NotifyTarget>> {
+    target(config, Subject::Group, &group.name, &group.notify)
+}
+
+fn target(
+    config: &Config,
+    subject: Subject,
+    name: &str,
+    n: &model::NotifyCommands,
+) -> Result<Arc<NotifyTarget>> {
     let user = script_user(config.global.script_user.as_deref())?;
     let spec = |command: &Option<model::Command>| {
         command.as_ref().map(|c| CommandSpec {
@@ -61,10 +75,9 @@ pub fn notify_target(config: &Config, instance: &Instance) -> Result<Arc<NotifyT
             timeout: NOTIFY_TIMEOUT,
         })
     };
-    let n = &instance.notify;
     Ok(Arc::new(NotifyTarget {
-        subject: Subject::Instance,
-        name: instance.name.clone(),
+        subject,
+        name: name.to_string(),
         commands: NotifyCommands {
             master: spec(&n.master),
             backup: spec(&n.backup),

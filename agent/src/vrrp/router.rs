@@ -428,6 +428,7 @@ impl Router {
         if self.state != State::Backup || self.current_master.is_none() {
             self.master_adver_interval = config.advert_interval;
         }
+        self.advert_template = advert_template(&config);
         self.config = config;
         Ok(())
     }
