@@ -1,4 +1,5 @@
-//! `cargo xtask`: the project's own commands: build the eBPF object, run every test, run the lab.
+//! `cargo xtask`: the project's own commands: build the eBPF object, run every test, run the lab,
+//! package the static binary and its image.
 //!
 //! Each command first makes sure the machine has what it needs (`scripts/bootstrap.sh`, which is
 //! idempotent and quick when everything is present), so a newcomer never has to remember it.
@@ -6,6 +7,7 @@ mod bootstrap;
 mod ebpf;
 mod lab;
 mod netns;
+mod package;
 mod test;
 mod workspace;
 
@@ -26,6 +28,8 @@ enum Command {
     Test(test::Options),
     /// Run the lab: network namespaces, vipd's XDP program, live VRRP adverts.
     Lab(lab::Options),
+    /// Build the static vipd binary and its image's build context (and the image, with --image).
+    Package(package::Options),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,5 +40,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Test(opts) => test::run(&opts),
         Command::Lab(opts) => lab::run(&opts),
+        Command::Package(opts) => package::run(&opts),
     }
 }
