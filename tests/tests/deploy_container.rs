@@ -13,13 +13,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use deploy_support::{cargo, repo, run_ok, target_dir};
+use deploy_support::{cargo, check_manifests, repo, run_ok, target_dir};
 use vipd_tests::{
     kernel_tests_enabled,
     netns::{veth, Netns},
 };
 
-const POD_CAPABILITIES: &str = "NET_ADMIN,NET_RAW,BPF,PERFMON";
 /// The default seccomp profile of CRI-O and podman, from Debian's containers-common.
 const RUNTIME_DEFAULT_PROFILE: &str = "/usr/share/containers/seccomp.json";
 
@@ -140,16 +139,17 @@ fn the_image_attaches_xdp_under_runc_with_the_pods_settings_but_not_under_the_de
     let bundle = target_dir().join(format!("deploy-test/container-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&bundle);
     std::fs::create_dir_all(&bundle).expect("bundle directory");
+    let (facts, _) = check_manifests();
+    let granted = &facts["capabilities"];
     image_rootfs(&bundle);
     let ns = Netns::new("ctr");
     let peer = Netns::new("ctrp");
     veth(&ns, "va", &peer, "vb");
 
-    let (attached, said) = watch_in_container(&bundle, &ns, "unconfined", POD_CAPABILITIES);
+    let (attached, said) = watch_in_container(&bundle, &ns, "unconfined", granted);
     assert!(attached, "with the pods' settings: {said}");
 
-    let (attached, said) =
-        watch_in_container(&bundle, &ns, RUNTIME_DEFAULT_PROFILE, POD_CAPABILITIES);
+    let (attached, said) = watch_in_container(&bundle, &ns, RUNTIME_DEFAULT_PROFILE, granted);
     assert!(
         !attached && said.contains("Operation not permitted"),
         "{RUNTIME_DEFAULT_PROFILE} now lets bpf(2) through with CAP_BPF: the manifests' \

@@ -8,70 +8,17 @@ mod deploy_support;
 use std::{
     collections::HashMap,
     net::IpAddr,
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use deploy_support::{repo, run_ok, target_dir, vipd_binary};
+use deploy_support::{check_manifests, repo, vipd_binary};
 use vipd::config::{self, model::CheckKind, Config};
 use vipd_tests::{
     kernel_tests_enabled,
     netns::{veth, Netns},
 };
-
-/// The package that ships the Kubernetes JSON schemas (1.25 to 1.37), pinned so that a new
-/// release cannot change what passes.
-const KUBERNETES_VALIDATE: &str = "kubernetes-validate==1.37.0";
-/// The capabilities the DaemonSet and the static pod add (check_manifests.py holds them to it).
-const POD_CAPABILITIES: [&str; 4] = ["net_admin", "net_raw", "bpf", "perfmon"];
-
-/// A venv with kubernetes-validate, made once under target/ and reused.
-fn validate_venv() -> PathBuf {
-    let venv = target_dir().join("deploy-venv");
-    let python = venv.join("bin/python");
-    let ready = python.exists()
-        && Command::new(&python)
-            .args(["-c", "import kubernetes_validate"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !ready {
-        // Debian's python3 (python3-venv) when there, else whichever python3 is first on PATH.
-        let system_python = ["/usr/bin/python3", "python3"]
-            .into_iter()
-            .find(|p| Command::new(p).arg("--version").output().is_ok())
-            .expect("python3 is needed to validate the Kubernetes manifests");
-        run_ok(
-            Command::new(system_python)
-                .args(["-m", "venv", "--clear"])
-                .arg(&venv),
-        );
-        run_ok(
-            Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check"])
-                .arg(KUBERNETES_VALIDATE),
-        );
-    }
-    python
-}
-
-/// Runs check_manifests.py; returns its facts and the directory it extracted the ConfigMap into.
-fn check_manifests() -> (HashMap<String, String>, PathBuf) {
-    let out = target_dir().join("deploy-test/kubernetes");
-    let output = run_ok(
-        Command::new(validate_venv())
-            .arg(repo().join("tests/tests/deploy_support/check_manifests.py"))
-            .arg(repo().join("deploy/kubernetes"))
-            .arg(repo().join("deploy/systemd/vipd.service"))
-            .arg(&out),
-    );
-    let facts = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    (facts, out)
-}
 
 /// Loads `path` through `vipd check-config`'s own code and returns the model.
 fn checked_config(path: &Path) -> Config {
@@ -210,19 +157,23 @@ fn the_pods_capabilities_load_and_attach_the_xdp_program_and_none_is_spare_for_i
     if !kernel_tests_enabled() {
         return;
     }
+    let (facts, _) = check_manifests();
+    let granted: Vec<String> = facts["capabilities"]
+        .split(',')
+        .map(str::to_lowercase)
+        .collect();
+    let granted: Vec<&str> = granted.iter().map(String::as_str).collect();
     let vipd = vipd_binary();
     let ns = Netns::new("caps");
     let peer = Netns::new("capp");
     veth(&ns, "va", &peer, "vb");
 
-    let (attached, said) = watch_attaches(&vipd, &ns, &POD_CAPABILITIES);
-    assert!(attached, "with {POD_CAPABILITIES:?}: {said}");
+    let (attached, said) = watch_attaches(&vipd, &ns, &granted);
+    assert!(attached, "with {granted:?}: {said}");
     // NET_RAW is for the advert sockets and ARP, which `vipd watch` does not open.
     for missing in ["net_admin", "bpf", "perfmon"] {
-        let fewer: Vec<&str> = POD_CAPABILITIES
-            .into_iter()
-            .filter(|c| *c != missing)
-            .collect();
+        assert!(granted.contains(&missing), "the pods must grant {missing}");
+        let fewer: Vec<&str> = granted.iter().copied().filter(|c| *c != missing).collect();
         let (attached, said) = watch_attaches(&vipd, &ns, &fewer);
         assert!(
             !attached,

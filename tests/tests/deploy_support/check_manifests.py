@@ -174,6 +174,7 @@ def main():
     print(f"schemas={versions[0]},{versions[-1]}")
     print(f"probe_port={facts['probe_port']}")
     print(f"run_dir={RUN_DIR}")
+    print(f"capabilities={','.join(EXPECTED_CAPABILITIES)}")
 
 
 if __name__ == "__main__":
