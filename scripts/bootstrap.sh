@@ -20,6 +20,17 @@ APT_NEEDS=(
   "bridge:iproute2"
   "ping:iputils-ping"
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
+  # The deploy tests: an OCI image built and run without a registry or daemon, the systemd
+  # unit verified, the Kubernetes manifests validated in a Python venv, a static vipd.
+  "buildah:buildah"
+  "skopeo:skopeo"
+  "runc:runc"
+  "systemd-analyze:systemd"
+  "/usr/lib/python3.11/ensurepip/__init__.py:python3-venv"
+  "/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev"
+  "setpriv:util-linux"
+  "strip:binutils"
+  "unshare:util-linux"
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }

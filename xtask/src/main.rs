@@ -1,4 +1,5 @@
-//! `cargo xtask`: the project's own commands: build the eBPF object, run every test, run the lab.
+//! `cargo xtask`: the project's own commands: build the eBPF object, run every test, run the lab,
+//! package the static binary and its image.
 //!
 //! Each command first makes sure the machine has what it needs (`scripts/bootstrap.sh`, which is
 //! idempotent and quick when everything is present), so a newcomer never has to remember it.
@@ -9,6 +10,7 @@ mod ebpf;
 mod harness;
 mod lab;
 mod netns;
+mod package;
 mod test;
 mod workspace;
 
@@ -34,6 +36,8 @@ enum Command {
     /// (vipd's XDP ARP responder against the kernel's ARP).
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// Build the static vipd binary and its image's build context (and the image, with --image).
+    Package(package::Options),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,5 +49,6 @@ fn main() -> anyhow::Result<()> {
         Command::Test(opts) => test::run(&opts),
         Command::Lab(opts) => lab::run(&opts),
         Command::Bench(which) => bench::run(&which),
+        Command::Package(opts) => package::run(&opts),
     }
 }
