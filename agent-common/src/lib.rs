@@ -28,14 +28,17 @@ pub mod names {
     pub const CONFIG: &str = "CONFIG";
     /// Array of one `u64`: the agent's last heartbeat, CLOCK_MONOTONIC nanoseconds.
     pub const HEARTBEAT: &str = "HEARTBEAT";
+    /// (ifindex, VRID, family) of the instances this node is master of: echo probes for them
+    /// are reflected.
+    pub const REFLECT: &str = "REFLECT";
     /// Per-CPU array of `u64`, indexed by [`super::counter`].
     pub const COUNTERS: &str = "COUNTERS";
 }
 
 /// Size of the advert ring buffer in bytes (a power of two and a multiple of the page size).
-/// At 40 bytes a record (plus an 8-byte header) it holds about 5,400 adverts: more than a second
-/// of adverts at the fastest interval vipd supports, so a late reader loses nothing.
-pub const ADVERTS_RING_BYTES: u32 = 256 * 1024;
+/// At 48 bytes a record (plus an 8-byte header) it holds about 18,700 records: a second of
+/// adverts and echoes at 100 us, so a late reader loses nothing.
+pub const ADVERTS_RING_BYTES: u32 = 1024 * 1024;
 
 /// Capacity of [`names::VRIDS`]: every VRID of both families on four interfaces.
 pub const MAX_VRIDS: u32 = 2048;
@@ -73,8 +76,12 @@ pub mod counter {
     pub const PASSED: u32 = 7;
     /// Adverts whose record was lost because the ring buffer was full.
     pub const RING_FULL: u32 = 8;
+    /// Echo probes reflected back to a backup (this node is master).
+    pub const ECHO_REFLECTED: u32 = 9;
+    /// Echo replies recorded for the hot loop (this node is a backup).
+    pub const ECHO_RECORDED: u32 = 10;
     /// Number of counters, the size of the array.
-    pub const COUNT: u32 = 9;
+    pub const COUNT: u32 = 11;
 }
 
 /// One VRRP advert seen by the XDP program, pushed to the ring buffer at driver time.
@@ -109,6 +116,50 @@ pub struct AdvertRecord {
     /// The 802.1Q tag control information (host order) when the frame carried one tag, with
     /// [`VLAN_TAGGED`] set; zero for an untagged frame.
     pub vlan_tci: u32,
+    /// The frame's Ethernet source: where this node's echo probes for the sender go.
+    pub src_mac: [u8; 6],
+    /// [`record_kind::ADVERT`], or [`record_kind::ECHO`] for a reflected echo probe (then only
+    /// `ktime_ns`, `ifindex`, `family`, `vrid` and `src_mac` mean anything).
+    pub kind: u8,
+    pub _pad: u8,
+}
+
+/// What a ring-buffer record reports.
+pub mod record_kind {
+    pub const ADVERT: u8 = 0;
+    pub const ECHO: u8 = 1;
+}
+
+/// EtherType of vipd's liveness echo (IEEE 802 local experimental EtherType 1).
+///
+/// A backup that follows a vipd master sends it a probe frame every advert interval; the
+/// master's XDP program reflects it (XDP_TX) while that node is master and its agent's heartbeat
+/// is fresh, and the backup's XDP program records the echo in the ring. The master's scheduler
+/// is never on this path, so a master whose advert thread is late but whose kernel lives is not
+/// mistaken for a dead one (the idea of BFD's echo function, RFC 5880 section 6.4).
+pub const ETH_P_VIPD_ECHO: u16 = 0x88b5;
+
+/// The payload of an echo frame, right after the Ethernet header (and tag, if any).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EchoFrame {
+    /// [`ECHO_MAGIC`].
+    pub magic: [u8; 4],
+    /// [`echo_kind::PROBE`] or [`echo_kind::REPLY`].
+    pub kind: u8,
+    pub vrid: u8,
+    /// [`family::IPV4`] or [`family::IPV6`]: the VRRP instance's family.
+    pub family: u8,
+    pub _pad: u8,
+    /// The prober's sequence number, network order.
+    pub seq: [u8; 4],
+}
+
+pub const ECHO_MAGIC: [u8; 4] = *b"vipd";
+
+pub mod echo_kind {
+    pub const PROBE: u8 = 1;
+    pub const REPLY: u8 = 2;
 }
 
 /// Set in [`AdvertRecord::vlan_tci`] when the frame was tagged (a TCI of zero is legal).
@@ -193,6 +244,7 @@ mod pod {
     unsafe impl aya::Pod for super::OwnedV6Key {}
     unsafe impl aya::Pod for super::OwnedVip {}
     unsafe impl aya::Pod for super::XdpConfig {}
+    unsafe impl aya::Pod for super::EchoFrame {}
 }
 
 #[cfg(test)]
@@ -202,8 +254,8 @@ mod tests {
 
     #[test]
     fn layouts_have_no_implicit_padding() {
-        // 8 + 4 + 4x1 + 2 + 2x1 + 16 + 4 = 40, a multiple of the u64 alignment.
-        assert_eq!(size_of::<AdvertRecord>(), 40);
+        // 8 + 4 + 4x1 + 2 + 2x1 + 16 + 4 + 6 + 2x1 = 48, a multiple of the u64 alignment.
+        assert_eq!(size_of::<AdvertRecord>(), 48);
         assert_eq!(align_of::<AdvertRecord>(), 8);
         assert_eq!(size_of::<VridKey>(), 8);
         assert_eq!(size_of::<VridConfig>(), 4);
@@ -211,5 +263,6 @@ mod tests {
         assert_eq!(size_of::<OwnedV6Key>(), 20);
         assert_eq!(size_of::<OwnedVip>(), 8);
         assert_eq!(size_of::<XdpConfig>(), 16);
+        assert_eq!(size_of::<EchoFrame>(), 12);
     }
 }

@@ -4,6 +4,8 @@
 //!   passes them on, or drops them in drop mode);
 //! - answers ARP requests and IPv6 neighbour solicitations for the VIPs the agent owns, with
 //!   XDP_TX, while the agent's heartbeat is fresh (the dead-man switch);
+//! - reflects the liveness-echo probes of its backups while master, and records the echoes of
+//!   its own probes while backup (`echo`);
 //! - passes everything else to the kernel untouched.
 //!
 //! Split by concern, as Katran's `lib/bpf/` is: `consts` and `structs` describe the wire, `parse`
@@ -17,13 +19,14 @@ mod arp;
 mod checksum;
 mod consts;
 mod deadman;
+mod echo;
 mod maps;
 mod ndp;
 mod parse;
 mod structs;
 mod vrrp;
 
-use agent_common::{counter, IPPROTO_VRRP};
+use agent_common::{counter, ETH_P_VIPD_ECHO, IPPROTO_VRRP};
 use aya_ebpf::{bindings::xdp_action, macros::xdp, programs::XdpContext};
 
 use crate::{
@@ -52,6 +55,7 @@ fn dispatch(ctx: &XdpContext) -> u32 {
     };
     match l2.ether_type {
         ETH_P_ARP => arp::handle(ctx, &l2),
+        ETH_P_VIPD_ECHO => echo::handle(ctx, &l2),
         ETH_P_IP => vrrp::handle_v4(ctx, &l2).unwrap_or(xdp_action::XDP_PASS),
         ETH_P_IPV6 => {
             let Some(ip) = header_at::<Ipv6Hdr>(ctx, l2.l3) else {

@@ -26,6 +26,10 @@ pub static OWNED_V4: HashMap<OwnedV4Key, OwnedVip> = HashMap::with_max_entries(M
 #[map(name = "OWNED_V6")]
 pub static OWNED_V6: HashMap<OwnedV6Key, OwnedVip> = HashMap::with_max_entries(MAX_OWNED_VIPS, 0);
 
+/// The (interface, VRID, family) this node is master of: echo probes for them are reflected.
+#[map(name = "REFLECT")]
+pub static REFLECT: HashMap<VridKey, u32> = HashMap::with_max_entries(MAX_VRIDS, 0);
+
 /// Switches set by user space: the dead-man bound and drop mode.
 #[map(name = "CONFIG")]
 pub static CONFIG: Array<XdpConfig> = Array::with_max_entries(1, 0);

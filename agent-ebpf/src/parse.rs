@@ -38,6 +38,8 @@ pub struct L2 {
     pub l3: usize,
     /// [`agent_common::VLAN_TAGGED`] | TCI for a tagged frame, zero otherwise.
     pub vlan_tci: u32,
+    /// The Ethernet source address.
+    pub src_mac: [u8; 6],
 }
 
 /// Parses Ethernet and one 802.1Q tag; `None` when the frame is too short for them.
@@ -50,6 +52,7 @@ pub fn l2(ctx: &XdpContext) -> Option<L2> {
             ether_type,
             l3: ETH_HLEN,
             vlan_tci: 0,
+            src_mac: eth.src,
         });
     }
     let vlan = unsafe { &*header_at::<VlanHdr>(ctx, ETH_HLEN)? };
@@ -57,5 +60,6 @@ pub fn l2(ctx: &XdpContext) -> Option<L2> {
         ether_type: u16::from_be_bytes(vlan.ether_type),
         l3: ETH_HLEN + VLAN_HLEN,
         vlan_tci: agent_common::VLAN_TAGGED | u32::from(u16::from_be_bytes(vlan.tci)),
+        src_mac: eth.src,
     })
 }

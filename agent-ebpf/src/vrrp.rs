@@ -7,7 +7,7 @@
 //! interface and family); full validation (checksum, authentication, address list) stays in user
 //! space: here we only filter, stamp and forward.
 use agent_common::{
-    counter, family, AdvertRecord, VridKey, CONFIG_DROP_ADVERTS, IPPROTO_VRRP,
+    counter, family, record_kind, AdvertRecord, VridKey, CONFIG_DROP_ADVERTS, IPPROTO_VRRP,
     VRID_ALLOW_ANY_TTL_UNICAST, VRRP_TTL,
 };
 use aya_ebpf::{bindings::xdp_action, helpers::bpf_ktime_get_ns, programs::XdpContext};
@@ -127,6 +127,9 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         addr_count: head.addr_count,
         src: ip.src,
         vlan_tci: l2.vlan_tci,
+        src_mac: l2.src_mac,
+        kind: record_kind::ADVERT,
+        _pad: 0,
     });
     entry.submit(0);
     count(counter::ADVERTS_RECORDED);

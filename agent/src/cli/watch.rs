@@ -52,6 +52,10 @@ async fn watch(opts: Options) -> Result<()> {
             advert = adverts.next() => advert.context("reading the advert ring buffer")?,
             _ = tokio::signal::ctrl_c() => break,
         };
+        if advert.is_echo {
+            // This node's own liveness probes coming back: not an advert.
+            continue;
+        }
         let gap = last_seen
             .insert((advert.source, advert.vrid), advert.ktime_ns)
             .map(|prev| Duration::from_nanos(advert.ktime_ns.saturating_sub(prev)));

@@ -48,7 +48,7 @@ use crate::{
 use engine::{Command, EngineSetup, Event};
 use health::{Source, Supervisor};
 use sync_groups::SyncGroups;
-use xdp::XdpAttachments;
+use xdp::{Deadman, XdpAttachments};
 
 /// How `vipd run` was asked to run, beyond the configuration file.
 #[derive(Debug, Clone, Default)]
@@ -133,13 +133,21 @@ impl Daemon {
         })?;
         let mut prepared = prepare_all(&netlink, &checked, &board).await?;
 
+        let deadman = Deadman::for_config(config.instances.iter().any(Instance::is_fast_mode));
         let (mut xdp, fast_path) = match dataplane {
             Dataplane::Socket => {
                 info!("dataplane: sockets only");
                 (None, None)
             }
-            Dataplane::Xdp => match XdpAttachments::load(xdp_mode(&overrides, config))? {
-                Some((xdp, adverts, maps)) => (Some(xdp), Some(engine::FastPath { adverts, maps })),
+            Dataplane::Xdp => match XdpAttachments::load(xdp_mode(&overrides, config), deadman)? {
+                Some((xdp, adverts, maps)) => (
+                    Some(xdp),
+                    Some(engine::FastPath {
+                        adverts,
+                        maps,
+                        heartbeat_every: deadman.every,
+                    }),
+                ),
                 None => (None, None),
             },
         };

@@ -119,6 +119,7 @@ pub async fn prepare(
             pacer,
             vips,
             xdp_ifindex: None,
+            echo: None,
             vip_ifindex,
             started: false,
             last_advert_seen: None,

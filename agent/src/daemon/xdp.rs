@@ -4,15 +4,40 @@ use anyhow::Result;
 use std::{collections::HashMap, time::Duration};
 use tracing::{info, warn};
 
-use super::setup::Prepared;
-use crate::dataplane::xdp::{AdvertRing, AttachMode, XdpMaps, XdpProgram};
+use super::{engine::EchoProber, setup::Prepared};
+use crate::dataplane::{
+    packet::EchoSocket,
+    xdp::{AdvertRing, AttachMode, XdpMaps, XdpProgram},
+};
 
-/// The dead-man bound: the program stops answering ARP / NS for VIPs when the engine's
-/// heartbeat is older than this. The engine stamps at least every [`HEARTBEAT_EVERY`]; the
-/// bound leaves room for a late wake-up (ENVIRONMENT: up to 5 ms for an ordinary thread under
-/// load) while still taking a frozen vipd off the wire within a tenth of a second.
-pub const DEADMAN_BOUND: Duration = Duration::from_millis(100);
-pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(10);
+/// The dead-man switch: the program stops answering ARP / NS for VIPs and stops reflecting echo
+/// probes when the engine's heartbeat is older than `bound`; the engine stamps it every
+/// `every`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadman {
+    pub every: Duration,
+    pub bound: Duration,
+}
+
+impl Deadman {
+    /// With fast-mode instances, a frozen or killed vipd's echoes must stop quickly, since they
+    /// keep its backups waiting: 10 ms, five times the longest realtime wake-up delay measured
+    /// on a loaded 2-core VM (ENVIRONMENT), so a slow master is not taken for a hung one.
+    /// Otherwise 100 ms, which leaves room for an ordinary thread's delays (up to 5 ms).
+    pub fn for_config(any_fast_mode: bool) -> Self {
+        if any_fast_mode {
+            Self {
+                every: Duration::from_millis(1),
+                bound: Duration::from_millis(10),
+            }
+        } else {
+            Self {
+                every: Duration::from_millis(10),
+                bound: Duration::from_millis(100),
+            }
+        }
+    }
+}
 
 pub struct XdpAttachments {
     program: XdpProgram,
@@ -24,7 +49,7 @@ pub struct XdpAttachments {
 impl XdpAttachments {
     /// Loads the program and takes its advert ring and maps; `None` (with a warning) when this
     /// kernel or these privileges cannot load it.
-    pub fn load(mode: AttachMode) -> Result<Option<(Self, AdvertRing, XdpMaps)>> {
+    pub fn load(mode: AttachMode, deadman: Deadman) -> Result<Option<(Self, AdvertRing, XdpMaps)>> {
         let mut program = match XdpProgram::load() {
             Ok(program) => program,
             Err(error) => {
@@ -34,7 +59,7 @@ impl XdpAttachments {
         };
         let ring = program.take_adverts()?;
         let mut maps = program.take_maps()?;
-        maps.set_deadman_bound(DEADMAN_BOUND)?;
+        maps.set_deadman_bound(deadman.bound)?;
         Ok(Some((
             Self {
                 program,
@@ -67,6 +92,19 @@ impl XdpAttachments {
                 }
             }
             p.runtime.xdp_ifindex = Some(p.parent_ifindex);
+            let config = p.runtime.router.config();
+            if config.fast_mode {
+                match EchoSocket::open(&p.parent_name) {
+                    Ok(socket) => {
+                        p.runtime.echo = Some(EchoProber::new(socket, config.advert_interval))
+                    }
+                    Err(error) => warn!(
+                        instance = %p.runtime.name,
+                        %error,
+                        "no liveness echo: master loss is judged from adverts alone"
+                    ),
+                }
+            }
             p.runtime
                 .feed
                 .set_dataplane(match self.attached.get(&p.parent_name) {

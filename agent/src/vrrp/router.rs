@@ -438,21 +438,53 @@ impl Router {
     /// never, when XDP drops handled adverts), so this only does what that advert would surely
     /// do: in Backup, from the master this router already follows, with a non-zero priority it
     /// still accepts, it restarts Master_Down_Timer from `now`. Anything else - a new master, a
-    /// resignation, a new interval - waits for the validated advert.
-    pub fn handle_master_seen(&mut self, now: Instant, src: IpAddr, priority: u8) {
+    /// resignation, a new interval - waits for the validated advert. Returns whether the signal
+    /// counted as the master's.
+    pub fn handle_master_seen(&mut self, now: Instant, src: IpAddr, priority: u8) -> bool {
         self.tick(now);
         if self.state != State::Backup
             || priority == RESIGN_PRIORITY
             || self.current_master != Some(src)
             || !self.accepts_as_master(now, priority)
         {
-            return;
+            return false;
         }
-        if let Some(MasterDown::Interval { since }) = self.master_down_timer {
-            if now > since {
-                self.master_down_timer = Some(MasterDown::Interval { since: now });
+        match self.master_down_timer {
+            Some(MasterDown::Interval { since }) => {
+                if now > since {
+                    self.master_down_timer = Some(MasterDown::Interval { since: now });
+                }
+                true
             }
+            _ => false,
         }
+    }
+
+    /// Whether the master this backup followed has resigned (a priority-0 advert), so that
+    /// Master_Down_Timer now counts Skew_Time and nothing but a new advert should hold it back.
+    pub fn master_resigned(&self) -> bool {
+        matches!(self.master_down_timer, Some(MasterDown::Skew { .. }))
+    }
+
+    /// A liveness signal without an advert: the master this router follows echoed one of its
+    /// probes at `now` (the master's XDP program reflected it, with no user-space thread of the
+    /// master on the path). Treated as [`Router::handle_master_seen`] of an advert from the
+    /// current master with the priority it last advertised: a backup that would preempt it
+    /// still does, because its lower adverts would not be accepted either.
+    /// Returns whether the signal counted (see [`Router::handle_master_seen`]).
+    pub fn handle_master_alive(&mut self, now: Instant) -> bool {
+        let Some(master) = self.current_master else {
+            return false;
+        };
+        let Some(priority) = self
+            .peers
+            .iter()
+            .find(|p| p.address == master)
+            .map(|p| p.priority)
+        else {
+            return false;
+        };
+        self.handle_master_seen(now, master, priority)
     }
 
     /// Set the effective priority (configured priority adjusted by check weights). Clamped to

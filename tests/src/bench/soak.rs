@@ -9,10 +9,13 @@ use std::{
 
 use super::{
     stats,
-    system::{NodeProcess, System, Timing},
+    system::{self, NodeProcess, System, Timing},
 };
 use crate::topology::Lan;
-use vipd::dataplane::xdp::{AttachMode, XdpProgram};
+use vipd::dataplane::{
+    packet::IpFamily,
+    xdp::{AttachMode, XdpProgram},
+};
 
 pub fn run(duration: Duration, timing: Timing, out: &std::path::Path) -> Result<(), String> {
     let lan = Lan::new(3);
@@ -35,8 +38,12 @@ pub fn run(duration: Duration, timing: Timing, out: &std::path::Path) -> Result<
 
     let mut sniffer = XdpProgram::load().map_err(|e| e.to_string())?;
     let mut ring = sniffer.take_adverts().map_err(|e| e.to_string())?;
-    lan.node(3)
+    let mut maps = sniffer.take_maps().map_err(|e| e.to_string())?;
+    let attached = lan
+        .node(3)
         .run(|| sniffer.attach("eth0", AttachMode::Auto))
+        .map_err(|e| e.to_string())?;
+    maps.set_vrid(attached.ifindex, system::VRID, IpFamily::V4, false)
         .map_err(|e| e.to_string())?;
 
     let mut stress = Command::new("stress-ng")
@@ -66,16 +73,21 @@ pub fn run(duration: Duration, timing: Timing, out: &std::path::Path) -> Result<
     let _ = stress.kill();
     let _ = stress.wait();
 
-    let transitions: usize = nodes
+    let false_transitions: Vec<String> = nodes
         .iter()
         .zip(&settled)
-        .map(|(node, from)| {
+        .flat_map(|(node, from)| {
             node.log()[*from..]
                 .lines()
                 .filter(|l| l.contains("state changed"))
-                .count()
+                .map(|l| format!("node {}: {l}", node.node))
+                .collect::<Vec<_>>()
         })
-        .sum();
+        .collect();
+    for line in &false_transitions {
+        println!("{line}");
+    }
+    let transitions = false_transitions.len();
     let interval_us = timing.vipd_interval.as_micros() as f64;
     let over = |k: f64| gaps_us.iter().filter(|g| **g > k * interval_us).count();
     let mut sorted = gaps_us.clone();

@@ -11,7 +11,7 @@ use crate::{netns::Netns, topology::Lan, vipd::binary};
 
 /// The VIP every system defends.
 pub const VIP: &str = "192.0.2.100";
-const VRID: u8 = 51;
+pub const VRID: u8 = 51;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -3,13 +3,13 @@
 use std::{net::IpAddr, time::Duration};
 use tracing::{debug, info, warn};
 
-use super::vips::VipInstaller;
+use super::{echo::EchoProber, vips::VipInstaller};
 use crate::{
     control::board::InstanceFeed,
     daemon::clock,
     dataplane::{
         netlink::Vip,
-        packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, VrrpSocket},
+        packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, IpFamily, VrrpSocket},
         xdp::XdpMaps,
     },
     vrrp::{Action, Instant, Router, RxMeta, State, TransitionReason},
@@ -46,6 +46,8 @@ pub struct InstanceRuntime {
     /// Where the VIPs live unless configured on another device: the VRRP interface, or its
     /// virtual MAC interface. Only these VIPs are answered for by the XDP program.
     pub vip_ifindex: u32,
+    /// The liveness echo, for a fast-mode instance whose interface has the XDP program.
+    pub echo: Option<EchoProber>,
     /// False until the health supervisor has said the instance may start (keepalived stays in
     /// INIT while a weight-0 check has not reported).
     pub started: bool,
@@ -93,13 +95,51 @@ impl InstanceRuntime {
         }
     }
 
-    /// An advert from `src` with `priority` seen by the XDP program at `at`: a liveness signal
-    /// that is as early as any the kernel can give.
-    pub fn master_seen(&mut self, at: Instant, src: IpAddr, priority: u8) {
-        if self.started {
-            self.note_advert(at);
-            self.router.handle_master_seen(at, src, priority);
+    /// An advert from `src` (Ethernet source `mac`) with `priority` seen by the XDP program at
+    /// `at`: a liveness signal that is as early as any the kernel can give.
+    pub fn master_seen(&mut self, at: Instant, src: IpAddr, priority: u8, mac: [u8; 6]) {
+        if !self.started {
+            return;
         }
+        self.note_advert(at);
+        if self.router.handle_master_seen(at, src, priority) {
+            if let Some(echo) = &mut self.echo {
+                echo.master_is_at(mac);
+            }
+        }
+    }
+
+    /// The master echoed one of our probes at `at`. It counts only if the router takes it as
+    /// the master's (a backup about to preempt it does not), so the echo never holds back a
+    /// takeover the protocol wants.
+    pub fn echoed(&mut self, at: Instant) {
+        if self.started && self.router.handle_master_alive(at) {
+            self.note_advert(at);
+            if let Some(echo) = &mut self.echo {
+                echo.echoed();
+            }
+        }
+    }
+
+    /// Sends an echo probe if one is due; returns when the next one is.
+    pub fn probe(&mut self, now: Instant) -> Option<Instant> {
+        let echo = self.echo.as_mut()?;
+        if self.router.state() != State::Backup {
+            echo.forget();
+            return None;
+        }
+        let config = self.router.config();
+        echo.poll(now, config.vrid, IpFamily::of(config.primary_address))
+    }
+
+    /// With Master_Down_Timer expired: `Some(time)` to wait until, when the echo says the master
+    /// has not had its chance to answer a probe yet (this engine was late, not the master).
+    pub fn echo_says_wait(&self, now: Instant) -> Option<Instant> {
+        // A master that resigned is gone however fast its kernel still echoes.
+        if self.router.state() != State::Backup || self.router.master_resigned() {
+            return None;
+        }
+        self.echo.as_ref()?.verdict(now).err()
     }
 
     fn note_advert(&mut self, at: Instant) {
@@ -190,6 +230,11 @@ impl InstanceRuntime {
         };
         let mac = self.announcer.sender_mac();
         let vrid = self.router.config().vrid;
+        let family = IpFamily::of(self.router.config().primary_address);
+        // Echo probes are reflected exactly while the node answers for the VIPs.
+        if let Err(error) = maps.set_reflect(ifindex, vrid, family, own) {
+            warn!(instance = %self.name, %error, "XDP echo reflection not updated");
+        }
         for vip in list.iter().filter(|v| v.ifindex() == self.vip_ifindex) {
             let result = if own {
                 maps.own_vip(ifindex, vip.addr(), mac, vrid)
@@ -234,6 +279,9 @@ impl InstanceRuntime {
         // Counters, the last transition and the latency histogram carry over.
         self.feed = previous.feed;
         self.started = previous.started;
+        if let (Some(echo), Some(previous_echo)) = (&mut self.echo, previous.echo) {
+            *echo = previous_echo;
+        }
         self.last_advert_seen = previous.last_advert_seen;
     }
 

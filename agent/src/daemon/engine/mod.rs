@@ -10,11 +10,13 @@
 //! The slow parts of the daemon (health checks, link tracking, notify, control) live on tokio
 //! and talk to the engine through [`EngineHandle`]; the engine reports transitions back over an
 //! unbounded channel, which never blocks it.
+mod echo;
 mod instance;
 mod poller;
 mod realtime;
 mod vips;
 
+pub use echo::EchoProber;
 pub use instance::{InstanceRuntime, Transition};
 pub use vips::VipInstaller;
 
@@ -27,7 +29,6 @@ use crate::{
         board::{Heartbeat, StatusBoard},
         status::{CheckStatus, XdpCounters as StatusXdpCounters},
     },
-    daemon::xdp::HEARTBEAT_EVERY,
     dataplane::packet::IpFamily,
 };
 use crate::{
@@ -72,6 +73,8 @@ pub enum Event {
 pub struct FastPath {
     pub adverts: AdvertRing,
     pub maps: XdpMaps,
+    /// How often the dead-man heartbeat is stamped.
+    pub heartbeat_every: std::time::Duration,
 }
 
 /// Everything the engine thread owns.
@@ -197,13 +200,18 @@ impl Engine {
             .min();
             let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
             for instance in &mut self.setup.instances {
-                if instance.router.poll_timeout().is_some_and(|at| at <= now) {
+                let probe = instance.probe(now);
+                let due = instance.router.poll_timeout().filter(|at| *at <= now);
+                // The echo may ask to wait until the master has had its chance to answer.
+                let postponed = due.and_then(|_| instance.echo_says_wait(now));
+                if due.is_some() && postponed.is_none() {
                     instance.router.handle_timeout(now);
                 }
+                deadline = [deadline, probe, postponed].into_iter().flatten().min();
                 instance.run_actions(now, &self.setup.vips, maps.as_deref_mut(), &mut transitions);
                 instance.feed.offer(now, &instance.router);
                 let next = [
-                    instance.router.poll_timeout(),
+                    instance.router.poll_timeout().filter(|at| *at > now),
                     instance.announce(now),
                     instance.feed.deadline(),
                 ]
@@ -236,7 +244,7 @@ impl Engine {
             if let Err(error) = fast_path.maps.heartbeat(now.as_micros() * 1_000) {
                 warn!(%error, "cannot stamp the XDP heartbeat");
             }
-            self.next_heartbeat = now.saturating_add(HEARTBEAT_EVERY);
+            self.next_heartbeat = now.saturating_add(fast_path.heartbeat_every);
         }
         Some(self.next_heartbeat)
     }
@@ -387,7 +395,11 @@ impl Engine {
                     && config.vrid == advert.vrid
                     && config.primary_address.is_ipv4() == advert.source.is_ipv4()
                 {
-                    instance.master_seen(at, advert.source, advert.priority);
+                    if advert.is_echo {
+                        instance.echoed(at);
+                    } else {
+                        instance.master_seen(at, advert.source, advert.priority, advert.src_mac);
+                    }
                 }
             }
         }

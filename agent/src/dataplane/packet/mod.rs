@@ -11,6 +11,7 @@ mod announce_frame;
 mod announce_pacer;
 mod announce_plan;
 mod announce_socket;
+mod echo_socket;
 mod interface;
 mod receive;
 mod vrrp_socket;
@@ -30,6 +31,7 @@ pub use announce_frame::{
 pub use announce_pacer::AnnouncePacer;
 pub use announce_plan::{AnnouncePlan, AnnounceSettings, Announcement};
 pub use announce_socket::AnnounceSocket;
+pub use echo_socket::EchoSocket;
 pub use interface::InterfaceInfo;
 pub use receive::{Received, RecvError, RecvMeta};
 pub use vrrp_socket::{AsyncVrrpSocket, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL};

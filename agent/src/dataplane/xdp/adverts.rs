@@ -3,7 +3,7 @@
 //! Two ways to consume it: [`AdvertRing::try_next`] for a thread that polls the ring's fd itself
 //! (the daemon's per-interface hot loop, which must not wait on tokio's millisecond timers), and
 //! [`AsyncAdvertRing`] for tokio code such as `vipd watch`.
-use agent_common::{family, AdvertRecord, VLAN_TAGGED};
+use agent_common::{family, record_kind, AdvertRecord, VLAN_TAGGED};
 use aya::maps::{Map, MapData, MapError, RingBuf};
 use std::{
     io,
@@ -29,6 +29,12 @@ pub struct Advert {
     pub addr_count: u8,
     /// The VLAN id when the frame carried an 802.1Q tag.
     pub vlan_id: Option<u16>,
+    /// The frame's Ethernet source.
+    pub src_mac: [u8; 6],
+    /// An echo of this node's own liveness probe, reflected by the master (see
+    /// `agent_common::ETH_P_VIPD_ECHO`), not an advert: only `ktime_ns`, `ifindex`, `vrid`,
+    /// `src_mac` and the family of `source` (unspecified address) mean anything.
+    pub is_echo: bool,
 }
 
 impl Advert {
@@ -43,6 +49,10 @@ impl Advert {
         let record: AdvertRecord =
             unsafe { bytes.as_ptr().cast::<AdvertRecord>().read_unaligned() };
         let source = match record.family {
+            _ if record.kind == record_kind::ECHO => match record.family {
+                family::IPV4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                _ => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            },
             family::IPV4 => IpAddr::V4(Ipv4Addr::new(
                 record.src[0],
                 record.src[1],
@@ -64,6 +74,8 @@ impl Advert {
             addr_count: record.addr_count,
             vlan_id: (record.vlan_tci & VLAN_TAGGED != 0)
                 .then_some((record.vlan_tci & 0x0fff) as u16),
+            src_mac: record.src_mac,
+            is_echo: record.kind == record_kind::ECHO,
         })
     }
 }

@@ -44,7 +44,8 @@ pub enum XdpMapError {
 }
 
 /// The program's counters, summed over CPUs. Every frame ends in exactly one of
-/// `adverts_dropped`, `arp_answered`, `na_answered` or `passed`.
+/// `adverts_dropped`, `arp_answered`, `na_answered`, `echo_reflected`, `echo_recorded` or
+/// `passed` (or, rarely, a ring-full drop of an echo).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XdpCounters {
     /// Adverts pushed into the ring buffer.
@@ -64,6 +65,10 @@ pub struct XdpCounters {
     pub passed: u64,
     /// Advert records lost to a full ring buffer.
     pub ring_full: u64,
+    /// Echo probes reflected to a backup (this node is master).
+    pub echo_reflected: u64,
+    /// Echoes of this node's own probes recorded for the hot loop.
+    pub echo_recorded: u64,
 }
 
 /// User space's handle on the program's control maps (taken out of the loaded object with
@@ -72,6 +77,7 @@ pub struct XdpMaps {
     vrids: HashMap<MapData, VridKey, VridConfig>,
     owned_v4: HashMap<MapData, OwnedV4Key, OwnedVip>,
     owned_v6: HashMap<MapData, OwnedV6Key, OwnedVip>,
+    reflect: HashMap<MapData, VridKey, u32>,
     config: Array<MapData, XdpConfig>,
     /// What was last written to `config`: this is its only writer, so fields change one at a time
     /// without reading the map back.
@@ -93,6 +99,7 @@ impl XdpMaps {
             vrids: take(ebpf, names::VRIDS)?,
             owned_v4: take(ebpf, names::OWNED_V4)?,
             owned_v6: take(ebpf, names::OWNED_V6)?,
+            reflect: take(ebpf, names::REFLECT)?,
             config: take(ebpf, names::CONFIG)?,
             config_written: XdpConfig::default(),
             heartbeat: take(ebpf, names::HEARTBEAT)?,
@@ -129,6 +136,25 @@ impl XdpMaps {
     ) -> Result<(), XdpMapError> {
         let removed = self.vrids.remove(&vrid_key(ifindex, vrid, family));
         absent_is_fine(removed).map_err(update(names::VRIDS))
+    }
+
+    /// Reflects (or stops reflecting) the liveness-echo probes backups send for `vrid` on
+    /// `ifindex`: on while this node is master of it. Removing an absent entry is not an error.
+    pub fn set_reflect(
+        &mut self,
+        ifindex: u32,
+        vrid: u8,
+        family: IpFamily,
+        reflect: bool,
+    ) -> Result<(), XdpMapError> {
+        let key = vrid_key(ifindex, vrid, family);
+        if reflect {
+            self.reflect
+                .insert(key, 1, 0)
+                .map_err(update(names::REFLECT))
+        } else {
+            absent_is_fine(self.reflect.remove(&key)).map_err(update(names::REFLECT))
+        }
     }
 
     /// Answers ARP (IPv4) or neighbour solicitations (IPv6) for `vip` arriving on `ifindex` with
@@ -237,6 +263,8 @@ impl XdpMaps {
             malformed: read(counter::MALFORMED)?,
             passed: read(counter::PASSED)?,
             ring_full: read(counter::RING_FULL)?,
+            echo_reflected: read(counter::ECHO_REFLECTED)?,
+            echo_recorded: read(counter::ECHO_RECORDED)?,
         })
     }
 

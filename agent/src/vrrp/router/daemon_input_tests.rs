@@ -33,7 +33,7 @@ fn master_seen_restarts_master_down_timer_from_the_driver_stamp() {
     let mut r = following_master();
     let mdi = r.master_down_interval().as_micros() as u64;
     assert_eq!(r.poll_timeout(), Some(at(mdi)));
-    r.handle_master_seen(at(5_000), addr(1), 200);
+    assert!(r.handle_master_seen(at(5_000), addr(1), 200));
     assert_eq!(r.poll_timeout(), Some(at(5_000 + mdi)));
     // An older stamp never pulls the deadline back.
     r.handle_master_seen(at(4_000), addr(1), 200);
@@ -44,9 +44,9 @@ fn master_seen_restarts_master_down_timer_from_the_driver_stamp() {
 fn master_seen_ignores_strangers_resignations_and_lower_priorities() {
     let mut r = following_master();
     let deadline = r.poll_timeout();
-    r.handle_master_seen(at(5_000), addr(3), 250);
-    r.handle_master_seen(at(5_000), addr(1), 0);
-    r.handle_master_seen(at(5_000), addr(1), 50);
+    assert!(!r.handle_master_seen(at(5_000), addr(3), 250));
+    assert!(!r.handle_master_seen(at(5_000), addr(1), 0));
+    assert!(!r.handle_master_seen(at(5_000), addr(1), 50));
     assert_eq!(
         r.poll_timeout(),
         deadline,
@@ -83,4 +83,23 @@ fn reconfigure_refuses_an_invalid_configuration_and_keeps_the_old_one() {
     bad.vrid = 0;
     assert!(r.reconfigure(at(0), bad).is_err());
     assert_eq!(r.config().vrid, 1);
+}
+
+#[test]
+fn master_alive_restarts_the_timer_for_an_accepted_master_only() {
+    let mut r = following_master();
+    let mdi = r.master_down_interval().as_micros() as u64;
+    assert!(r.handle_master_alive(at(7_000)));
+    assert_eq!(r.poll_timeout(), Some(at(7_000 + mdi)));
+
+    // A backup that outranks the master must still preempt: echoes do not hold it back.
+    let mut high = Router::new(v3_config(2, 250, 10 * MS)).unwrap();
+    high.handle_startup(at(0));
+    let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
+    let (meta, bytes) = wire(peer.config(), &peer.advert(200), addr(1));
+    let advert = high.validate(&meta, &bytes).unwrap();
+    high.handle_advert(at(0), &advert);
+    let deadline = high.poll_timeout();
+    assert!(!high.handle_master_alive(at(5_000)));
+    assert_eq!(high.poll_timeout(), deadline);
 }

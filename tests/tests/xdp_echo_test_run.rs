@@ -1,0 +1,130 @@
+//! Golden frames for the liveness echo: a master reflects probes for the VRIDs it is master of
+//! while its agent is alive; a backup records the echoes of its own probes and drops them.
+//! Frames are built here byte by byte, independently of the agent's probe builder.
+//!
+//! Under BPF_PROG_TEST_RUN the ingress interface is the loopback, ifindex 1.
+use std::time::Duration;
+
+use vipd::dataplane::{
+    packet::IpFamily,
+    xdp::{AdvertRing, XdpMaps, XdpProgram},
+};
+use vipd_tests::{clock::monotonic_ns, kernel_tests_enabled};
+
+const XDP_DROP: u32 = 1;
+const XDP_PASS: u32 = 2;
+const XDP_TX: u32 = 3;
+const IFINDEX: u32 = 1;
+const MASTER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const BACKUP_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+
+/// An echo frame: `kind` 1 (probe) or 2 (reply), VRID 51, IPv4, sequence 7, padded to 60 bytes.
+fn echo(dst: [u8; 6], src: [u8; 6], kind: u8) -> Vec<u8> {
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&dst);
+    frame.extend_from_slice(&src);
+    frame.extend_from_slice(&[0x88, 0xb5]);
+    frame.extend_from_slice(b"vipd");
+    frame.extend_from_slice(&[kind, 51, 4, 0, 0, 0, 0, 7]);
+    frame.resize(60, 0);
+    frame
+}
+
+fn program() -> (XdpProgram, XdpMaps, AdvertRing) {
+    let mut program = XdpProgram::load().expect("load");
+    let mut maps = program.take_maps().expect("maps");
+    let ring = program.take_adverts().expect("ring");
+    maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
+    maps.heartbeat(monotonic_ns()).unwrap();
+    (program, maps, ring)
+}
+
+#[test]
+fn a_master_reflects_probes_only_while_master_and_alive() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let (mut program, mut maps, _ring) = program();
+    let probe = echo(MASTER_MAC, BACKUP_MAC, 1);
+
+    let (verdict, _) = program.test_run(&probe).unwrap();
+    assert_eq!(verdict, XDP_PASS, "not master of VRID 51: no reflection");
+
+    maps.set_reflect(IFINDEX, 51, IpFamily::V4, true).unwrap();
+    let (verdict, out) = program.test_run(&probe).unwrap();
+    assert_eq!(verdict, XDP_TX);
+    assert_eq!(
+        out,
+        echo(BACKUP_MAC, MASTER_MAC, 2),
+        "addresses swapped, kind reply"
+    );
+    assert_eq!(maps.counters().unwrap().echo_reflected, 1);
+
+    // A hung agent's node stops echoing: its backups must be free to take over.
+    maps.heartbeat(1).unwrap();
+    let (verdict, _) = program.test_run(&probe).unwrap();
+    assert_eq!(verdict, XDP_PASS);
+
+    maps.heartbeat(monotonic_ns()).unwrap();
+    maps.set_reflect(IFINDEX, 51, IpFamily::V4, false).unwrap();
+    let (verdict, _) = program.test_run(&probe).unwrap();
+    assert_eq!(verdict, XDP_PASS, "left master: no reflection");
+}
+
+#[test]
+fn a_backup_records_and_drops_the_echoes_of_its_vrids() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let (mut program, mut maps, mut ring) = program();
+    let reply = echo(BACKUP_MAC, MASTER_MAC, 2);
+
+    let (verdict, _) = program.test_run(&reply).unwrap();
+    assert_eq!(verdict, XDP_PASS, "VRID not configured here");
+    assert!(ring.try_next().is_none());
+
+    maps.set_vrid(IFINDEX, 51, IpFamily::V4, false).unwrap();
+    let before = monotonic_ns();
+    let (verdict, _) = program.test_run(&reply).unwrap();
+    assert_eq!(verdict, XDP_DROP);
+    let record = ring.try_next().expect("an echo record");
+    assert!(record.is_echo);
+    assert_eq!((record.ifindex, record.vrid), (IFINDEX, 51));
+    assert_eq!(record.src_mac, MASTER_MAC);
+    assert!(record.ktime_ns >= before);
+    assert_eq!(maps.counters().unwrap().echo_recorded, 1);
+
+    let mut wrong_magic = reply.clone();
+    wrong_magic[14] = b'x';
+    let (verdict, out) = program.test_run(&wrong_magic).unwrap();
+    assert_eq!(
+        (verdict, out),
+        (XDP_PASS, wrong_magic),
+        "someone else's frame"
+    );
+}
+
+#[test]
+fn every_truncation_of_an_echo_passes() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let (mut program, mut maps, mut ring) = program();
+    maps.set_vrid(IFINDEX, 51, IpFamily::V4, false).unwrap();
+    maps.set_reflect(IFINDEX, 51, IpFamily::V4, true).unwrap();
+    for frame in [
+        echo(MASTER_MAC, BACKUP_MAC, 1),
+        echo(BACKUP_MAC, MASTER_MAC, 2),
+    ] {
+        // The echo header ends at byte 26.
+        for len in 14..26 {
+            let (verdict, out) = program.test_run(&frame[..len]).unwrap();
+            assert_eq!(
+                (verdict, out.as_slice()),
+                (XDP_PASS, &frame[..len]),
+                "length {len}"
+            );
+        }
+    }
+    assert!(ring.try_next().is_none());
+}
