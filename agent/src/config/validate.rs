@@ -299,7 +299,7 @@ impl Validator<'_> {
                 self.warn(
                     at,
                     format!(
-                        "advert_interval {shown} selects vipd fast mode for `{name}` (below 10ms): only vipd peers configured alike understand its adverts, standard VRRP routers such as keepalived cannot share VRID {}",
+                        "advert_interval {shown} selects vipd fast mode for `{name}` (below 10ms): only vipd peers configured alike detect master loss at that speed; a standard VRRP router such as keepalived in VRID {} reads the interval as 1000 times longer and takes over from this node only slowly (see vipd's fast-mode notes)",
                         instance.vrid.get()
                     ),
                 );
