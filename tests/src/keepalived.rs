@@ -107,6 +107,14 @@ impl Keepalived {
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// How often keepalived has logged entering `state` ("MASTER", "BACKUP", "FAULT"); its
+    /// start counts as entering BACKUP.
+    pub fn times_entered(&self, state: &str) -> usize {
+        self.log()
+            .matches(&format!("Entering {state} STATE"))
+            .count()
+    }
 }
 
 impl Drop for Keepalived {

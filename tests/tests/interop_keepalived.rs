@@ -1,6 +1,8 @@
-//! vipd and keepalived (the Debian package) in one VRRPv3 group over IPv4 multicast, each as
-//! master and as backup: election by priority, preemption and nopreempt, priority-0 handoff,
-//! takeover from a crashed master, and a three-node group mixing both.
+//! vipd and keepalived 2.2.7 (the Debian package) in one VRRP group, each as master and as
+//! backup: VRRPv3 over IPv4 multicast (election by priority, preemption and nopreempt,
+//! priority-0 handoff, takeover from a crashed master, a three-node group mixing both), VRRPv3
+//! unicast, VRRPv2 with PASS authentication, VRRPv3 over IPv6, both IPv4 VRRPv3 checksum
+//! variants, and vipd's fast mode beside keepalived.
 //!
 //! keepalived always runs on node 1 and vipd on node 2 (and 3). Every wait is a generous
 //! "eventually"; no test asserts how fast anything happened.
@@ -102,14 +104,18 @@ fn assert_follows(vipd: &Vipd, master: IpAddr) {
     );
 }
 
-/// Waits until keepalived says it entered `state` ("BACKUP", "MASTER").
-fn assert_keepalived_entered(keepalived: &Keepalived, state: &str) {
-    let line = format!("Entering {state} STATE");
+/// Waits until keepalived has entered `state` ("BACKUP", "MASTER") more than `before` times.
+fn assert_keepalived_entered_again(keepalived: &Keepalived, state: &str, before: usize) {
     assert!(
-        wait_until(EVENTUALLY, || keepalived.log().contains(&line)),
-        "keepalived never logged `{line}`:\n{}",
+        wait_until(EVENTUALLY, || keepalived.times_entered(state) > before),
+        "keepalived did not enter {state} (again):\n{}",
         keepalived.log()
     );
+}
+
+/// Waits until keepalived has entered `state` ("BACKUP", "MASTER").
+fn assert_keepalived_entered(keepalived: &Keepalived, state: &str) {
+    assert_keepalived_entered_again(keepalived, state, 0);
 }
 
 fn node_ip(n: usize) -> IpAddr {
@@ -159,6 +165,25 @@ fn keepalived_with_the_higher_priority_wins_and_its_sigterm_hands_over_to_vipd()
 }
 
 #[test]
+fn a_vipd_backup_learns_the_advert_interval_of_a_keepalived_master() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("ka-v3-learn");
+    let slow = Member {
+        interval_ms: 500,
+        ..Member::v3(200)
+    };
+    let _keepalived = start_keepalived(&lan, 1, &dir, &slow);
+    let vipd = start_vipd(&lan, 2, &dir, &Member::v3(100));
+    assert_holders(&lan, &[1], "keepalived (200) against vipd (100)");
+    assert_follows(&vipd, node_ip(1));
+    // RFC 9568: a backup times the master out by the master's interval, not its own.
+    assert_eq!(status(&vipd).master_adver_interval_us, 500_000);
+}
+
+#[test]
 fn vipd_takes_over_from_a_crashed_keepalived_master() {
     if !kernel_tests_enabled() {
         return;
@@ -191,13 +216,15 @@ fn keepalived_takes_over_from_a_crashed_vipd_master() {
     let vipd = start_vipd(&lan, 2, &dir, &Member::v3(200));
     assert_holders(&lan, &[2], "vipd (200) against keepalived (100)");
     assert_keepalived_entered(&keepalived, "BACKUP");
+    // keepalived may have been master for a moment while vipd started.
+    let masterships = keepalived.times_entered("MASTER");
 
     vipd.signal(libc::SIGKILL);
     assert!(
         wait_until(EVENTUALLY, || lan.has_address(1, vip())),
         "keepalived must take over from the crashed vipd"
     );
-    assert_keepalived_entered(&keepalived, "MASTER");
+    assert_keepalived_entered_again(&keepalived, "MASTER", masterships);
 }
 
 #[test]
@@ -213,7 +240,7 @@ fn vipd_started_later_with_a_higher_priority_preempts_keepalived() {
     let _vipd = start_vipd(&lan, 2, &dir, &Member::v3(200));
     assert_holders_stay(&lan, &[2], "vipd (200) joined keepalived (100)");
     assert!(
-        keepalived.log().matches("Entering BACKUP STATE").count() >= 2,
+        keepalived.times_entered("BACKUP") >= 2,
         "keepalived must have stepped down to BACKUP:\n{}",
         keepalived.log()
     );
@@ -248,7 +275,7 @@ fn keepalived_with_nopreempt_leaves_a_lower_priority_vipd_master_in_place() {
     assert_keepalived_entered(&keepalived, "BACKUP");
     assert_holders_stay(&lan, &[2], "keepalived (200, nopreempt) joined vipd (100)");
     assert!(
-        !keepalived.log().contains("Entering MASTER STATE"),
+        keepalived.times_entered("MASTER") == 0,
         "keepalived must never have been master:\n{}",
         keepalived.log()
     );
@@ -580,12 +607,13 @@ fn a_keepalived_backup_stays_backup_behind_a_fast_vipd_master_and_takes_over_whe
     }
     let lan = Lan::new(2);
     let dir = Scratch::new("ka-fast");
-    let keepalived = start_keepalived(&lan, 1, &dir, &Member::v3(100));
     let fast = Member::v3(200)
         .vipd_toml()
         .replace("advert_interval = \"100ms\"", "advert_interval = \"200us\"");
     let vipd = Vipd::start(lan.node(2), dir.path(), "fast", &fast, &[]);
-    assert_holders(&lan, &[2], "fast vipd (200) against keepalived (100)");
+    assert_holders(&lan, &[2], "fast vipd alone");
+    // Started after vipd is master, so that any MASTER state of keepalived's is a takeover.
+    let keepalived = start_keepalived(&lan, 1, &dir, &Member::v3(100));
     assert_keepalived_entered(&keepalived, "BACKUP");
     // keepalived masks the fast flag and reads the 20 units of 10 us as 20 centiseconds.
     assert!(
@@ -599,7 +627,7 @@ fn a_keepalived_backup_stays_backup_behind_a_fast_vipd_master_and_takes_over_whe
     // takeover while the fast adverts flow.
     assert_holders_of_stay(&lan, vip(), Duration::from_secs(5), &[2], "while vipd runs");
     assert!(
-        !keepalived.log().contains("Entering MASTER STATE"),
+        keepalived.times_entered("MASTER") == 0,
         "keepalived must never have taken over while vipd ran:\n{}",
         keepalived.log()
     );
@@ -615,5 +643,30 @@ fn a_keepalived_backup_stays_backup_behind_a_fast_vipd_master_and_takes_over_whe
         "keepalived took over {:?} after the fast vipd was killed; its log:\n{}",
         killed.elapsed(),
         keepalived.log()
+    );
+}
+
+#[test]
+fn a_fast_vipd_backup_follows_a_keepalived_master_at_its_standard_interval() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("ka-fast-backup");
+    let mut keepalived = start_keepalived(&lan, 1, &dir, &Member::v3(200));
+    let fast = Member::v3(100)
+        .vipd_toml()
+        .replace("advert_interval = \"100ms\"", "advert_interval = \"200us\"");
+    let vipd = Vipd::start(lan.node(2), dir.path(), "fast", &fast, &[]);
+    assert_holders_stay(&lan, &[1], "keepalived (200) against fast vipd (100)");
+    assert_follows(&vipd, node_ip(1));
+    // keepalived's adverts carry no fast flag: read in centiseconds, as sent.
+    assert_eq!(status(&vipd).master_adver_interval_us, 100_000);
+
+    keepalived.kill_all();
+    assert!(
+        wait_until(EVENTUALLY, || lan.has_address(2, vip())),
+        "the fast vipd must take over from the crashed keepalived: {:?}",
+        status(&vipd)
     );
 }

@@ -327,3 +327,29 @@ fn openshift_ipfailover_conf_follows_its_monitor_port() {
     let _router = listen();
     assert_brings_up(&lan, 1, &vipd, &vips);
 }
+
+/// ipfailover's monitor port 0 means "no check": the VIPs come up and stay with nothing
+/// listening anywhere.
+#[test]
+fn openshift_ipfailover_conf_with_monitor_port_zero_checks_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(1);
+    let dir = Scratch::new("kaconf-openshift-0");
+    let conf = adapted(
+        dir.path(),
+        "openshift-ipfailover.conf",
+        &[("198.51.100.7/1936", "192.0.2.1/0")],
+    );
+    let vipd = VipdOnKeepalivedConf::start(lan.node(1), &conf);
+    let vips = ["198.51.100.200", "198.51.100.201"];
+    assert_brings_up(&lan, 1, &vipd, &vips);
+    // Longer than a failing check of this file (interval 2 s, fall 3) needs to drop them.
+    std::thread::sleep(Duration::from_secs(10));
+    assert!(
+        vips.iter().all(|v| lan.has_address(1, addr(v))),
+        "no check means nothing may take the VIPs away:\n{}",
+        vipd.log()
+    );
+}
