@@ -122,25 +122,59 @@ fn node_ip(n: usize) -> IpAddr {
     Lan::ipv4(n).into()
 }
 
+/// vipd (200) and keepalived (100) with VIP `vip`: vipd wins; its SIGTERM's priority-0 advert
+/// hands the VIP to keepalived.
+fn vipd_wins_and_its_sigterm_hands_over_to_keepalived(tag: &str, vip: &str) {
+    let addr = vip_address(vip);
+    let lan = Lan::new(2);
+    let dir = Scratch::new(tag);
+    let keepalived = start_keepalived(&lan, 1, &dir, &Member::v3(100).vip(vip));
+    let vipd = start_vipd(&lan, 2, &dir, &Member::v3(200).vip(vip));
+    assert_holders_of_stay(&lan, addr, SETTLE, &[2], "vipd (200), keepalived (100)");
+    assert_keepalived_entered(&keepalived, "BACKUP");
+
+    vipd.signal(libc::SIGTERM);
+    assert_holders_of(&lan, addr, &[1], "after vipd's SIGTERM");
+    assert!(
+        keepalived
+            .log()
+            .contains("Backup received priority 0 advertisement"),
+        "keepalived must have taken over on vipd's priority-0 advert:\n{}",
+        keepalived.log()
+    );
+}
+
+/// keepalived (200) and vipd (100) with VIP `vip`: keepalived wins; its SIGTERM's priority-0
+/// advert hands the VIP to vipd.
+fn keepalived_wins_and_its_sigterm_hands_over_to_vipd(tag: &str, vip: &str) {
+    let addr = vip_address(vip);
+    let lan = Lan::new(2);
+    let dir = Scratch::new(tag);
+    let mut keepalived = start_keepalived(&lan, 1, &dir, &Member::v3(200).vip(vip));
+    let vipd = start_vipd(&lan, 2, &dir, &Member::v3(100).vip(vip));
+    assert_holders_of_stay(&lan, addr, SETTLE, &[1], "keepalived (200), vipd (100)");
+    assert_eq!(status(&vipd).state, StateName::Backup);
+
+    keepalived.stop();
+    assert_holders_of(&lan, addr, &[2], "after keepalived's SIGTERM");
+    assert!(
+        status(&vipd).priority_zero_in >= 1,
+        "vipd must have received keepalived's priority-0 advert: {:?}",
+        status(&vipd)
+    );
+}
+
+/// The address of "address/prefix".
+fn vip_address(vip: &str) -> IpAddr {
+    vip.split('/').next().unwrap().parse().unwrap()
+}
+
 #[test]
 fn vipd_with_the_higher_priority_wins_and_its_sigterm_hands_over_to_keepalived() {
     if !kernel_tests_enabled() {
         return;
     }
-    let lan = Lan::new(2);
-    let dir = Scratch::new("ka-v3-vipd-wins");
-    let keepalived = start_keepalived(&lan, 1, &dir, &Member::v3(100));
-    let vipd = start_vipd(&lan, 2, &dir, &Member::v3(200));
-    assert_holders_stay(&lan, &[2], "vipd (200) against keepalived (100)");
-    assert_keepalived_entered(&keepalived, "BACKUP");
-
-    vipd.signal(libc::SIGTERM);
-    assert_holders(&lan, &[1], "after vipd's SIGTERM");
-    assert!(
-        keepalived.log().contains("priority 0 advertisement"),
-        "keepalived must have taken over on vipd's priority-0 advert:\n{}",
-        keepalived.log()
-    );
+    vipd_wins_and_its_sigterm_hands_over_to_keepalived("ka-v3-vipd-wins", "192.0.2.100/24");
 }
 
 #[test]
@@ -148,20 +182,7 @@ fn keepalived_with_the_higher_priority_wins_and_its_sigterm_hands_over_to_vipd()
     if !kernel_tests_enabled() {
         return;
     }
-    let lan = Lan::new(2);
-    let dir = Scratch::new("ka-v3-ka-wins");
-    let mut keepalived = start_keepalived(&lan, 1, &dir, &Member::v3(200));
-    let vipd = start_vipd(&lan, 2, &dir, &Member::v3(100));
-    assert_holders_stay(&lan, &[1], "keepalived (200) against vipd (100)");
-    assert_follows(&vipd, node_ip(1));
-
-    keepalived.stop();
-    assert_holders(&lan, &[2], "after keepalived's SIGTERM");
-    assert!(
-        status(&vipd).priority_zero_in >= 1,
-        "vipd must have received keepalived's priority-0 advert: {:?}",
-        status(&vipd)
-    );
+    keepalived_wins_and_its_sigterm_hands_over_to_vipd("ka-v3-ka-wins", "192.0.2.100/24");
 }
 
 #[test]
@@ -566,6 +587,22 @@ const VIP6: &str = "2001:db8::100/64";
 
 fn vip6() -> IpAddr {
     "2001:db8::100".parse().unwrap()
+}
+
+#[test]
+fn ipv6_vipd_with_the_higher_priority_wins_and_its_sigterm_hands_over_to_keepalived() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    vipd_wins_and_its_sigterm_hands_over_to_keepalived("ka-v6-vipd-wins", VIP6);
+}
+
+#[test]
+fn ipv6_keepalived_with_the_higher_priority_wins_and_its_sigterm_hands_over_to_vipd() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    keepalived_wins_and_its_sigterm_hands_over_to_vipd("ka-v6-ka-wins", VIP6);
 }
 
 #[test]
