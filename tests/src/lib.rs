@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod clock;
 pub mod frames;
+pub mod keepalived;
 pub mod lab;
 pub mod netns;
 pub mod topology;
