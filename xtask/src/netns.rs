@@ -71,7 +71,8 @@ pub fn veth(a: &Namespace, a_if: &str, b: &Namespace, b_if: &str) -> Result<()> 
 /// Removes every namespace whose name starts with `prefix`, killing the processes in it first.
 ///
 /// Test namespaces carry the pid of the test process that made them (`vipd-t-<pid>-...`): those
-/// naming a live process belong to a test run in progress and are left alone.
+/// naming a live process belong to a test run in progress and are left alone. Scratch
+/// directories in the temp dir named the same way go too.
 pub fn remove_leftovers(prefix: &str) -> Result<()> {
     let out = Command::new("ip")
         .args(["netns", "list"])
@@ -85,14 +86,24 @@ pub fn remove_leftovers(prefix: &str) -> Result<()> {
             remove(name);
         }
     }
+    // Scratch directories of test runs and the harness carry the same names.
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(prefix) && !owner_alive(&name[prefix.len()..]) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
     Ok(())
 }
 
-/// Whether any numeric `-`-separated part of the name is the pid of a live process.
+/// Whether the first numeric `-`-separated part of the name (the pid, in `vipd-t-<pid>-<n>-<tag>`
+/// and `vipd-t-<tag>-<pid>-<n>` alike) is the pid of a live process.
 fn owner_alive(rest: &str) -> bool {
     rest.split('-')
-        .filter_map(|part| part.parse::<u32>().ok())
-        .any(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+        .find_map(|part| part.parse::<u32>().ok())
+        .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// Kills every process in the namespace and deletes it; quiet when it does not exist.

@@ -387,7 +387,10 @@ impl Instance {
     /// On, like keepalived without `vrrp_strict`: services such as the Kubernetes API server
     /// listen on the VIP, which RFC 9568's default (off) would make unreachable.
     pub const DEFAULT_ACCEPT_MODE: bool = true;
-    pub const DEFAULT_UNICAST_TTL_CHECK: bool = true;
+    /// Off, like keepalived: unicast peers are configured by address (and adverts from anyone
+    /// else are dropped), they may sit behind routers, and keepalived 2.2.7 itself sends IPv6
+    /// unicast adverts with hop limit 64.
+    pub const DEFAULT_UNICAST_TTL_CHECK: bool = false;
     pub const DEFAULT_USE_VMAC: bool = false;
     pub const DEFAULT_V3_CHECKSUM: V3Checksum = V3Checksum::WithPseudoHeader;
 

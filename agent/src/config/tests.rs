@@ -125,7 +125,7 @@ vips = ["192.0.2.1/24", { address = "192.0.2.2", device = "eth1", label = "eth1:
 excluded_vips = ["2001:db8::5/64"]
 unicast_source = "192.0.2.100"
 unicast_peers = ["192.0.2.101"]
-unicast_ttl_check = false
+unicast_ttl_check = true
 auth_password = "12345678"
 preempt = false
 preempt_delay = "0s"
@@ -274,7 +274,7 @@ vips = ["192.0.2.10"]
     assert_eq!(instance.preempt_delay, Duration::ZERO);
     assert!(instance.accept_mode);
     assert!(!instance.use_vmac);
-    assert!(instance.unicast_ttl_check);
+    assert!(!instance.unicast_ttl_check);
     assert!(instance.unicast_peers.is_empty());
     assert_eq!(instance.v3_checksum, V3Checksum::WithPseudoHeader);
     assert_eq!(instance.garp, Garp::default());

@@ -67,13 +67,26 @@ pub fn main(opts: Options) -> Result<(), String> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {msg}  [{elapsed_precise}]")
             .expect("progress template"),
     );
+    // Ctrl-C stops after the trial in progress, so the namespaces and processes are removed and
+    // the samples so far still reported.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
+        .map_err(|e| format!("Ctrl-C handler: {e}"))?;
+    let stop = || interrupted.load(std::sync::atomic::Ordering::SeqCst);
     let mut samples = Vec::new();
     let mut failures = Vec::new();
     for &system in &opts.systems {
+        if stop() {
+            break;
+        }
         let mut group = Group::start(system, opts.nodes, timing, opts.probe_interval)?;
         for &scenario in &opts.scenarios {
             bar.set_message(format!("{system}, {scenario}"));
             for _ in 0..opts.trials {
+                if stop() {
+                    break;
+                }
                 match trial::run(
                     scenario,
                     &mut group.nodes,

@@ -102,8 +102,19 @@ impl NodeProcess {
         match self.system {
             System::Keepalived => {
                 let stem = self.dir.join(format!("keepalived-n{}", self.node));
+                // A leftover pid file from a killed run makes keepalived refuse to start.
+                for suffix in ["pid", "vrrp.pid"] {
+                    let _ = fs::remove_file(format!("{}.{suffix}", stem.display()));
+                }
+                // --dont-respawn: a killed VRRP child stays dead, as a crashed keepalived would.
                 cmd.arg("keepalived")
-                    .args(["--dont-fork", "--vrrp", "--log-console", "--log-detail"])
+                    .args([
+                        "--dont-fork",
+                        "--vrrp",
+                        "--dont-respawn",
+                        "--log-console",
+                        "--log-detail",
+                    ])
                     .args(["--no-syslog", "--use-file"])
                     .arg(&self.config)
                     .arg(format!("--pid={}.pid", stem.display()))
@@ -155,16 +166,17 @@ impl NodeProcess {
     }
 
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
         if self.system == System::Keepalived {
-            // keepalived's VRRP child outlives its killed parent for a moment.
+            // The VRRP child first: it resigns gracefully when its parent dies, which a crash
+            // must not do.
             if let Some(pid) = self.vrrp_pid() {
                 // SAFETY: kill has no memory-safety preconditions.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
             }
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 
