@@ -75,18 +75,7 @@ pub fn main(opts: Options) -> Result<(), String> {
     let dir = Scratch::new("lab");
     let _echo = EchoServers::start(&lan, opts.nodes);
     let ports = SwitchPorts::new(&lan);
-    let mut nodes: Vec<NodeProcess> = (1..=opts.nodes)
-        .map(|n| {
-            NodeProcess::start(
-                system,
-                &lan,
-                n,
-                200 - 10 * (n as u8 - 1),
-                timing,
-                dir.path(),
-            )
-        })
-        .collect();
+    let mut nodes = NodeProcess::start_group(system, &lan, opts.nodes, timing, dir.path());
     let probe = Probe::start(&lan, opts.nodes + 1, VIP, Duration::from_micros(20));
     println!("lab: {HELP}\n");
 

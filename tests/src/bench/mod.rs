@@ -127,18 +127,7 @@ impl Group {
         let dir = crate::vipd::Scratch::new("bench");
         let echo = echo::EchoServers::start(&lan, count);
         let ports = SwitchPorts::new(&lan);
-        let nodes = (1..=count)
-            .map(|n| {
-                NodeProcess::start(
-                    system,
-                    &lan,
-                    n,
-                    200 - 10 * (n as u8 - 1),
-                    timing,
-                    dir.path(),
-                )
-            })
-            .collect();
+        let nodes = NodeProcess::start_group(system, &lan, count, timing, dir.path());
         let probe = probe::Probe::start(&lan, count + 1, VIP, probe_interval);
         trial::wait_steady(&probe, 1).map_err(|e| format!("{system}: {e}"))?;
         Ok(Self {

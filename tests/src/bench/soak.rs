@@ -20,18 +20,7 @@ use vipd::dataplane::{
 pub fn run(duration: Duration, timing: Timing, out: &std::path::Path) -> Result<(), String> {
     let lan = Lan::new(3);
     let dir = crate::vipd::Scratch::new("soak");
-    let nodes: Vec<NodeProcess> = (1..=2)
-        .map(|n| {
-            NodeProcess::start(
-                System::VipdXdp,
-                &lan,
-                n,
-                200 - 10 * (n as u8 - 1),
-                timing,
-                dir.path(),
-            )
-        })
-        .collect();
+    let nodes = NodeProcess::start_group(System::VipdXdp, &lan, 2, timing, dir.path());
     // Let the election settle before anything counts.
     std::thread::sleep(Duration::from_secs(2));
     let settled: Vec<usize> = nodes.iter().map(|n| n.log().len()).collect();

@@ -139,6 +139,20 @@ impl NodeProcess {
         self.child = Some(child);
     }
 
+    /// Starts `system` on nodes `1..=count`, node 1 with the highest priority (200, then 190,
+    /// 180, ...), so node 1 is the master whenever it is up.
+    pub fn start_group(
+        system: System,
+        lan: &Lan,
+        count: usize,
+        timing: Timing,
+        dir: &Path,
+    ) -> Vec<NodeProcess> {
+        (1..=count)
+            .map(|n| Self::start(system, lan, n, 200 - 10 * (n as u8 - 1), timing, dir))
+            .collect()
+    }
+
     /// Restarts the process after a kill.
     pub fn restart(&mut self, lan: &Lan) {
         self.kill();

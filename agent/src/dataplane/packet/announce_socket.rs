@@ -38,16 +38,10 @@ impl AnnounceSocket {
             .ok_or_else(|| PacketError::NoMacAddress {
                 interface: interface.to_owned(),
             })?;
-        let socket = Socket::new(Domain::PACKET, Type::RAW, None)
-            .and_then(|socket| {
-                socket.bind(&link_address(info.index, 0, [0; 6]))?;
-                socket.set_nonblocking(true)?;
-                Ok(socket)
-            })
-            .map_err(PacketError::io(
-                interface,
-                "opening an AF_PACKET socket for ARP/NA",
-            ))?;
+        let socket = send_only_link_socket(info.index).map_err(PacketError::io(
+            interface,
+            "opening an AF_PACKET socket for ARP/NA",
+        ))?;
         Ok(AnnounceSocket {
             socket,
             interface: info.name,
@@ -102,6 +96,15 @@ impl AnnounceSocket {
 }
 
 /// A `sockaddr_ll` naming `ifindex`, the frame's ethertype and destination MAC.
+/// A non-blocking AF_PACKET socket bound to interface `ifindex` with protocol 0, so the kernel
+/// queues nothing to it: for sending whole frames.
+pub(super) fn send_only_link_socket(ifindex: u32) -> io::Result<Socket> {
+    let socket = Socket::new(Domain::PACKET, Type::RAW, None)?;
+    socket.bind(&link_address(ifindex, 0, [0; 6]))?;
+    socket.set_nonblocking(true)?;
+    Ok(socket)
+}
+
 pub(super) fn link_address(ifindex: u32, ethertype: u16, destination: [u8; 6]) -> SockAddr {
     // SAFETY: sockaddr_storage is plain data, larger than and aligned for sockaddr_ll, so the
     // zeroed storage may be viewed as one; the family and length given match that type.

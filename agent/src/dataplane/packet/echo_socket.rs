@@ -4,9 +4,13 @@
 use std::io;
 
 use agent_common::{echo_kind, family, EchoFrame, ECHO_MAGIC, ETH_P_VIPD_ECHO};
-use socket2::{Domain, Socket, Type};
+use socket2::Socket;
 
-use super::{announce_socket::link_address, interface::InterfaceInfo, IpFamily, PacketError};
+use super::{
+    announce_socket::{link_address, send_only_link_socket},
+    interface::InterfaceInfo,
+    IpFamily, PacketError,
+};
 
 /// Ethernet's minimum frame without its checksum; shorter frames are padded with zeros.
 const ETH_MIN_FRAME: usize = 60;
@@ -24,16 +28,10 @@ impl EchoSocket {
         let mac = info.mac.ok_or_else(|| PacketError::NoMacAddress {
             interface: interface.to_owned(),
         })?;
-        let socket = Socket::new(Domain::PACKET, Type::RAW, None)
-            .and_then(|socket| {
-                socket.bind(&link_address(info.index, 0, [0; 6]))?;
-                socket.set_nonblocking(true)?;
-                Ok(socket)
-            })
-            .map_err(PacketError::io(
-                interface,
-                "opening an AF_PACKET socket for echoes",
-            ))?;
+        let socket = send_only_link_socket(info.index).map_err(PacketError::io(
+            interface,
+            "opening an AF_PACKET socket for echoes",
+        ))?;
         Ok(EchoSocket {
             socket,
             ifindex: info.index,
