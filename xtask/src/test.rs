@@ -28,6 +28,9 @@ pub fn run(opts: &Options) -> Result<()> {
     if !opts.no_lint {
         lint()?;
     }
+    // The integration tests run the vipd binary itself; `cargo test` builds only its test
+    // harness.
+    workspace::run(workspace::cargo().args(["build", "--package", "vipd", "--bins"]))?;
     let mut test = workspace::cargo();
     test.args(["test", "--workspace", "--all-targets"]);
     if !opts.cargo_test_args.is_empty() {
