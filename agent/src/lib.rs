@@ -8,3 +8,6 @@ pub mod dataplane;
 pub mod health;
 pub mod notify;
 pub mod vrrp;
+
+#[cfg(test)]
+mod test_netns;

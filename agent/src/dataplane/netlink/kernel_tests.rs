@@ -6,31 +6,19 @@ use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
-use super::test_netns::TestNetns;
 use super::*;
+use crate::test_netns::Netns;
 
 /// Generous: only "it eventually happens", never how fast.
 const EVENTUALLY: Duration = Duration::from_secs(30);
 
 /// A namespace holding the veth pair `va` <-> `vb`, both up.
-fn namespace_with_veth(tag: &str) -> TestNetns {
-    let ns = TestNetns::new(tag);
+fn namespace_with_veth(tag: &str) -> Netns {
+    let ns = Netns::new(tag);
     ns.ip(&["link", "add", "va", "type", "veth", "peer", "name", "vb"]);
     ns.ip(&["link", "set", "va", "up"]);
     ns.ip(&["link", "set", "vb", "up"]);
     ns
-}
-
-/// `ip -n <ns> args...` output.
-fn ip_output(ns: &TestNetns, args: &[&str]) -> String {
-    let output = Command::new("ip")
-        .arg("-n")
-        .arg(ns.name())
-        .args(args)
-        .output()
-        .expect("run ip");
-    assert!(output.status.success(), "ip {}", args.join(" "));
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn vip(text: &str, prefix_len: u8, ifindex: u32) -> Vip {
@@ -46,7 +34,7 @@ async fn eventually<T>(what: &str, future: impl Future<Output = T>) -> T {
 #[test]
 fn adds_and_removes_marked_ipv4_and_ipv6_vips() {
     let ns = namespace_with_veth("vips");
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let v4 = vip("192.0.2.10", 24, va)
@@ -63,14 +51,14 @@ fn adds_and_removes_marked_ipv4_and_ipv6_vips() {
         assert_eq!(listed, vec![v4.clone(), v6.clone()]);
 
         // IFA_F_NODAD: usable at once, never tentative.
-        let shown = ip_output(&ns, &["-6", "addr", "show", "dev", "va"]);
+        let shown = ns.ip(&["-6", "addr", "show", "dev", "va"]);
         let line = shown
             .lines()
             .find(|line| line.contains("2001:db8::10/64"))
             .expect("the IPv6 VIP is on va");
         assert!(line.contains("nodad"), "{line}");
         assert!(!line.contains("tentative"), "{line}");
-        let shown4 = ip_output(&ns, &["-4", "addr", "show", "dev", "va"]);
+        let shown4 = ns.ip(&["-4", "addr", "show", "dev", "va"]);
         assert!(shown4.contains("192.0.2.10/24 brd 192.0.2.255"), "{shown4}");
         assert!(shown4.contains("va:vip"), "{shown4}");
 
@@ -99,7 +87,7 @@ fn never_takes_over_or_removes_an_admin_address() {
     let ns = namespace_with_veth("admin");
     ns.ip(&["addr", "add", "192.0.2.20/24", "dev", "va"]);
     ns.ip(&["addr", "add", "2001:db8::20/64", "dev", "va", "nodad"]);
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let admin4 = vip("192.0.2.20", 24, va);
@@ -137,7 +125,7 @@ fn never_takes_over_or_removes_an_admin_address() {
         );
         assert!(netlink.list_vips(va).await.unwrap().is_empty());
     });
-    let shown = ip_output(&ns, &["addr", "show", "dev", "va"]);
+    let shown = ns.ip(&["addr", "show", "dev", "va"]);
     assert!(shown.contains("192.0.2.20/24"), "{shown}");
     assert!(!shown.contains("192.0.2.20/32"), "{shown}");
     assert!(shown.contains("2001:db8::20/64"), "{shown}");
@@ -156,7 +144,7 @@ fn removing_a_vip_that_became_primary_keeps_the_admin_secondary() {
             .expect("run sysctl in the namespace");
         assert!(status.success(), "{key}");
     }
-    let vips = ns.run(|| async {
+    let vips = ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let first = vip("203.0.113.10", 24, va);
@@ -167,7 +155,7 @@ fn removing_a_vip_that_became_primary_keeps_the_admin_secondary() {
     });
     // Added after the VIPs, the admin's address is a secondary of the VIP.
     ns.ip(&["addr", "add", "203.0.113.20/24", "dev", "va"]);
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         assert_eq!(
             netlink.remove_vip(&vips.0).await.unwrap(),
@@ -183,7 +171,7 @@ fn removing_a_vip_that_became_primary_keeps_the_admin_secondary() {
             vec![vips.1.clone()]
         );
     });
-    let shown = ip_output(&ns, &["-4", "addr", "show", "dev", "va"]);
+    let shown = ns.ip(&["-4", "addr", "show", "dev", "va"]);
     assert!(shown.contains("203.0.113.20/24"), "{shown}");
     assert!(!shown.contains("203.0.113.1"), "{shown}");
 }
@@ -197,7 +185,7 @@ fn a_new_handle_removes_what_a_dead_one_left_and_only_that() {
 
     // The first vipd adds its VIPs and dies without removing them: its
     // handle, runtime and thread are gone when `run` returns.
-    let left = ns.run(|| async {
+    let left = ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let d0 = netlink.ifindex("d0").await.unwrap();
@@ -212,7 +200,7 @@ fn a_new_handle_removes_what_a_dead_one_left_and_only_that() {
         vips
     });
 
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let mut removed = netlink.remove_stale_vips().await.unwrap();
         removed.sort_by_key(|vip| vip.addr());
@@ -222,7 +210,7 @@ fn a_new_handle_removes_what_a_dead_one_left_and_only_that() {
         assert!(netlink.remove_stale_vips().await.unwrap().is_empty());
     });
 
-    let shown = ip_output(&ns, &["addr", "show"]);
+    let shown = ns.ip(&["addr", "show"]);
     assert!(shown.contains("192.0.2.30/24"), "{shown}");
     assert!(shown.contains("198.51.100.30/24"), "{shown}");
     for gone in ["192.0.2.31", "2001:db8::31", "198.51.100.31"] {
@@ -232,8 +220,8 @@ fn a_new_handle_removes_what_a_dead_one_left_and_only_that() {
 
 #[test]
 fn errors_name_the_interface() {
-    let ns = TestNetns::new("errors");
-    ns.run(|| async {
+    let ns = Netns::new("errors");
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let error = netlink.ifindex("eth9").await.unwrap_err();
         assert!(matches!(error, NetlinkError::InterfaceNotFound(_)));
@@ -262,7 +250,7 @@ fn an_ipv6_vip_on_an_interface_without_ipv6_says_so() {
         .status()
         .expect("run sysctl in the namespace");
     assert!(status.success());
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let error = netlink
@@ -280,7 +268,7 @@ fn an_ipv6_vip_on_an_interface_without_ipv6_says_so() {
 #[test]
 fn without_cap_net_admin_the_error_says_so() {
     let ns = namespace_with_veth("perm");
-    ns.run(|| async {
+    ns.run_async(|| async {
         // The kernel checks the capabilities the socket was opened with, so
         // drop CAP_NET_ADMIN on this (test-only) thread first.
         drop_cap_net_admin_on_this_thread();
@@ -337,7 +325,7 @@ fn drop_cap_net_admin_on_this_thread() {
 #[test]
 fn link_events_follow_a_veth_down_up_and_interfaces_coming_and_going() {
     let ns = namespace_with_veth("links");
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let mut watch = netlink.watch_links(["va", "ghost"]).await.unwrap();
@@ -423,7 +411,7 @@ fn link_events_follow_a_veth_down_up_and_interfaces_coming_and_going() {
 #[test]
 fn link_state_is_right_after_more_notifications_than_the_socket_buffer_holds() {
     let ns = namespace_with_veth("flood");
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let mut watch = netlink.watch_links(["va"]).await.unwrap();
         if !watch.next().await.unwrap().state.is_up() {
@@ -478,7 +466,7 @@ async fn wait_for(
 fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
     let ns = namespace_with_veth("vmac");
     ns.ip(&["link", "add", "vrrp.7", "type", "bridge"]);
-    let created = ns.run(|| async {
+    let created = ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
 
@@ -517,7 +505,7 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
     });
     let (v4, v6) = created;
 
-    let details = ip_output(&ns, &["-d", "link", "show", "vrrp.51"]);
+    let details = ns.ip(&["-d", "link", "show", "vrrp.51"]);
     assert!(details.contains("macvlan mode private"), "{details}");
     assert!(details.contains("alias vipd vmac"), "{details}");
     // Administratively up (its operational state follows a moment later).
@@ -535,14 +523,14 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
             "{setting}"
         );
     }
-    let details6 = ip_output(&ns, &["-d", "link", "show", "vrrp6.51"]);
+    let details6 = ns.ip(&["-d", "link", "show", "vrrp6.51"]);
     assert!(details6.contains("macvlan mode bridge"), "{details6}");
     // No link-local made from the shared virtual MAC.
-    let addresses6 = ip_output(&ns, &["-6", "addr", "show", "dev", "vrrp6.51"]);
+    let addresses6 = ns.ip(&["-6", "addr", "show", "dev", "vrrp6.51"]);
     assert!(!addresses6.contains("fe80::"), "{addresses6}");
 
     // The vipd that created them is gone; the next one cleans up.
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let mut removed = netlink.remove_stale_vmacs().await.unwrap();
         removed.sort();
@@ -562,7 +550,7 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
             RemoveOutcome::NotOwned
         );
     });
-    let links = ip_output(&ns, &["link", "show"]);
+    let links = ns.ip(&["link", "show"]);
     assert!(links.contains("va@vb"), "{links}");
     assert!(links.contains("vrrp.7"), "{links}");
     assert!(
@@ -574,7 +562,7 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
 #[test]
 fn vmac_is_deleted_on_stop() {
     let ns = namespace_with_veth("vmacstop");
-    ns.run(|| async {
+    ns.run_async(|| async {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let vmac = netlink

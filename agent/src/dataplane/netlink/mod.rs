@@ -25,8 +25,6 @@ mod vmac;
 
 #[cfg(test)]
 mod kernel_tests;
-#[cfg(test)]
-mod test_netns;
 
 use std::collections::HashMap;
 

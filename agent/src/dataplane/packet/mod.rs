@@ -18,8 +18,6 @@ mod vrrp_socket;
 
 #[cfg(test)]
 mod netns_tests;
-#[cfg(test)]
-mod test_netns;
 
 use std::fmt;
 use std::io;

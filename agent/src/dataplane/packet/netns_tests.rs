@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::announce_socket::link_address;
-use super::test_netns::Netns;
 use super::*;
+use crate::test_netns::Netns;
 
 const IF_A: &str = "vpa";
 const IF_B: &str = "vpb";

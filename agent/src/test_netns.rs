@@ -3,9 +3,11 @@
 //! dedicated thread (network namespace membership is per thread), and `ip` in it.
 //!
 //! Sockets belong to the namespace they were created in, so a test opens them through
-//! [`Netns::run`] and may then use them from any thread.
+//! [`Netns::run`] (or [`Netns::run_async`] for tokio code such as netlink) and may then use them
+//! from any thread.
 
 use std::fs::File;
+use std::future::Future;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -48,6 +50,23 @@ impl Netns {
             thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+
+    /// Runs the future `test` makes to completion on a single-threaded tokio runtime on a thread
+    /// inside this namespace.
+    pub fn run_async<F, Fut, T>(&self, test: F) -> T
+    where
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = T>,
+        T: Send,
+    {
+        self.run(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("build a tokio runtime")
+                .block_on(test())
         })
     }
 
