@@ -1,6 +1,7 @@
 //! vipd: a VRRP failover agent whose XDP program makes takeover sub-millisecond.
 
 pub mod cli;
+mod clock;
 pub mod config;
 pub mod control;
 pub mod daemon;

@@ -44,7 +44,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
-use super::clock::{self, monotonic_now};
+use super::clock;
 use super::histogram::LatencyHistogram;
 use super::status::{
     CheckStatus, DaemonStatus, InstanceStatus, Snapshot, StateName, TrackedInterfaceStatus,
@@ -81,7 +81,7 @@ struct Inner {
 
 impl StatusBoard {
     pub fn new(info: DaemonInfo) -> StatusBoard {
-        let started = monotonic_now();
+        let started = crate::clock::now();
         StatusBoard {
             inner: Arc::new(Inner {
                 info,
@@ -111,7 +111,7 @@ impl StatusBoard {
         InstanceFeed {
             recorded,
             tx,
-            last_published: monotonic_now(),
+            last_published: crate::clock::now(),
             published_state: router.state(),
             urgent: false,
             pending: false,
@@ -130,7 +130,7 @@ impl StatusBoard {
         let slot = Arc::new(HeartbeatSlot {
             name: name.into(),
             max_silence,
-            last_beat_us: AtomicU64::new(monotonic_now().as_micros()),
+            last_beat_us: AtomicU64::new(crate::clock::now().as_micros()),
             retired: AtomicBool::new(false),
         });
         lock(&self.inner.heartbeats).push(Arc::clone(&slot));
@@ -160,7 +160,7 @@ impl StatusBoard {
 
     /// Everything, with ages as of now.
     pub fn snapshot(&self) -> Snapshot {
-        self.snapshot_at(monotonic_now())
+        self.snapshot_at(crate::clock::now())
     }
 
     /// Everything, with ages as of `now` (CLOCK_MONOTONIC).
@@ -606,7 +606,7 @@ mod tests {
         let fast = board.heartbeat("eth0 loop", Duration::from_secs(10));
         let dead = board.heartbeat("eth1 loop", Duration::from_secs(10));
         let done = board.heartbeat("reload", Duration::from_secs(10));
-        let now = monotonic_now();
+        let now = crate::clock::now();
         assert!(board.liveness(now).is_alive());
 
         let later = now.saturating_add(Duration::from_secs(20));

@@ -1,22 +1,13 @@
 //! The two clocks the status shows: CLOCK_MONOTONIC (the clock of the hot loop's
 //! [`Instant`]s and of the XDP driver timestamps) for ages, and the wall clock for people.
 
-use std::time::{Duration, SystemTime};
-
-use nix::time::{clock_gettime, ClockId};
+use std::time::SystemTime;
 
 use crate::vrrp::Instant;
 
-/// Now on CLOCK_MONOTONIC, as the protocol core counts time.
-pub fn monotonic_now() -> Instant {
-    // CLOCK_MONOTONIC always exists on Linux; clock_gettime fails only for an invalid id.
-    let now = clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(Duration::ZERO, Duration::from);
-    Instant::from_nanos(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX))
-}
-
 /// The wall-clock time of a monotonic instant in the past (or now, if `at` is not in the past).
 pub fn wall_clock_of(at: Instant) -> SystemTime {
-    let age = monotonic_now().saturating_duration_since(at);
+    let age = crate::clock::now().saturating_duration_since(at);
     SystemTime::now()
         .checked_sub(age)
         .unwrap_or(SystemTime::UNIX_EPOCH)

@@ -8,7 +8,6 @@
 //! SIGTERM / SIGINT: every instance resigns (priority-0 adverts), VIPs are removed, STOP
 //! notifications run, and vipd exits 0. SIGHUP: the configuration is read again; a bad one is
 //! refused with its errors and the running one stays.
-mod clock;
 mod convert;
 mod engine;
 mod health;

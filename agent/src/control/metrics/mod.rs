@@ -18,7 +18,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use super::board::StatusBoard;
-use super::clock::monotonic_now;
 
 /// A client that has not sent its request headers by then is dropped, so idle connections
 /// cannot pile up.
@@ -98,7 +97,7 @@ fn route(request: &Request<Incoming>, board: &StatusBoard) -> Response<Full<Byte
             response
         }
         "/healthz" => {
-            let liveness = board.liveness(monotonic_now());
+            let liveness = board.liveness(crate::clock::now());
             if liveness.is_alive() {
                 text(
                     StatusCode::OK,
@@ -211,7 +210,7 @@ mod tests {
             "the body is the board's exposition"
         );
 
-        heartbeat.beat(monotonic_now());
+        heartbeat.beat(crate::clock::now());
         let (code, _, body) = fetch(addr, "GET", "/healthz").await;
         assert_eq!((code, body.as_str()), (200, "ok: 1 loops alive\n"));
 

@@ -5,8 +5,8 @@ use tracing::{debug, info, warn};
 
 use super::{echo::EchoProber, vips::VipInstaller};
 use crate::{
+    clock,
     control::board::InstanceFeed,
-    daemon::clock,
     dataplane::{
         netlink::Vip,
         packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, IpFamily, VrrpSocket},

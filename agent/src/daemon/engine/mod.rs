@@ -25,17 +25,17 @@ use tokio::sync::mpsc::UnboundedSender;
 use tracing::{error, info, warn};
 
 use crate::{
+    clock,
+    dataplane::xdp::{AdvertRing, XdpMaps},
+    health::Effective,
+    vrrp::Instant,
+};
+use crate::{
     control::{
         board::{Heartbeat, StatusBoard},
         status::{CheckStatus, XdpCounters as StatusXdpCounters},
     },
     dataplane::packet::IpFamily,
-};
-use crate::{
-    daemon::clock,
-    dataplane::xdp::{AdvertRing, XdpMaps},
-    health::Effective,
-    vrrp::Instant,
 };
 use poller::{Poller, Waker};
 

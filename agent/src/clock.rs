@@ -1,5 +1,6 @@
-//! The daemon's one clock: CLOCK_MONOTONIC, the clock `bpf_ktime_get_ns()` stamps adverts with
-//! and the clock timerfd deadlines are set on, expressed as the protocol core's [`Instant`].
+//! vipd's one clock: CLOCK_MONOTONIC, the clock `bpf_ktime_get_ns()` stamps adverts with, the
+//! clock timerfd deadlines are set on and the status ages are measured on, expressed as the
+//! protocol core's [`Instant`].
 use nix::time::{clock_gettime, ClockId};
 use std::time::Duration;
 
