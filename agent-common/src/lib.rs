@@ -244,7 +244,6 @@ mod pod {
     unsafe impl aya::Pod for super::OwnedV6Key {}
     unsafe impl aya::Pod for super::OwnedVip {}
     unsafe impl aya::Pod for super::XdpConfig {}
-    unsafe impl aya::Pod for super::EchoFrame {}
 }
 
 #[cfg(test)]

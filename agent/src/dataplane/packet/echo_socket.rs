@@ -3,7 +3,7 @@
 //! from this interface's own MAC so that the master's XDP program reflects it back here.
 use std::io;
 
-use agent_common::{echo_kind, family, EchoFrame, ECHO_MAGIC, ETH_P_VIPD_ECHO};
+use agent_common::{echo_kind, ECHO_MAGIC, ETH_P_VIPD_ECHO};
 use socket2::Socket;
 
 use super::{
@@ -69,22 +69,12 @@ pub fn probe_frame(
     frame[..6].copy_from_slice(&master_mac);
     frame[6..12].copy_from_slice(&own_mac);
     frame[12..14].copy_from_slice(&ETH_P_VIPD_ECHO.to_be_bytes());
-    let payload = EchoFrame {
-        magic: ECHO_MAGIC,
-        kind: echo_kind::PROBE,
-        vrid,
-        family: match ip_family {
-            IpFamily::V4 => family::IPV4,
-            IpFamily::V6 => family::IPV6,
-        },
-        _pad: 0,
-        seq: seq.to_be_bytes(),
-    };
-    frame[14..18].copy_from_slice(&payload.magic);
-    frame[18] = payload.kind;
-    frame[19] = payload.vrid;
-    frame[20] = payload.family;
-    frame[22..26].copy_from_slice(&payload.seq);
+    // The agent_common::EchoFrame layout.
+    frame[14..18].copy_from_slice(&ECHO_MAGIC);
+    frame[18] = echo_kind::PROBE;
+    frame[19] = vrid;
+    frame[20] = ip_family.code();
+    frame[22..26].copy_from_slice(&seq.to_be_bytes());
     frame
 }
 

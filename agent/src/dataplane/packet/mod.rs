@@ -49,6 +49,14 @@ impl IpFamily {
             IpAddr::V6(_) => IpFamily::V6,
         }
     }
+
+    /// The family's code in the XDP program's maps and records (`agent_common::family`).
+    pub fn code(self) -> u8 {
+        match self {
+            IpFamily::V4 => agent_common::family::IPV4,
+            IpFamily::V6 => agent_common::family::IPV6,
+        }
+    }
 }
 
 impl fmt::Display for IpFamily {

@@ -6,7 +6,7 @@
 //! netlink, disown it before removing it, and keep the heartbeat fresh for as long as the node
 //! should answer at all.
 use agent_common::{
-    counter, family, names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
+    counter, names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
     CONFIG_DROP_ADVERTS, VRID_ALLOW_ANY_TTL_UNICAST,
 };
 use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray};
@@ -281,10 +281,7 @@ fn vrid_key(ifindex: u32, vrid: u8, ip_family: IpFamily) -> VridKey {
     VridKey {
         ifindex,
         vrid,
-        family: match ip_family {
-            IpFamily::V4 => family::IPV4,
-            IpFamily::V6 => family::IPV6,
-        },
+        family: ip_family.code(),
         _pad: [0; 2],
     }
 }
