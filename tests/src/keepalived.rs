@@ -30,7 +30,11 @@ impl Keepalived {
         let log = dir.join(format!("{name}.log"));
         let out = fs::File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
+        let pid_file = dir.join(format!("{name}.pid"));
         let vrrp_pid_file = dir.join(format!("{name}.vrrp.pid"));
+        // Pid files a killed keepalived left make a new one refuse to start.
+        let _ = fs::remove_file(&pid_file);
+        let _ = fs::remove_file(&vrrp_pid_file);
         // `ip netns exec` execs keepalived in place, so the child is keepalived's parent.
         let child = Command::new("ip")
             .args(["netns", "exec", ns.name(), "keepalived"])
@@ -44,10 +48,7 @@ impl Keepalived {
                 "--use-file",
             ])
             .arg(&conf_path)
-            .arg(format!(
-                "--pid={}",
-                dir.join(format!("{name}.pid")).display()
-            ))
+            .arg(format!("--pid={}", pid_file.display()))
             .arg(format!("--vrrp_pid={}", vrrp_pid_file.display()))
             .stdin(Stdio::null())
             .stdout(out)
@@ -64,18 +65,28 @@ impl Keepalived {
     /// Graceful stop: SIGTERM to the parent, which stops the VRRP child (priority-0 adverts,
     /// VIPs removed). Waits for the parent to exit.
     pub fn stop(&mut self) {
+        if let Some(pid) = self.main_pid() {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        self.wait_exit(Duration::from_secs(20));
+    }
+
+    /// Waits up to `patience` for the parent to exit (after a SIGTERM), then kills it.
+    pub fn wait_exit(&mut self, patience: Duration) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        // SAFETY: kill has no memory-safety preconditions.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        let exited = wait_until(Duration::from_secs(20), || {
-            child.try_wait().ok().flatten().is_some()
-        });
+        let exited = wait_until(patience, || child.try_wait().ok().flatten().is_some());
         if !exited {
             let _ = child.kill();
         }
         let _ = child.wait();
+    }
+
+    /// The parent's pid, while it runs.
+    pub fn main_pid(&self) -> Option<i32> {
+        self.child.as_ref().map(|child| child.id() as i32)
     }
 
     /// A crash: SIGKILL to the VRRP child and the parent. The VIPs stay where they are.
@@ -93,7 +104,7 @@ impl Keepalived {
     }
 
     /// The VRRP child's pid, once keepalived has written it.
-    fn vrrp_pid(&self) -> Option<i32> {
+    pub fn vrrp_pid(&self) -> Option<i32> {
         let mut pid = None;
         wait_until(Duration::from_secs(10), || {
             pid = fs::read_to_string(&self.vrrp_pid_file)

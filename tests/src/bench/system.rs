@@ -1,13 +1,12 @@
 //! The systems the benchmark compares, each run on every node of the LAN: vipd with its XDP
 //! dataplane, vipd on sockets only, and keepalived (the Debian package) at its fastest.
 use std::{
-    fmt, fs,
+    fmt,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     time::Duration,
 };
 
-use crate::{netns::Netns, topology::Lan, vipd::binary};
+use crate::{keepalived::Keepalived, netns::Netns, topology::Lan, vipd::Vipd};
 
 /// The VIP every system defends.
 pub const VIP: &str = "192.0.2.100";
@@ -48,15 +47,22 @@ impl System {
     }
 }
 
-/// One system's process on one node.
+/// One system's daemon on one node, run with the test kit's [`Vipd`] and [`Keepalived`].
 pub struct NodeProcess {
     pub system: System,
     pub node: usize,
-    child: Option<Child>,
-    log: PathBuf,
-    config: PathBuf,
+    daemon: Option<Daemon>,
+    config: String,
     dir: PathBuf,
 }
+
+enum Daemon {
+    Vipd(Vipd),
+    Keepalived(Keepalived),
+}
+
+/// How long a graceful stop may take before the benchmark gives up on it.
+const STOP_PATIENCE: Duration = Duration::from_secs(20);
 
 impl NodeProcess {
     /// Starts `system` on node `n` with `priority`.
@@ -68,75 +74,19 @@ impl NodeProcess {
         timing: Timing,
         dir: &Path,
     ) -> Self {
-        let config = dir.join(format!("{system:?}-n{n}.conf"));
-        let log = dir.join(format!("{system:?}-n{n}.log"));
-        let text = match system {
+        let config = match system {
             System::Keepalived => keepalived_conf(n, priority),
-            _ => crate::vipd::with_control_socket(
-                &vipd_conf(priority, timing),
-                &dir.join(format!("n{n}.sock")),
-            ),
+            _ => vipd_conf(priority, timing),
         };
-        fs::write(&config, text).expect("write config");
         let mut process = Self {
             system,
             node: n,
-            child: None,
-            log,
+            daemon: None,
             config,
             dir: dir.to_path_buf(),
         };
         process.spawn(lan.node(n));
         process
-    }
-
-    fn spawn(&mut self, ns: &Netns) {
-        let out = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("log");
-        let err = out.try_clone().expect("log");
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", ns.name()]);
-        match self.system {
-            System::Keepalived => {
-                let stem = self.dir.join(format!("keepalived-n{}", self.node));
-                // A leftover pid file from a killed run makes keepalived refuse to start.
-                for suffix in ["pid", "vrrp.pid"] {
-                    let _ = fs::remove_file(format!("{}.{suffix}", stem.display()));
-                }
-                // --dont-respawn: a killed VRRP child stays dead, as a crashed keepalived would.
-                cmd.arg("keepalived")
-                    .args([
-                        "--dont-fork",
-                        "--vrrp",
-                        "--dont-respawn",
-                        "--log-console",
-                        "--log-detail",
-                    ])
-                    .args(["--no-syslog", "--use-file"])
-                    .arg(&self.config)
-                    .arg(format!("--pid={}.pid", stem.display()))
-                    .arg(format!("--vrrp_pid={}.vrrp.pid", stem.display()));
-            }
-            system => {
-                cmd.arg(binary())
-                    .arg("run")
-                    .arg("--config")
-                    .arg(&self.config);
-                if system == System::VipdSocket {
-                    cmd.args(["--dataplane", "socket"]);
-                }
-            }
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start node process");
-        self.child = Some(child);
     }
 
     /// Starts `system` on nodes `1..=count`, node 1 with the highest priority (200, then 190,
@@ -153,7 +103,24 @@ impl NodeProcess {
             .collect()
     }
 
-    /// Restarts the process after a kill.
+    fn spawn(&mut self, ns: &Netns) {
+        let name = format!("{:?}-n{}", self.system, self.node);
+        self.daemon = Some(match self.system {
+            System::Keepalived => {
+                Daemon::Keepalived(Keepalived::start(ns, &self.dir, &name, &self.config))
+            }
+            System::VipdXdp => Daemon::Vipd(Vipd::start(ns, &self.dir, &name, &self.config, &[])),
+            System::VipdSocket => Daemon::Vipd(Vipd::start(
+                ns,
+                &self.dir,
+                &name,
+                &self.config,
+                &["--dataplane", "socket"],
+            )),
+        });
+    }
+
+    /// Restarts the daemon after a kill or a stop.
     pub fn restart(&mut self, lan: &Lan) {
         self.kill();
         self.spawn(lan.node(self.node));
@@ -161,50 +128,45 @@ impl NodeProcess {
 
     /// The pid of the process that runs VRRP: vipd itself, or keepalived's VRRP child.
     pub fn vrrp_pid(&self) -> Option<i32> {
-        match self.system {
-            System::Keepalived => {
-                let stem = self.dir.join(format!("keepalived-n{}.vrrp.pid", self.node));
-                fs::read_to_string(stem).ok()?.trim().parse().ok()
-            }
-            _ => self.child.as_ref().map(|c| c.id() as i32),
+        match self.daemon.as_ref()? {
+            Daemon::Vipd(vipd) => Some(vipd.pid()),
+            Daemon::Keepalived(keepalived) => keepalived.vrrp_pid(),
         }
     }
 
     /// The pid of the whole daemon (keepalived's parent, or vipd).
     pub fn main_pid(&self) -> Option<i32> {
-        self.child.as_ref().map(|c| c.id() as i32)
+        match self.daemon.as_ref()? {
+            Daemon::Vipd(vipd) => Some(vipd.pid()),
+            Daemon::Keepalived(keepalived) => keepalived.main_pid(),
+        }
     }
 
     pub fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
+        match &self.daemon {
+            Some(Daemon::Vipd(vipd)) => vipd.log(),
+            Some(Daemon::Keepalived(keepalived)) => keepalived.log(),
+            None => String::new(),
+        }
     }
 
+    /// Kills the daemon as a crash would (both keepalived processes).
     pub fn kill(&mut self) {
-        if self.system == System::Keepalived {
-            // The VRRP child first: it resigns gracefully when its parent dies, which a crash
-            // must not do.
-            if let Some(pid) = self.vrrp_pid() {
-                // SAFETY: kill has no memory-safety preconditions.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
+        if let Some(Daemon::Keepalived(mut keepalived)) = self.daemon.take() {
+            keepalived.kill_all();
         }
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // A dropped Vipd is killed and reaped.
     }
 
-    /// Waits for the process to exit on its own (after SIGTERM).
+    /// Waits for the daemon to exit on its own (after SIGTERM).
     pub fn wait(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.wait();
+        match &mut self.daemon {
+            Some(Daemon::Vipd(vipd)) => {
+                vipd.wait_exit(STOP_PATIENCE);
+            }
+            Some(Daemon::Keepalived(keepalived)) => keepalived.wait_exit(STOP_PATIENCE),
+            None => {}
         }
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
