@@ -1,13 +1,37 @@
 //! A status snapshot with fixed contents for the rendering tests (`vipd status` table and the
-//! metrics exposition).
+//! metrics exposition), and a live board with one instance for the server tests.
 
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::control::board::{DaemonInfo, InstanceFeed, InstanceIdentity, StatusBoard};
 use crate::control::histogram::LatencyHistogram;
 use crate::control::status::{
     CheckStatus, DaemonStatus, Family, ReasonName, StateName, TrackedInterfaceStatus,
     TransitionStatus, XdpCounters,
 };
 use crate::control::status::{InstanceStatus, Snapshot};
-use crate::vrrp::DropReason;
+use crate::vrrp::{DropReason, Router, RouterConfig};
+
+/// A board holding one instance (`vi_1` on eth0, VRID 51, in Initialize); the instance stays on
+/// the board while the returned feed lives.
+pub(crate) fn board_with_one_instance() -> (StatusBoard, InstanceFeed) {
+    let board = StatusBoard::new(DaemonInfo {
+        router_id: "node-a".to_string(),
+        dataplane: "socket".to_string(),
+    });
+    let addr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+    let vip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
+    let router = Router::new(RouterConfig::v3(51, 100, addr, vec![vip])).unwrap();
+    let feed = board.add_instance(
+        InstanceIdentity {
+            name: "vi_1".to_string(),
+            interface: "eth0".to_string(),
+            dataplane: "socket".to_string(),
+        },
+        &router,
+    );
+    (board, feed)
+}
 
 fn instance(name: &str, state: StateName) -> InstanceStatus {
     InstanceStatus {

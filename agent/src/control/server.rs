@@ -258,30 +258,9 @@ impl Drop for SocketFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::board::{DaemonInfo, InstanceFeed, InstanceIdentity};
     use crate::control::client::{self, ClientError};
-    use crate::vrrp::{Router, RouterConfig};
-    use std::net::{IpAddr, Ipv4Addr};
+    use crate::control::fixtures::board_with_one_instance;
     use tokio::sync::oneshot;
-
-    fn board_with_one_instance() -> (StatusBoard, InstanceFeed) {
-        let board = StatusBoard::new(DaemonInfo {
-            router_id: "node-a".to_string(),
-            dataplane: "socket".to_string(),
-        });
-        let addr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
-        let vip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
-        let router = Router::new(RouterConfig::v3(51, 100, addr, vec![vip])).unwrap();
-        let feed = board.add_instance(
-            InstanceIdentity {
-                name: "vi_1".to_string(),
-                interface: "eth0".to_string(),
-                dataplane: "socket".to_string(),
-            },
-            &router,
-        );
-        (board, feed)
-    }
 
     /// A server serving `board` on `path` until the returned sender is dropped or fired.
     fn start(

@@ -135,9 +135,7 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::board::{DaemonInfo, InstanceIdentity};
-    use crate::vrrp::{Router, RouterConfig};
-    use std::net::{IpAddr, Ipv4Addr};
+    use crate::control::fixtures::board_with_one_instance;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
@@ -156,21 +154,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn scrape_over_http() {
-        let board = StatusBoard::new(DaemonInfo {
-            router_id: "node-a".to_string(),
-            dataplane: "socket".to_string(),
-        });
-        let addr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
-        let vip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
-        let router = Router::new(RouterConfig::v3(51, 100, addr, vec![vip])).unwrap();
-        let _feed = board.add_instance(
-            InstanceIdentity {
-                name: "vi_1".to_string(),
-                interface: "eth0".to_string(),
-                dataplane: "socket".to_string(),
-            },
-            &router,
-        );
+        let (board, _feed) = board_with_one_instance();
         // Long enough that no scheduling stall makes the first probe fail; the stale probe below
         // waits this long.
         let heartbeat = board.heartbeat("eth0 loop", Duration::from_secs(2));
