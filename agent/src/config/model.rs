@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
+
+use crate::vrrp::EchoConfig;
 use url::Url;
 
 /// Advert intervals below this are vipd's fast mode (below the 10 ms the VRRPv3 wire field can
@@ -348,6 +350,12 @@ pub struct Instance {
     pub vrid: Vrid,
     pub priority: Priority,
     pub advert_interval: Duration,
+    /// How often a backup probes its master with vipd's liveness echo (fast mode with the
+    /// XDP dataplane); the advert interval when `None`.
+    pub echo_interval: Option<Duration>,
+    /// How long a probe may go unanswered before the master may be declared down;
+    /// `max(2 x echo interval, 100us)` when `None`.
+    pub echo_timeout: Option<Duration>,
     pub version: Version,
     /// The family of the VIPs (and so of the adverts).
     pub family: Family,
@@ -396,6 +404,17 @@ impl Instance {
 
     pub fn is_fast_mode(&self) -> bool {
         self.advert_interval < FAST_MODE_BELOW
+    }
+
+    /// `echo_interval`, defaults applied.
+    pub fn resolved_echo_interval(&self) -> Duration {
+        self.echo_interval.unwrap_or(self.advert_interval)
+    }
+
+    /// `echo_timeout`, defaults applied.
+    pub fn resolved_echo_timeout(&self) -> Duration {
+        self.echo_timeout
+            .unwrap_or_else(|| EchoConfig::default_timeout(self.resolved_echo_interval()))
     }
 }
 

@@ -19,6 +19,8 @@ use super::model::{
 
 /// IFNAMSIZ less the terminating NUL.
 const MAX_INTERFACE_NAME_LEN: usize = 15;
+/// The shortest liveness echo interval or timeout: fast mode's wire unit.
+const MIN_ECHO: std::time::Duration = std::time::Duration::from_micros(10);
 
 /// What validation found, each list in file order.
 #[derive(Debug, Default)]
@@ -169,6 +171,7 @@ impl Validator<'_> {
 
         self.addresses_of_family(item, instance);
         self.advert_interval(item, instance);
+        self.echo(item, instance);
 
         if instance.version == Version::V2 && instance.family == Family::Ipv6 {
             self.error(
@@ -327,6 +330,29 @@ impl Validator<'_> {
                         ),
                     );
                 }
+            }
+        }
+    }
+
+    /// vipd's liveness echo: fast mode only, and no faster than the fast mode's 10us unit.
+    fn echo(&mut self, item: Item, instance: &Instance) {
+        let name = &instance.name;
+        for (key, value) in [
+            ("echo_interval", instance.echo_interval),
+            ("echo_timeout", instance.echo_timeout),
+        ] {
+            let Some(value) = value else {
+                continue;
+            };
+            let at = FieldPath::key(item, key);
+            let shown = duration_text(value);
+            if value < MIN_ECHO {
+                self.error(at, format!("{key} {shown} is below the minimum of 10us"));
+            } else if !instance.is_fast_mode() {
+                self.warn(
+                    at,
+                    format!("{key} has no effect on `{name}`: the liveness echo runs in fast mode only (advert_interval below 10ms)"),
+                );
             }
         }
     }

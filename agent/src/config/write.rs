@@ -130,6 +130,12 @@ fn instance(out: &mut Document, instance: &Instance) {
         "advert_interval",
         duration(instance.advert_interval),
     );
+    if let Some(interval) = instance.echo_interval {
+        out.key("echo_interval", duration(interval));
+    }
+    if let Some(timeout) = instance.echo_timeout {
+        out.key("echo_timeout", duration(timeout));
+    }
     out.key_if(
         instance.version != Instance::DEFAULT_VERSION,
         "version",

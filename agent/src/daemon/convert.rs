@@ -7,7 +7,7 @@ use crate::{
     dataplane::packet::{AnnounceSettings, VRRP_GROUP_V4, VRRP_GROUP_V6},
     vrrp::{
         wire::{V2Auth, V3Ipv4Checksum},
-        Preempt, RouterConfig, Version,
+        EchoConfig, Preempt, RouterConfig, Version,
     },
 };
 
@@ -43,6 +43,10 @@ pub fn router_config(instance: &Instance, primary: IpAddr) -> RouterConfig {
         v3_ipv4_checksum: match instance.v3_checksum {
             V3Checksum::WithPseudoHeader => V3Ipv4Checksum::WithPseudoHeader,
             V3Checksum::MessageOnly => V3Ipv4Checksum::MessageOnly,
+        },
+        echo: EchoConfig {
+            interval: instance.resolved_echo_interval(),
+            timeout: instance.resolved_echo_timeout(),
         },
     }
 }
@@ -141,6 +145,33 @@ vips = ["192.0.2.100/24"]
         assert!(c.fast_mode);
         assert_eq!(c.advert_interval, Duration::from_micros(100));
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn the_echo_defaults_to_the_advert_interval_and_follows_the_keys() {
+        let fast = BASE.replace(
+            "priority = 150",
+            "priority = 150\nadvert_interval = \"200us\"",
+        );
+        let c = router_config(&instance(&fast), "192.0.2.1".parse().unwrap());
+        assert_eq!(c.echo, EchoConfig::every(Duration::from_micros(200)));
+        assert_eq!(c.echo.timeout, Duration::from_micros(400));
+        let set = fast.replace(
+            "priority = 150",
+            "priority = 150\necho_interval = \"100us\"\necho_timeout = \"3ms\"",
+        );
+        let c = router_config(&instance(&set), "192.0.2.1".parse().unwrap());
+        assert_eq!(
+            c.echo,
+            EchoConfig {
+                interval: Duration::from_micros(100),
+                timeout: Duration::from_millis(3),
+            }
+        );
+        let only_interval =
+            fast.replace("priority = 150", "priority = 150\necho_interval = \"30us\"");
+        let c = router_config(&instance(&only_interval), "192.0.2.1".parse().unwrap());
+        assert_eq!(c.echo.timeout, Duration::from_micros(100));
     }
 
     #[test]

@@ -4,10 +4,14 @@ use anyhow::Result;
 use std::{collections::HashMap, time::Duration};
 use tracing::{info, warn};
 
-use super::{engine::EchoProber, setup::Prepared};
+use super::setup::Prepared;
 use crate::dataplane::{
     packet::EchoSocket,
     xdp::{AdvertRing, AttachMode, XdpMaps, XdpProgram},
+};
+use crate::vrrp::{
+    budget::{self, Fault},
+    Router,
 };
 
 /// The dead-man switch: the program stops answering ARP / NS for VIPs and stops reflecting echo
@@ -44,6 +48,8 @@ pub struct XdpAttachments {
     mode: AttachMode,
     /// Interface name -> the mode the program is attached in there.
     attached: HashMap<String, AttachMode>,
+    /// What the echo's detection budget depends on, for the log.
+    deadman: Deadman,
 }
 
 impl XdpAttachments {
@@ -65,6 +71,7 @@ impl XdpAttachments {
                 program,
                 mode,
                 attached: HashMap::new(),
+                deadman,
             },
             ring,
             maps,
@@ -92,11 +99,12 @@ impl XdpAttachments {
                 }
             }
             p.runtime.xdp_ifindex = Some(p.parent_ifindex);
-            let config = p.runtime.router.config();
-            if config.fast_mode {
+            if p.runtime.router.config().fast_mode {
                 match EchoSocket::open(&p.parent_name) {
                     Ok(socket) => {
-                        p.runtime.echo = Some(EchoProber::new(socket, config.advert_interval))
+                        p.runtime.echo = Some(socket);
+                        p.runtime.router.set_echo(true);
+                        self.log_budget(&p.runtime.name, &p.runtime.router);
                     }
                     Err(error) => warn!(
                         instance = %p.runtime.name,
@@ -112,5 +120,35 @@ impl XdpAttachments {
                     _ => "xdp-driver",
                 });
         }
+    }
+}
+
+impl XdpAttachments {
+    /// What the liveness echo promises this instance as a backup, before the link's delay.
+    fn log_budget(&self, instance: &str, router: &Router) {
+        let config = router.config();
+        let params = budget::Params {
+            advert_interval: config.advert_interval,
+            master_down_interval: router.master_down_interval(),
+            echo: Some(config.echo),
+            deadman_bound: self.deadman.bound,
+            heartbeat_every: self.deadman.every,
+            delay: Duration::ZERO,
+            jitter: Duration::ZERO,
+        };
+        let us = |d: Option<Duration>| d.map_or(u64::MAX, |d| d.as_micros() as u64);
+        let gone = budget::budget(Fault::MasterGone, &params);
+        let stall = budget::budget(Fault::MasterAgentStall, &params);
+        let link = budget::budget(Fault::LinkStall, &params);
+        info!(
+            instance,
+            echo_interval_us = config.echo.interval.as_micros() as u64,
+            echo_timeout_us = config.echo.timeout.as_micros() as u64,
+            master_gone_detected_within_us = us(gone.detected_within),
+            master_agent_dead_detected_within_us = us(stall.detected_within),
+            master_agent_stall_tolerated_us = us(Some(stall.tolerated)),
+            link_stall_tolerated_us = us(Some(link.tolerated)),
+            "liveness echo on"
+        );
     }
 }

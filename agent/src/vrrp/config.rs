@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::fast_mode;
+use super::liveness::EchoConfig;
 use super::wire::{AddressFamily, V2Auth, V3Ipv4Checksum};
 
 /// The VRRP version an instance speaks.
@@ -63,6 +64,9 @@ pub struct RouterConfig {
     pub unicast_any_ttl: bool,
     /// How VRRPv3 over IPv4 checksums are emitted (both are accepted).
     pub v3_ipv4_checksum: V3Ipv4Checksum,
+    /// The liveness echo's timing, used while the dataplane carries the echo
+    /// ([`crate::vrrp::Router::set_echo`]); see [`crate::vrrp::liveness`].
+    pub echo: EchoConfig,
 }
 
 impl RouterConfig {
@@ -87,6 +91,7 @@ impl RouterConfig {
             unicast_peers: Vec::new(),
             unicast_any_ttl: false,
             v3_ipv4_checksum: V3Ipv4Checksum::default(),
+            echo: EchoConfig::every(Duration::from_secs(1)),
         }
     }
 
@@ -148,6 +153,13 @@ impl RouterConfig {
                 expected,
             });
         }
+        // The router's clock counts microseconds: less would make a probe, or a probe's
+        // verdict, due forever.
+        if self.echo.interval < Duration::from_micros(1)
+            || self.echo.timeout < Duration::from_micros(1)
+        {
+            return Err(ConfigError::EchoTooShort { vrid });
+        }
         Ok(())
     }
 }
@@ -169,6 +181,8 @@ pub enum ConfigError {
     AuthNeedsV2 { vrid: u8 },
     #[error("VRID {vrid}: fast mode needs VRRPv3")]
     FastModeNeedsV3 { vrid: u8 },
+    #[error("VRID {vrid}: the liveness echo's interval and timeout must be at least 1us")]
+    EchoTooShort { vrid: u8 },
     #[error("VRID {vrid}: advertisement interval {interval:?} is not allowed: use {expected}")]
     BadInterval {
         vrid: u8,
@@ -242,6 +256,14 @@ mod tests {
             }),
             ConfigError::BadInterval { .. }
         ));
+        assert_eq!(
+            check(|c| c.echo.timeout = Duration::ZERO),
+            ConfigError::EchoTooShort { vrid: 1 }
+        );
+        assert_eq!(
+            check(|c| c.echo.interval = Duration::from_nanos(999)),
+            ConfigError::EchoTooShort { vrid: 1 }
+        );
         assert_eq!(
             check(|c| {
                 c.version = Version::V2;

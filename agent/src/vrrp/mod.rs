@@ -15,8 +15,10 @@
 //! // sleep until router.poll_timeout(), then router.handle_timeout(now)
 //! ```
 
+pub mod budget;
 pub mod config;
 pub mod fast_mode;
+pub mod liveness;
 pub mod router;
 pub mod time;
 pub mod timers;
@@ -31,6 +33,7 @@ mod sim;
 mod test_support;
 
 pub use config::{ConfigError, Preempt, RouterConfig, Version};
+pub use liveness::EchoConfig;
 pub use router::{Action, PeerInfo, Router, RouterStats, State, TransitionReason};
 pub use time::Instant;
 pub use validate::{DropCounters, DropReason, RxMeta, ValidAdvert};

@@ -2,9 +2,20 @@
 //! keepalived's Fault state, in the quinn-proto style.
 //!
 //! Inputs are events with the time they happened (`handle_startup`, `validate` +
-//! `handle_advert`, `handle_timeout`, `set_priority`, `set_fault`, `handle_shutdown`); outputs
-//! are [`Action`]s from [`Router::poll_action`] and the next deadline from
-//! [`Router::poll_timeout`]. The router never reads a clock or touches a socket.
+//! `handle_advert`, `handle_master_seen`, `handle_echo`, `handle_timeout`, `set_priority`,
+//! `set_fault`, `handle_shutdown`); outputs are [`Action`]s from [`Router::poll_action`] and
+//! the next deadline from [`Router::poll_timeout`]. The router never reads a clock or touches a
+//! socket.
+//!
+//! # Liveness
+//!
+//! Every signal that can keep a master alive or declare it dead enters here: validated
+//! adverts, the XDP program's driver-stamped advert records, and, with the liveness echo on
+//! ([`Router::set_echo`], see [`super::liveness`]), echoes of this backup's probes. The
+//! master-down decision is taken in [`Router::handle_timeout`] alone, and
+//! [`Router::poll_timeout`] is the whole truth about when it can be: Master_Down_Timer must
+//! have expired and, with the echo on, a probe must have gone unanswered for the echo timeout.
+//! What that costs per fault is [`super::budget`].
 //!
 //! # Time
 //!
@@ -40,6 +51,7 @@ use std::time::Duration;
 
 use super::config::{ConfigError, Preempt, RouterConfig, Version};
 use super::fast_mode;
+use super::liveness::EchoProber;
 use super::time::Instant;
 use super::timers;
 use super::validate::{self, DropCounters, DropReason, RxMeta, ValidAdvert};
@@ -101,6 +113,8 @@ pub enum Action {
         to: State,
         reason: TransitionReason,
     },
+    /// Send liveness probe `seq` to the master at `master_mac` (the echo socket builds it).
+    SendProbe { master_mac: [u8; 6], seq: u32 },
 }
 
 /// What the router remembers about one peer.
@@ -162,6 +176,8 @@ pub struct Router {
     peers: Vec<PeerInfo>,
     /// Our advert with priority 0; [`Router::advert`] fills in the priority.
     advert_template: AdvertRepr,
+    /// The liveness echo, while the dataplane carries it ([`Router::set_echo`]).
+    echo: Option<EchoProber>,
 }
 
 /// The advert `config` sends, with priority 0. `config` must be validated.
@@ -226,6 +242,7 @@ impl Router {
             drops: DropCounters::default(),
             stats: RouterStats::default(),
             peers: Vec::new(),
+            echo: None,
         })
     }
 
@@ -315,12 +332,32 @@ impl Router {
 
     // ---- outputs ----
 
-    /// The next deadline at which [`Router::handle_timeout`] must be called.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.adver_timer, self.master_down_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+    /// The echo prober that has a say now: in Backup, following a master that has not
+    /// resigned (a master that resigned is gone however fast its kernel still echoes).
+    fn echo_in_force(&self) -> Option<&EchoProber> {
+        if self.state != State::Backup || self.master_resigned() {
+            return None;
         }
+        self.echo.as_ref()
+    }
+
+    /// The next deadline at which [`Router::handle_timeout`] must be called: an advert or a
+    /// probe due, or the master declared down (Master_Down_Timer expired and, with the echo
+    /// on, a probe unanswered for the echo timeout).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let echo = self.echo_in_force();
+        let master_down = self.master_down_deadline().map(|deadline| {
+            echo.and_then(EchoProber::down_not_before)
+                .map_or(deadline, |not_before| deadline.max(not_before))
+        });
+        let probe = match self.state {
+            State::Backup => self.echo.as_ref().and_then(EchoProber::next_probe),
+            _ => None,
+        };
+        [self.adver_timer, master_down, probe]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next action, in the order they must be carried out. A transition's work comes
@@ -372,7 +409,15 @@ impl Router {
                 }
             }
             State::Backup => {
-                if self.master_down_deadline().is_some_and(|t| t <= now) {
+                // Probe first: a backup that woke late asks before it judges, and waits.
+                if let Some(probe) = self.echo.as_mut().and_then(|e| e.poll_probe(now)) {
+                    self.actions.push_back(Action::SendProbe {
+                        master_mac: probe.master_mac,
+                        seq: probe.seq,
+                    });
+                }
+                let echo_allows = self.echo_in_force().is_none_or(|e| e.allows_down(now));
+                if echo_allows && self.master_down_deadline().is_some_and(|t| t <= now) {
                     self.become_master(now, State::Backup, TransitionReason::MasterDown);
                 }
             }
@@ -429,18 +474,53 @@ impl Router {
             self.master_adver_interval = config.advert_interval;
         }
         self.advert_template = advert_template(&config);
+        if let Some(echo) = &mut self.echo {
+            echo.reconfigure(config.echo);
+        }
         self.config = config;
         Ok(())
     }
 
-    /// A liveness signal: the XDP program saw an advert from `src` with `priority` at `now`,
-    /// stamped at the driver. Its full copy is validated when it reaches the VRRP socket (or
+    /// Whether the dataplane carries the liveness echo for this instance (fast mode, the XDP
+    /// program on the interface, an echo socket). Turning it on keeps a prober already
+    /// running; its timing is [`RouterConfig::echo`].
+    pub fn set_echo(&mut self, carried: bool) {
+        match (carried, &self.echo) {
+            (true, None) => self.echo = Some(EchoProber::new(self.config.echo)),
+            (true, Some(_)) => {}
+            (false, _) => self.echo = None,
+        }
+    }
+
+    /// Whether the liveness echo is on (see [`Router::set_echo`]).
+    pub fn echo_carried(&self) -> bool {
+        self.echo.is_some()
+    }
+
+    /// A liveness signal: the XDP program saw an advert from `src` (Ethernet source `mac`,
+    /// where the echo probes go) with `priority` at `now`, stamped at the driver. Its full copy is validated when it reaches the VRRP socket (or
     /// never, when XDP drops handled adverts), so this only does what that advert would surely
     /// do: in Backup, from the master this router already follows, with a non-zero priority it
     /// still accepts, it restarts Master_Down_Timer from `now`. Anything else - a new master, a
     /// resignation, a new interval - waits for the validated advert. Returns whether the signal
     /// counted as the master's.
-    pub fn handle_master_seen(&mut self, now: Instant, src: IpAddr, priority: u8) -> bool {
+    pub fn handle_master_seen(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        priority: u8,
+        mac: [u8; 6],
+    ) -> bool {
+        let counted = self.master_seen(now, src, priority);
+        if counted {
+            if let Some(echo) = &mut self.echo {
+                echo.master_is_at(mac);
+            }
+        }
+        counted
+    }
+
+    fn master_seen(&mut self, now: Instant, src: IpAddr, priority: u8) -> bool {
         self.tick(now);
         if self.state != State::Backup
             || priority == RESIGN_PRIORITY
@@ -470,9 +550,10 @@ impl Router {
     /// probes at `now` (the master's XDP program reflected it, with no user-space thread of the
     /// master on the path). Treated as [`Router::handle_master_seen`] of an advert from the
     /// current master with the priority it last advertised: a backup that would preempt it
-    /// still does, because its lower adverts would not be accepted either.
+    /// still does, because its lower adverts would not be accepted either, so an echo never
+    /// holds back a takeover the protocol wants. When it counts, the probes are answered.
     /// Returns whether the signal counted (see [`Router::handle_master_seen`]).
-    pub fn handle_master_alive(&mut self, now: Instant) -> bool {
+    pub fn handle_echo(&mut self, now: Instant) -> bool {
         let Some(master) = self.current_master else {
             return false;
         };
@@ -484,7 +565,13 @@ impl Router {
         else {
             return false;
         };
-        self.handle_master_seen(now, master, priority)
+        let counted = self.master_seen(now, master, priority);
+        if counted {
+            if let Some(echo) = &mut self.echo {
+                echo.echoed();
+            }
+        }
+        counted
     }
 
     /// Set the effective priority (configured priority adjusted by check weights). Clamped to
@@ -658,6 +745,12 @@ impl Router {
     }
 
     fn changed(&mut self, from: State, reason: TransitionReason) {
+        if self.state != State::Backup {
+            // Nobody to probe outside Backup.
+            if let Some(echo) = &mut self.echo {
+                echo.forget();
+            }
+        }
         self.actions.push_back(Action::StateChanged {
             from,
             to: self.state,

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use super::config::RouterConfig;
+use super::liveness::EchoConfig;
 use super::validate::RxMeta;
 use super::wire::AdvertRepr;
 
@@ -21,6 +22,7 @@ pub fn v3_config(n: u8, priority: u8, interval: Duration) -> RouterConfig {
     let mut c = RouterConfig::v3(1, priority, addr(n), vec![VIP]);
     c.advert_interval = interval;
     c.fast_mode = interval < Duration::from_millis(10);
+    c.echo = EchoConfig::every(interval);
     c
 }
 

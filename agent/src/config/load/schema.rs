@@ -71,6 +71,8 @@ pub struct RawInstance {
     pub vrid: Spanned<i64>,
     pub priority: Option<Spanned<i64>>,
     pub advert_interval: Option<Spanned<DurationText>>,
+    pub echo_interval: Option<Spanned<DurationText>>,
+    pub echo_timeout: Option<Spanned<DurationText>>,
     pub version: Option<Spanned<i64>>,
     pub vips: Option<Spanned<Vec<Spanned<Entry<VipEntry>>>>>,
     pub excluded_vips: Option<Spanned<Vec<Spanned<Entry<VipEntry>>>>>,

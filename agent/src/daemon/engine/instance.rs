@@ -3,13 +3,13 @@
 use std::{net::IpAddr, time::Duration};
 use tracing::{debug, info, warn};
 
-use super::{echo::EchoProber, vips::VipInstaller};
+use super::vips::VipInstaller;
 use crate::{
     clock,
     control::board::InstanceFeed,
     dataplane::{
         netlink::Vip,
-        packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, IpFamily, VrrpSocket},
+        packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, IpFamily, VrrpSocket},
         xdp::XdpMaps,
     },
     vrrp::{Action, Instant, Router, RxMeta, State, TransitionReason},
@@ -46,8 +46,9 @@ pub struct InstanceRuntime {
     /// Where the VIPs live unless configured on another device: the VRRP interface, or its
     /// virtual MAC interface. Only these VIPs are answered for by the XDP program.
     pub vip_ifindex: u32,
-    /// The liveness echo, for a fast-mode instance whose interface has the XDP program.
-    pub echo: Option<EchoProber>,
+    /// Where the router's liveness probes go out, for a fast-mode instance whose interface has
+    /// the XDP program (the router's echo is on exactly when this is set).
+    pub echo: Option<EchoSocket>,
     /// False until the health supervisor has said the instance may start (keepalived stays in
     /// INIT while a weight-0 check has not reported).
     pub started: bool,
@@ -102,44 +103,14 @@ impl InstanceRuntime {
             return;
         }
         self.note_advert(at);
-        if self.router.handle_master_seen(at, src, priority) {
-            if let Some(echo) = &mut self.echo {
-                echo.master_is_at(mac);
-            }
-        }
+        self.router.handle_master_seen(at, src, priority, mac);
     }
 
-    /// The master echoed one of our probes at `at`. It counts only if the router takes it as
-    /// the master's (a backup about to preempt it does not), so the echo never holds back a
-    /// takeover the protocol wants.
+    /// The master echoed one of our probes at `at` (see [`Router::handle_echo`]).
     pub fn echoed(&mut self, at: Instant) {
-        if self.started && self.router.handle_master_alive(at) {
+        if self.started && self.router.handle_echo(at) {
             self.note_advert(at);
-            if let Some(echo) = &mut self.echo {
-                echo.echoed();
-            }
         }
-    }
-
-    /// Sends an echo probe if one is due; returns when the next one is.
-    pub fn probe(&mut self, now: Instant) -> Option<Instant> {
-        let echo = self.echo.as_mut()?;
-        if self.router.state() != State::Backup {
-            echo.forget();
-            return None;
-        }
-        let config = self.router.config();
-        echo.poll(now, config.vrid, IpFamily::of(config.primary_address))
-    }
-
-    /// With Master_Down_Timer expired: `Some(time)` to wait until, when the echo says the master
-    /// has not had its chance to answer a probe yet (this engine was late, not the master).
-    pub fn echo_says_wait(&self, now: Instant) -> Option<Instant> {
-        // A master that resigned is gone however fast its kernel still echoes.
-        if self.router.state() != State::Backup || self.router.master_resigned() {
-            return None;
-        }
-        self.echo.as_ref()?.verdict(now).err()
     }
 
     fn note_advert(&mut self, at: Instant) {
@@ -159,6 +130,7 @@ impl InstanceRuntime {
         while let Some(action) = self.router.poll_action() {
             match action {
                 Action::SendAdvert { priority } => self.send_advert(priority),
+                Action::SendProbe { master_mac, seq } => self.send_probe(master_mac, seq),
                 Action::AddVips(_) => {
                     // The driver answers ARP for the VIP from the moment the kernel has it.
                     self.own_in_xdp(maps.as_deref_mut(), &self.vips, true);
@@ -223,6 +195,19 @@ impl InstanceRuntime {
         }
     }
 
+    /// A probe that cannot be sent is one the master cannot answer: the router counts it as
+    /// unanswered all the same.
+    fn send_probe(&self, master_mac: [u8; 6], seq: u32) {
+        let Some(socket) = &self.echo else {
+            return;
+        };
+        let config = self.router.config();
+        let family = IpFamily::of(config.primary_address);
+        if let Err(error) = socket.send_probe(master_mac, config.vrid, family, seq) {
+            debug!(instance = %self.name, %error, "cannot send echo probe");
+        }
+    }
+
     /// Adds (`own`) or removes the XDP program's ARP / NS answers for `list`.
     fn own_in_xdp(&self, maps: Option<&mut XdpMaps>, list: &[Vip], own: bool) {
         let (Some(maps), Some(ifindex)) = (maps, self.xdp_ifindex) else {
@@ -262,6 +247,8 @@ impl InstanceRuntime {
         if let Err(error) = router.reconfigure(now, config) {
             warn!(instance = %self.name, %error, "reload: keeping the previous settings");
         }
+        // A running prober keeps its probes in flight.
+        router.set_echo(self.router.echo_carried());
         if router.state() == State::Master && previous.vips != self.vips {
             let dropped: Vec<_> = previous
                 .vips
@@ -279,9 +266,6 @@ impl InstanceRuntime {
         // Counters, the last transition and the latency histogram carry over.
         self.feed = previous.feed;
         self.started = previous.started;
-        if let (Some(echo), Some(previous_echo)) = (&mut self.echo, previous.echo) {
-            *echo = previous_echo;
-        }
         self.last_advert_seen = previous.last_advert_seen;
     }
 

@@ -10,13 +10,11 @@
 //! The slow parts of the daemon (health checks, link tracking, notify, control) live on tokio
 //! and talk to the engine through [`EngineHandle`]; the engine reports transitions back over an
 //! unbounded channel, which never blocks it.
-mod echo;
 mod instance;
 mod poller;
 mod realtime;
 mod vips;
 
-pub use echo::EchoProber;
 pub use instance::{InstanceRuntime, Transition};
 pub use vips::VipInstaller;
 
@@ -200,14 +198,9 @@ impl Engine {
             .min();
             let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
             for instance in &mut self.setup.instances {
-                let probe = instance.probe(now);
-                let due = instance.router.poll_timeout().filter(|at| *at <= now);
-                // The echo may ask to wait until the master has had its chance to answer.
-                let postponed = due.and_then(|_| instance.echo_says_wait(now));
-                if due.is_some() && postponed.is_none() {
+                if instance.router.poll_timeout().is_some_and(|at| at <= now) {
                     instance.router.handle_timeout(now);
                 }
-                deadline = [deadline, probe, postponed].into_iter().flatten().min();
                 instance.run_actions(now, &self.setup.vips, maps.as_deref_mut(), &mut transitions);
                 instance.feed.offer(now, &instance.router);
                 let next = [

@@ -6,6 +6,8 @@ use super::*;
 use crate::vrrp::test_support::{addr, v3_config, wire};
 
 const MS: Duration = Duration::from_millis(1);
+/// The master's Ethernet address, where echo probes go.
+const MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
 
 fn at(micros: u64) -> Instant {
     Instant::from_micros(micros)
@@ -33,10 +35,10 @@ fn master_seen_restarts_master_down_timer_from_the_driver_stamp() {
     let mut r = following_master();
     let mdi = r.master_down_interval().as_micros() as u64;
     assert_eq!(r.poll_timeout(), Some(at(mdi)));
-    assert!(r.handle_master_seen(at(5_000), addr(1), 200));
+    assert!(r.handle_master_seen(at(5_000), addr(1), 200, MAC));
     assert_eq!(r.poll_timeout(), Some(at(5_000 + mdi)));
     // An older stamp never pulls the deadline back.
-    r.handle_master_seen(at(4_000), addr(1), 200);
+    r.handle_master_seen(at(4_000), addr(1), 200, MAC);
     assert_eq!(r.poll_timeout(), Some(at(5_000 + mdi)));
 }
 
@@ -44,9 +46,9 @@ fn master_seen_restarts_master_down_timer_from_the_driver_stamp() {
 fn master_seen_ignores_strangers_resignations_and_lower_priorities() {
     let mut r = following_master();
     let deadline = r.poll_timeout();
-    assert!(!r.handle_master_seen(at(5_000), addr(3), 250));
-    assert!(!r.handle_master_seen(at(5_000), addr(1), 0));
-    assert!(!r.handle_master_seen(at(5_000), addr(1), 50));
+    assert!(!r.handle_master_seen(at(5_000), addr(3), 250, MAC));
+    assert!(!r.handle_master_seen(at(5_000), addr(1), 0, MAC));
+    assert!(!r.handle_master_seen(at(5_000), addr(1), 50, MAC));
     assert_eq!(
         r.poll_timeout(),
         deadline,
@@ -89,7 +91,7 @@ fn reconfigure_refuses_an_invalid_configuration_and_keeps_the_old_one() {
 fn master_alive_restarts_the_timer_for_an_accepted_master_only() {
     let mut r = following_master();
     let mdi = r.master_down_interval().as_micros() as u64;
-    assert!(r.handle_master_alive(at(7_000)));
+    assert!(r.handle_echo(at(7_000)));
     assert_eq!(r.poll_timeout(), Some(at(7_000 + mdi)));
 
     // A backup that outranks the master must still preempt: echoes do not hold it back.
@@ -100,6 +102,6 @@ fn master_alive_restarts_the_timer_for_an_accepted_master_only() {
     let advert = high.validate(&meta, &bytes).unwrap();
     high.handle_advert(at(0), &advert);
     let deadline = high.poll_timeout();
-    assert!(!high.handle_master_alive(at(5_000)));
+    assert!(!high.handle_echo(at(5_000)));
     assert_eq!(high.poll_timeout(), deadline);
 }

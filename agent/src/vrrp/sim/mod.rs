@@ -1,12 +1,23 @@
 //! A deterministic in-process simulator of N VRRP routers on one segment (test code).
 //!
-//! Virtual clock, per-link delay and loss, partitions, crash (the process vanishes: no
-//! resignation, addresses gone) and restart, graceful shutdown. Adverts travel as real bytes
-//! through the codec and each receiver's validation, exactly as the daemon will feed them.
+//! Each node is an agent (the daemon's engine: the router, run by a scheduler that can stall)
+//! plus a kernel part (its XDP program, which runs whatever the agent does): the kernel stamps
+//! adverts and echoes at arrival and queues them for the agent, and, with the liveness echo on,
+//! reflects probes while its node is master and its agent's dead-man heartbeat is fresh. A
+//! running agent handles what is queued at once; a stalled one handles nothing, and when it
+//! resumes it handles the queued records with their original stamps before any timer, as the
+//! engine drains its ring and sockets before deciding.
+//!
+//! Faults: per-link delay, jitter (reordering) and loss, partitions, a node's cable pulled
+//! (everything to and from it lost, in flight too), its link's softirq stalled (everything to
+//! and from it held, then delivered and stamped together), its agent stalled (or dead: a stall
+//! that never ends, the kernel still up), crash (the node vanishes: no resignation, no
+//! reflection, addresses gone) and restart, graceful shutdown. Adverts travel as real bytes
+//! through the codec and each receiver's validation, exactly as the daemon feeds them.
 //! Everything random comes from one seeded RNG, so a failing seed replays exactly.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -16,13 +27,58 @@ use super::test_support::{addr, GROUP_V4};
 use super::time::Instant;
 use super::validate::RxMeta;
 
+/// "Never", for a stall that does not end.
+const NEVER: Instant = Instant::from_micros(u64::MAX);
+
 /// One router of the simulation.
 pub struct Node {
     pub config: RouterConfig,
     pub router: Router,
     pub alive: bool,
-    /// Whether the node holds the virtual addresses (AddVips minus RemoveVips).
+    /// Whether the node holds the virtual addresses (AddVips minus RemoveVips); its XDP program
+    /// reflects probes exactly while it does, as the daemon's reflect map follows the VIPs.
     pub holds_vips: bool,
+    /// The agent runs nothing before this (a scheduler stall); `None` while it runs.
+    stalled_until: Option<Instant>,
+    /// Records the kernel stamped at arrival, waiting for the agent.
+    queue: VecDeque<Record>,
+    /// The agent's last dead-man heartbeat stamp, and when it stamps the next.
+    heartbeat: Option<Instant>,
+    next_heartbeat: Instant,
+}
+
+impl Node {
+    fn fresh(config: RouterConfig, echo: bool) -> Node {
+        let mut router = Router::new(config.clone()).expect("valid sim config");
+        router.set_echo(echo);
+        Node {
+            router,
+            config,
+            alive: false,
+            holds_vips: false,
+            stalled_until: None,
+            queue: VecDeque::new(),
+            heartbeat: None,
+            next_heartbeat: Instant::ZERO,
+        }
+    }
+
+    fn agent_runs(&self) -> bool {
+        self.alive && self.stalled_until.is_none()
+    }
+}
+
+/// What a node's kernel hands its agent, stamped at arrival.
+#[derive(Debug)]
+enum Record {
+    Advert {
+        at: Instant,
+        from: usize,
+        bytes: Vec<u8>,
+    },
+    Echo {
+        at: Instant,
+    },
 }
 
 /// A recorded change of role.
@@ -34,6 +90,14 @@ pub struct Transition {
     pub to: State,
 }
 
+/// What travels on the segment.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Frame {
+    Advert(Vec<u8>),
+    Probe,
+    Echo,
+}
+
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Delivery {
     at: Instant,
@@ -41,18 +105,47 @@ struct Delivery {
     seq: u64,
     to: usize,
     from: usize,
-    bytes: Vec<u8>,
+    frame: Frame,
+}
+
+/// The segment's timing: every frame takes `delay` plus a uniform extra of up to `jitter`
+/// (so frames can overtake each other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub delay: Duration,
+    pub jitter: Duration,
+}
+
+/// The liveness echo in the simulation: routers probe, and a master's kernel reflects while its
+/// agent's heartbeat (stamped every `every`) is at most `bound` old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadman {
+    pub every: Duration,
+    pub bound: Duration,
+}
+
+impl Deadman {
+    /// The daemon's in fast mode (`daemon::xdp::Deadman::for_config`).
+    pub const FAST_MODE: Deadman = Deadman {
+        every: Duration::from_millis(1),
+        bound: Duration::from_millis(10),
+    };
 }
 
 pub struct Sim {
     pub now: Instant,
     pub nodes: Vec<Node>,
-    /// One-way delay of every link.
-    delay: Duration,
+    link: Link,
+    /// The echo's dead-man switch; `None`: the echo is off.
+    echo: Option<Deadman>,
     /// Probability that a message from i to j is lost.
     loss: Vec<Vec<f64>>,
     /// `reach[i][j]`: whether i's messages reach j at all (partitions).
     reach: Vec<Vec<bool>>,
+    /// Nodes whose cable is pulled.
+    cut: Vec<bool>,
+    /// Per node, a window during which its link's softirq holds every frame.
+    link_stall: Vec<Option<(Instant, Instant)>>,
     in_flight: BinaryHeap<Reverse<Delivery>>,
     seq: u64,
     rng: fastrand::Rng,
@@ -65,24 +158,36 @@ pub struct Sim {
 
 impl Sim {
     /// Routers built from `configs` (node i has primary address `addr(i + 1)` in the
-    /// helpers), all links with `delay` and no loss. Nothing is started.
+    /// helpers), all links with `delay` and no loss, no echo. Nothing is started.
     pub fn new(configs: Vec<RouterConfig>, delay: Duration, seed: u64) -> Sim {
+        let link = Link {
+            delay,
+            jitter: Duration::ZERO,
+        };
+        Sim::with_echo(configs, link, None, seed)
+    }
+
+    /// As [`Sim::new`], on `link`, with the liveness echo on when `echo` is given.
+    pub fn with_echo(
+        configs: Vec<RouterConfig>,
+        link: Link,
+        echo: Option<Deadman>,
+        seed: u64,
+    ) -> Sim {
         let n = configs.len();
         let nodes = configs
             .into_iter()
-            .map(|config| Node {
-                router: Router::new(config.clone()).expect("valid sim config"),
-                config,
-                alive: false,
-                holds_vips: false,
-            })
+            .map(|config| Node::fresh(config, echo.is_some()))
             .collect();
         Sim {
             now: Instant::ZERO,
             nodes,
-            delay,
+            link,
+            echo,
             loss: vec![vec![0.0; n]; n],
             reach: vec![vec![true; n]; n],
+            cut: vec![false; n],
+            link_stall: vec![None; n],
             in_flight: BinaryHeap::new(),
             seq: 0,
             rng: fastrand::Rng::with_seed(seed),
@@ -116,6 +221,26 @@ impl Sim {
         }
     }
 
+    /// Pulls (`true`) or plugs back node's cable: while pulled, every frame to or from it is
+    /// lost, those in flight included.
+    pub fn set_cut(&mut self, node: usize, cut: bool) {
+        self.cut[node] = cut;
+    }
+
+    /// Node's link holds every frame to or from it for `d` from now (its softirq stalled);
+    /// they arrive, and are stamped, when it ends.
+    pub fn stall_link(&mut self, node: usize, d: Duration) {
+        self.link_stall[node] = Some((self.now, self.now.saturating_add(d)));
+    }
+
+    /// Node's agent runs nothing for `d` (`None`: ever again, its kernel still up).
+    pub fn stall_agent(&mut self, node: usize, d: Option<Duration>) {
+        let until = d.map_or(NEVER, |d| self.now.saturating_add(d));
+        if self.nodes[node].alive {
+            self.nodes[node].stalled_until = Some(until);
+        }
+    }
+
     pub fn start(&mut self, node: usize) {
         let now = self.now;
         self.nodes[node].alive = true;
@@ -129,12 +254,10 @@ impl Sim {
         }
     }
 
-    /// The process dies: no resignation, its addresses vanish with it, messages to it are lost.
+    /// The node dies: no resignation, its addresses vanish with it, messages to it are lost.
     pub fn crash(&mut self, node: usize) {
-        let n = &mut self.nodes[node];
-        n.alive = false;
-        n.holds_vips = false;
-        n.router = Router::new(n.config.clone()).expect("valid sim config");
+        let config = self.nodes[node].config.clone();
+        self.nodes[node] = Node::fresh(config, self.echo.is_some());
         self.record_masters();
     }
 
@@ -149,6 +272,8 @@ impl Sim {
         self.nodes[node].router.handle_shutdown(now);
         self.drain(node);
         self.nodes[node].alive = false;
+        self.nodes[node].stalled_until = None;
+        self.nodes[node].queue.clear();
     }
 
     pub fn set_priority(&mut self, node: usize, priority: u8) {
@@ -252,49 +377,108 @@ impl Sim {
 
     fn next_event(&self) -> Option<Instant> {
         let delivery = self.in_flight.peek().map(|Reverse(d)| d.at);
-        let timer = self
+        let agents = self
             .nodes
             .iter()
             .filter(|n| n.alive)
-            .filter_map(|n| n.router.poll_timeout())
-            .min();
-        match (delivery, timer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            .filter_map(|n| match n.stalled_until {
+                Some(until) => (until < NEVER).then_some(until),
+                None => {
+                    let heartbeat = self.echo.map(|_| n.next_heartbeat);
+                    [n.router.poll_timeout(), heartbeat]
+                        .into_iter()
+                        .flatten()
+                        .min()
+                }
+            });
+        delivery.into_iter().chain(agents).min()
     }
 
-    /// Deliver everything due, then fire every due timer.
+    /// Deliver everything due to the kernels, then let every running agent handle what its
+    /// kernel queued and fire its due timers.
     fn step(&mut self) {
         let now = self.now;
         while self.in_flight.peek().is_some_and(|Reverse(d)| d.at <= now) {
             let Reverse(d) = self.in_flight.pop().expect("peeked");
-            if !self.nodes[d.to].alive {
-                continue;
-            }
-            let meta = RxMeta {
-                src: addr_of(&self.nodes[d.from]),
-                dst: GROUP_V4,
-                ttl: 255,
-            };
-            let router = &mut self.nodes[d.to].router;
-            match router.validate(&meta, &d.bytes) {
-                Ok(advert) => router.handle_advert(d.at, &advert),
-                Err(_) => self.drops += 1,
-            }
-            self.drain(d.to);
+            self.arrive(d);
         }
         for i in 0..self.nodes.len() {
-            let due = self.nodes[i].alive
-                && self.nodes[i]
-                    .router
-                    .poll_timeout()
-                    .is_some_and(|t| t <= now);
+            let node = &mut self.nodes[i];
+            if node.stalled_until.is_some_and(|until| until <= now) {
+                node.stalled_until = None;
+            }
+            if !node.agent_runs() {
+                continue;
+            }
+            if let Some(deadman) = self.echo {
+                if now >= node.next_heartbeat {
+                    node.heartbeat = Some(now);
+                    node.next_heartbeat = now.saturating_add(deadman.every);
+                }
+            }
+            while let Some(record) = self.nodes[i].queue.pop_front() {
+                self.handle(i, record);
+            }
+            let due = self.nodes[i]
+                .router
+                .poll_timeout()
+                .is_some_and(|t| t <= now);
             if due {
                 self.nodes[i].router.handle_timeout(now);
                 self.drain(i);
             }
         }
+    }
+
+    /// A frame reaches node `d.to`'s kernel.
+    fn arrive(&mut self, d: Delivery) {
+        let node = &mut self.nodes[d.to];
+        if !node.alive || self.cut[d.to] || self.cut[d.from] {
+            return;
+        }
+        match d.frame {
+            Frame::Advert(bytes) => node.queue.push_back(Record::Advert {
+                at: d.at,
+                from: d.from,
+                bytes,
+            }),
+            Frame::Echo => node.queue.push_back(Record::Echo { at: d.at }),
+            Frame::Probe => {
+                let fresh = |bound| {
+                    node.heartbeat
+                        .is_some_and(|h| d.at.saturating_duration_since(h) <= bound)
+                };
+                if node.holds_vips && self.echo.is_some_and(|e| fresh(e.bound)) {
+                    self.send(d.to, d.from, Frame::Echo);
+                }
+            }
+        }
+    }
+
+    /// Node's agent handles one record, as the engine does: an advert's driver-stamped record
+    /// first (where the master's MAC comes from), then its validated copy.
+    fn handle(&mut self, node: usize, record: Record) {
+        match record {
+            Record::Advert { at, from, bytes } => {
+                let meta = RxMeta {
+                    src: addr_of(&self.nodes[from]),
+                    dst: GROUP_V4,
+                    ttl: 255,
+                };
+                let router = &mut self.nodes[node].router;
+                match router.validate(&meta, &bytes) {
+                    Ok(advert) => {
+                        router.handle_master_seen(at, advert.src(), advert.priority(), mac(from));
+                        router.handle_advert(at, &advert);
+                    }
+                    Err(_) => self.drops += 1,
+                }
+            }
+            Record::Echo { at } => {
+                self.nodes[node].router.handle_echo(at);
+            }
+        }
+        self.drain(node);
     }
 
     /// Carry out a node's actions.
@@ -305,6 +489,11 @@ impl Sim {
                 Action::AddVips(_) => self.nodes[node].holds_vips = true,
                 Action::RemoveVips(_) => self.nodes[node].holds_vips = false,
                 Action::AnnounceVips(_) => {}
+                Action::SendProbe { master_mac, .. } => {
+                    if let Some(to) = (0..self.nodes.len()).find(|i| mac(*i) == master_mac) {
+                        self.send(node, to, Frame::Probe);
+                    }
+                }
                 Action::StateChanged { from, to, .. } => {
                     self.transitions.push(Transition {
                         at: self.now,
@@ -327,22 +516,45 @@ impl Sim {
             .emit_to_vec(src, GROUP_V4, n.config.v3_ipv4_checksum)
             .expect("sim advert emits");
         for to in 0..self.nodes.len() {
-            if to == from || !self.reach[from][to] {
-                continue;
+            if to != from {
+                self.send(from, to, Frame::Advert(bytes.clone()));
             }
-            let loss = self.loss[from][to];
-            if loss > 0.0 && self.rng.f64() < loss {
-                continue;
-            }
-            self.seq += 1;
-            self.in_flight.push(Reverse(Delivery {
-                at: self.now.saturating_add(self.delay),
-                seq: self.seq,
-                to,
-                from,
-                bytes: bytes.clone(),
-            }));
         }
+    }
+
+    /// Puts a frame on the segment: lost, or arriving after the link's delay and jitter, or
+    /// when a stalled link on its way lets it go.
+    fn send(&mut self, from: usize, to: usize, frame: Frame) {
+        if !self.reach[from][to] || self.cut[from] || self.cut[to] {
+            return;
+        }
+        let loss = self.loss[from][to];
+        if loss > 0.0 && self.rng.f64() < loss {
+            return;
+        }
+        let jitter = match self.link.jitter.as_micros() as u64 {
+            0 => 0,
+            max => self.rng.u64(0..=max),
+        };
+        let mut at = self
+            .now
+            .saturating_add(self.link.delay + Duration::from_micros(jitter));
+        for (start, end) in [self.link_stall[from], self.link_stall[to]]
+            .into_iter()
+            .flatten()
+        {
+            if start <= at && self.now < end {
+                at = at.max(end);
+            }
+        }
+        self.seq += 1;
+        self.in_flight.push(Reverse(Delivery {
+            at,
+            seq: self.seq,
+            to,
+            from,
+            frame,
+        }));
     }
 
     fn record_masters(&mut self) {
@@ -361,6 +573,11 @@ fn addr_of(node: &Node) -> IpAddr {
     node.config.primary_address
 }
 
+/// Node `i`'s Ethernet address.
+fn mac(i: usize) -> [u8; 6] {
+    [2, 0, 0, 0, 0, i as u8 + 1]
+}
+
 /// Configurations for `priorities.len()` routers, node i at address `i + 1`.
 pub fn group(priorities: &[u8], interval: Duration) -> Vec<RouterConfig> {
     priorities
@@ -375,5 +592,6 @@ pub fn node_addr(i: usize) -> IpAddr {
     addr(i as u8 + 1)
 }
 
+mod fault_props;
 mod props;
 mod tests;

@@ -272,6 +272,9 @@ impl Importer<'_> {
             vrid: Vrid::new(1).expect("1 is a VRID"),
             priority: Priority::DEFAULT,
             advert_interval: Instance::DEFAULT_ADVERT_INTERVAL,
+            // keepalived has no liveness echo: vipd's defaults.
+            echo_interval: None,
+            echo_timeout: None,
             version: Version::V2,
             family: Family::Ipv4,
             vips: Vec::new(),

@@ -64,6 +64,14 @@ impl Converter<'_> {
             raw.advert_interval.as_ref(),
             Instance::DEFAULT_ADVERT_INTERVAL,
         );
+        let echo_interval = raw
+            .echo_interval
+            .as_ref()
+            .map(|raw| self.duration(item, "echo_interval", Some(raw), Duration::ZERO));
+        let echo_timeout = raw
+            .echo_timeout
+            .as_ref()
+            .map(|raw| self.duration(item, "echo_timeout", Some(raw), Duration::ZERO));
 
         let vips = self.vips(item, "vips", raw.vips);
         let excluded_vips = self.vips(item, "excluded_vips", raw.excluded_vips);
@@ -137,6 +145,8 @@ impl Converter<'_> {
             vrid: vrid?,
             priority: priority?,
             advert_interval,
+            echo_interval,
+            echo_timeout,
             version: version?,
             family,
             vips,
