@@ -987,3 +987,37 @@ fn single_bracket_instance_table() {
         )
     );
 }
+
+#[test]
+fn echo_keys_are_checked_where_they_are_written() {
+    let fast = "vrid = 1\nvips = [\"192.0.2.1\"]\nadvert_interval = \"200us\"";
+    let text = instance("a", &format!("{fast}\necho_timeout = \"5us\""));
+    assert_eq!(
+        error(&text),
+        format!(
+            "{}: echo_timeout 5us is below the minimum of 10us",
+            at(&text, "\"5us", 1)
+        )
+    );
+    let text = instance(
+        "a",
+        &format!("{fast}\necho_interval = \"100us\"\necho_timeout = \"3ms\""),
+    );
+    let checked = check(&text).unwrap();
+    let a = &checked.config.instances[0];
+    assert_eq!(a.echo_interval, Some(Duration::from_micros(100)));
+    assert_eq!(a.resolved_echo_timeout(), Duration::from_millis(3));
+    assert_round_trip(&checked.config, "echo keys");
+    // Without fast mode there is no echo: said, not refused.
+    let text = instance(
+        "a",
+        "vrid = 1\nvips = [\"192.0.2.1\"]\necho_interval = \"1ms\"",
+    );
+    assert_eq!(
+        warnings(&text),
+        [format!(
+            "{}: warning: echo_interval has no effect on `a`: the liveness echo runs in fast mode only (advert_interval below 10ms)",
+            at(&text, "\"1ms", 1)
+        )]
+    );
+}

@@ -105,3 +105,116 @@ fn master_alive_restarts_the_timer_for_an_accepted_master_only() {
     assert!(!high.handle_echo(at(5_000)));
     assert_eq!(high.poll_timeout(), deadline);
 }
+
+/// `following_master` with the echo on (10 ms probes, 20 ms timeout), knowing the master's MAC
+/// from its driver-stamped advert at t = 0, and its first probe sent at t = 0.
+fn probing_backup() -> Router {
+    let mut r = following_master();
+    r.set_echo(true);
+    assert!(r.handle_master_seen(at(0), addr(1), 200, MAC));
+    assert_eq!(r.poll_timeout(), Some(at(0)), "a probe is due at once");
+    r.handle_timeout(at(0));
+    assert_eq!(
+        drain(&mut r),
+        vec![Action::SendProbe {
+            master_mac: MAC,
+            seq: 1
+        }]
+    );
+    assert_eq!(r.poll_timeout(), Some(at(10_000)), "the next probe");
+    r
+}
+
+#[test]
+fn an_echo_keeps_the_master_and_a_late_backup_probes_and_waits() {
+    let mut r = probing_backup();
+    assert!(r.handle_echo(at(100)));
+    // The backup sleeps far past Master_Down_Interval: the master had no chance to answer.
+    r.handle_timeout(at(100_000));
+    assert_eq!(r.state(), State::Backup);
+    assert_eq!(
+        drain(&mut r),
+        vec![Action::SendProbe {
+            master_mac: MAC,
+            seq: 2
+        }]
+    );
+    assert_eq!(r.poll_timeout(), Some(at(110_000)));
+    // It answers: alive after all.
+    assert!(r.handle_echo(at(100_050)));
+    let mdi = r.master_down_interval().as_micros() as u64;
+    r.handle_timeout(at(110_000));
+    drain(&mut r);
+    assert_eq!(r.poll_timeout(), Some(at(120_000)));
+    // Silence from here: down once Master_Down_Interval has passed since the echo and a
+    // probe has gone unanswered for the timeout.
+    let mut now = at(120_000);
+    while r.state() == State::Backup {
+        now = r.poll_timeout().unwrap();
+        r.handle_timeout(now);
+    }
+    assert_eq!(now, at((100_050 + mdi).max(110_000 + 20_000)));
+}
+
+#[test]
+fn an_unanswered_probe_holds_master_down_until_its_timeout() {
+    let mut r = probing_backup();
+    let mdi = r.master_down_interval().as_micros() as u64;
+    // Only adverts: Master_Down_Timer runs from the last, the probe from t = 0 stays unanswered.
+    assert!(r.handle_master_seen(at(30_000), addr(1), 200, MAC));
+    r.handle_timeout(at(30_000));
+    drain(&mut r);
+    let mut now = at(30_000);
+    while r.state() == State::Backup {
+        now = r.poll_timeout().unwrap();
+        r.handle_timeout(now);
+    }
+    assert_eq!(now, at(30_000 + mdi), "the echo's verdict came long before");
+}
+
+#[test]
+fn a_resigned_master_is_not_waited_for() {
+    let mut r = probing_backup();
+    let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
+    let (meta, bytes) = wire(peer.config(), &peer.advert(0), addr(1));
+    let advert = r.validate(&meta, &bytes).unwrap();
+    r.handle_advert(at(1_000), &advert);
+    // Its kernel still echoes, and the probe is not yet old: Skew_Time decides alone.
+    r.handle_echo(at(1_100));
+    let skew = r.skew_time().as_micros() as u64;
+    assert_eq!(r.poll_timeout(), Some(at(1_000 + skew)));
+    r.handle_timeout(at(1_000 + skew));
+    assert_eq!(r.state(), State::Master);
+}
+
+#[test]
+fn the_echo_never_holds_back_a_preemption() {
+    let mut high = Router::new(v3_config(2, 250, 10 * MS)).unwrap();
+    high.set_echo(true);
+    high.handle_startup(at(0));
+    let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
+    let (meta, bytes) = wire(peer.config(), &peer.advert(200), addr(1));
+    let advert = high.validate(&meta, &bytes).unwrap();
+    high.handle_advert(at(0), &advert);
+    let deadline = high.poll_timeout().unwrap();
+    assert!(!high.handle_master_seen(at(1_000), addr(1), 200, MAC));
+    assert!(!high.handle_echo(at(2_000)));
+    assert_eq!(high.poll_timeout(), Some(deadline), "nobody to probe");
+    high.handle_timeout(deadline);
+    assert_eq!(high.state(), State::Master);
+}
+
+#[test]
+fn leaving_backup_stops_the_probes() {
+    let mut r = probing_backup();
+    r.set_fault(at(1_000), true);
+    drain(&mut r);
+    assert_eq!(r.poll_timeout(), None);
+    r.set_fault(at(2_000), false);
+    drain(&mut r);
+    // Back in Backup, but nobody to probe until the master is seen again.
+    r.handle_timeout(r.poll_timeout().unwrap());
+    assert!(!drain(&mut r)
+        .iter()
+        .any(|a| matches!(a, Action::SendProbe { .. })));
+}
