@@ -53,8 +53,8 @@ pub mod family {
 }
 
 /// Indices into the per-CPU [`names::COUNTERS`] array. Every frame the program sees ends in
-/// exactly one of `ADVERTS_DROPPED`, `ARP_ANSWERED`, `NA_ANSWERED` or `PASSED`; the others count
-/// reasons along the way.
+/// exactly one of `ADVERTS_DROPPED`, `ARP_ANSWERED`, `NA_ANSWERED`, `DEADMAN_SUPPRESSED` or
+/// `PASSED` (or an echo counter); the others count reasons along the way.
 pub mod counter {
     /// Adverts pushed into the ring buffer.
     pub const ADVERTS_RECORDED: u32 = 0;
@@ -67,7 +67,8 @@ pub mod counter {
     pub const ARP_ANSWERED: u32 = 3;
     /// Neighbour solicitations answered with an advertisement through XDP_TX.
     pub const NA_ANSWERED: u32 = 4;
-    /// Requests for an owned VIP left unanswered because the agent's heartbeat is stale.
+    /// Requests for an owned VIP dropped (answered neither by the program nor by the kernel)
+    /// because the agent's heartbeat is stale.
     pub const DEADMAN_SUPPRESSED: u32 = 5;
     /// Frames shorter than the headers their type announces, or with impossible header fields
     /// (ARP sizes, IPv4 IHL, NS code or hop limit).

@@ -48,8 +48,11 @@ pub fn handle(ctx: &XdpContext, l2: &L2) -> u32 {
         return xdp_action::XDP_PASS;
     };
     if !deadman::agent_alive() {
+        // The agent that owns this VIP is hung or gone: neither this program nor the kernel
+        // (which may still hold the address) may answer for it, or two nodes answer for one
+        // address once a backup takes over.
         count(counter::DEADMAN_SUPPRESSED);
-        return xdp_action::XDP_PASS;
+        return xdp_action::XDP_DROP;
     }
     let requester_mac = arp.sha;
     let requester_ip = arp.spa;

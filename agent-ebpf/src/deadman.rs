@@ -1,6 +1,8 @@
 //! The dead-man switch: the responders answer only while the agent's heartbeat is fresh, so a
 //! hung or stopped agent never leaves the node answering for a VIP it no longer defends (the idea
-//! of Cilium's L2 responder, which stops when its agent's liveness stamp goes stale).
+//! of Cilium's L2 responder, which stops when its agent's liveness stamp goes stale). Requests
+//! for a VIP the stale agent owned are dropped, not passed: the kernel still holds the address
+//! and would answer with the node's MAC beside the backup that took over.
 use aya_ebpf::helpers::bpf_ktime_get_ns;
 
 use crate::maps::{config, HEARTBEAT};

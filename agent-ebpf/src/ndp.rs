@@ -51,8 +51,11 @@ pub fn handle(ctx: &XdpContext, l2: &L2, ip: &Ipv6Hdr) -> Option<u32> {
     // SAFETY: the value is copied out at once; user space may replace it concurrently.
     let owned = (unsafe { OWNED_V6.get(key) }).copied()?;
     if !deadman::agent_alive() {
+        // The agent that owns this VIP is hung or gone: neither this program nor the kernel
+        // (which may still hold the address) may answer for it, or two nodes answer for one
+        // address once a backup takes over.
         count(counter::DEADMAN_SUPPRESSED);
-        return Some(xdp_action::XDP_PASS);
+        return Some(xdp_action::XDP_DROP);
     }
     let Some(eth) = header_at::<EthHdr>(ctx, 0) else {
         return Some(xdp_action::XDP_PASS);

@@ -1,6 +1,7 @@
 //! The lab: `cargo xtask lab`, vipd's main job on a built-in default.
 //!
-//! A switch (a bridge), N nodes running vipd with one VIP, and a client probing the VIP every
+//! A switch (a bridge) with plain veths (`--driver`: pass-through XDP ports, vipd in driver mode),
+//! N nodes running vipd with one VIP, and a client probing the VIP every
 //! 20 us, all in network namespaces. It shows live who is master and what the client sees, and
 //! injects the faults of the takeover benchmark from the keyboard or from `--scenario`, telling
 //! after each how long the client went without an answer. Everything is torn down on exit and
@@ -44,6 +45,10 @@ pub struct Options {
     /// vipd without XDP.
     #[arg(long)]
     socket: bool,
+    /// A pass-through XDP program on every switch port and vipd in driver mode, as the
+    /// benchmark runs (default: plain veths and vipd's default mode, as users have them).
+    #[arg(long, conflicts_with = "socket")]
+    driver: bool,
     /// Stop after this long (default: until `q` or Ctrl-C).
     #[arg(long, value_parser = humantime::parse_duration)]
     duration: Option<Duration>,
@@ -71,7 +76,11 @@ pub fn main(opts: Options) -> Result<(), String> {
         opts.nodes,
         human_us(opts.advert_interval.as_micros() as f64)
     );
-    let lan = Lan::new(opts.nodes + 1);
+    let lan = if opts.driver {
+        Lan::with_pass_through_ports(opts.nodes + 1)
+    } else {
+        Lan::new(opts.nodes + 1)
+    };
     let dir = Scratch::new("lab");
     let _echo = EchoServers::start(&lan, opts.nodes);
     let ports = SwitchPorts::new(&lan);

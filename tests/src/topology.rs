@@ -3,9 +3,11 @@
 //! ranges; they never leave the namespaces). The switch port of node N is `pN` in the bridge
 //! namespace, so a test can pull a node's cable with `link_down(N)`.
 //!
-//! Every switch port carries a pass-through XDP program (vipd's own, owning nothing): a veth
-//! delivers frames that the XDP program on its peer sends back (XDP_TX, as vipd's ARP and NA
-//! answers are) only when it has an XDP program itself.
+//! [`Lan::new`] gives plain veths, as users have them (containers, labs, pods): vipd's default
+//! mode must work there. [`Lan::with_pass_through_ports`] puts a pass-through XDP program (vipd's
+//! own, owning nothing) on every switch port, for the benchmark and the tests that run vipd in
+//! driver mode: a veth delivers frames that the XDP program on its peer sends back in driver
+//! mode (XDP_TX, as vipd's ARP and NA answers are) only when it has an XDP program itself.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vipd::dataplane::xdp::{AttachMode, XdpProgram};
@@ -14,14 +16,31 @@ use crate::netns::Netns;
 
 pub struct Lan {
     // Field order is drop order: the programs leave before the namespaces go.
-    ports_xdp: XdpProgram,
+    /// The switch ports' pass-through program, when they have one.
+    ports_xdp: Option<XdpProgram>,
     switch: Netns,
     nodes: Vec<Netns>,
 }
 
 impl Lan {
-    /// A bridge with `count` nodes, numbered from 1.
+    /// A bridge with `count` nodes, numbered from 1, on plain veths.
     pub fn new(count: usize) -> Self {
+        Self::build(count, None)
+    }
+
+    /// As [`Lan::new`], with a pass-through XDP program on every switch port, so that the
+    /// nodes' XDP answers get through in driver mode too.
+    pub fn with_pass_through_ports(count: usize) -> Self {
+        let program = XdpProgram::load().expect("load the pass-through XDP program");
+        Self::build(count, Some(program))
+    }
+
+    /// Whether the switch ports carry a pass-through program, so vipd may run in driver mode.
+    pub fn has_pass_through_ports(&self) -> bool {
+        self.ports_xdp.is_some()
+    }
+
+    fn build(count: usize, ports_xdp: Option<XdpProgram>) -> Self {
         let switch = Netns::new("sw");
         switch.exec(&["ip", "link", "add", "br0", "type", "bridge"]);
         // No STP forwarding delay: ports forward as soon as they are up.
@@ -37,7 +56,7 @@ impl Lan {
         ]);
         switch.exec(&["ip", "link", "set", "br0", "up"]);
         let mut lan = Self {
-            ports_xdp: XdpProgram::load().expect("load the pass-through XDP program"),
+            ports_xdp,
             switch,
             nodes: Vec::new(),
         };
@@ -58,10 +77,11 @@ impl Lan {
         crate::netns::veth(&node, "eth0", &self.switch, &port);
         self.switch
             .exec(&["ip", "link", "set", &port, "master", "br0"]);
-        let program = &mut self.ports_xdp;
-        self.switch
-            .run(|| program.attach(&port, AttachMode::Driver))
-            .expect("attach the pass-through XDP program to the switch port");
+        if let Some(program) = &mut self.ports_xdp {
+            self.switch
+                .run(|| program.attach(&port, AttachMode::Driver))
+                .expect("attach the pass-through XDP program to the switch port");
+        }
         node.exec(&[
             "ip",
             "addr",

@@ -32,8 +32,7 @@ fn arp_answered(lan: &Lan) -> bool {
         .success()
 }
 
-/// A LAN with the vipd node (1) answering ARP only through XDP, and a client (2). The switch
-/// ports carry a pass-through XDP program, so XDP_TX answers get through in driver mode too.
+/// A LAN of plain veths with the vipd node (1) answering ARP only through XDP, and a client (2).
 fn lan() -> Lan {
     let lan = Lan::new(2);
     lan.node(1)
@@ -72,6 +71,45 @@ fn the_master_answers_arp_from_xdp_and_stops_while_frozen() {
     assert!(
         wait_until(EVENTUALLY, || arp_answered(&lan)),
         "answers resume when vipd runs again"
+    );
+}
+
+/// Whether the client (node 2) gets an answer to one ping of the VIP within a second.
+fn vip_pingable(lan: &Lan) -> bool {
+    Command::new("ip")
+        .args(["netns", "exec", lan.node(2).name()])
+        .args(["ping", "-c", "1", "-W", "1", VIP])
+        .output()
+        .expect("run ping")
+        .status
+        .success()
+}
+
+/// As users have it: plain veths (no XDP program on the peer) and vipd's default mode. The
+/// program must not swallow ARP requests whose XDP_TX answers the veth would drop.
+#[test]
+fn the_default_mode_on_a_plain_veth_answers_arp_and_the_vip_answers_ping() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("xdp-plain");
+    let node = Vipd::start(lan.node(1), dir.path(), "n1", &config(), &[]);
+    assert!(wait_until(EVENTUALLY, || lan.has_address(1, VIP.parse().unwrap())));
+    assert!(
+        wait_until(EVENTUALLY, || arp_answered(&lan)),
+        "nothing answered ARP for the VIP:\n{}",
+        node.log()
+    );
+    assert!(
+        wait_until(EVENTUALLY, || vip_pingable(&lan)),
+        "the VIP does not answer ping:\n{}",
+        node.log()
+    );
+    assert!(
+        node.log().contains("generic (skb) mode"),
+        "the log says which mode was chosen and why:\n{}",
+        node.log()
     );
 }
 

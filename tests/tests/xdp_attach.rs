@@ -76,6 +76,29 @@ fn the_program_leaves_the_interface_with_its_owner() {
     }
 }
 
+/// On a veth, a native XDP_TX answer reaches the peer only if the peer has an XDP program, which
+/// vipd cannot see: the default mode picks generic mode there.
+#[test]
+fn auto_mode_attaches_a_veth_in_generic_mode() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let a = Netns::new("auto-a");
+    let b = Netns::new("auto-b");
+    veth(&a, "auto0", &b, "auto1");
+    let mut program = XdpProgram::load().expect("load");
+    let attachment = a
+        .run(|| program.attach("auto0", AttachMode::Auto))
+        .expect("attach");
+    assert_eq!(attachment.mode, AttachMode::Generic);
+    let out = a.exec(&["ip", "-d", "link", "show", "dev", "auto0"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("xdpgeneric"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[test]
 fn an_unknown_interface_is_named_in_the_error() {
     if !kernel_tests_enabled() {

@@ -17,6 +17,7 @@ use vipd_tests::{
     kernel_tests_enabled,
 };
 
+const XDP_DROP: u32 = 1;
 const XDP_PASS: u32 = 2;
 const XDP_TX: u32 = 3;
 const TEST_RUN_IFINDEX: u32 = 1;
@@ -57,6 +58,11 @@ impl Responder {
         let (verdict, out) = self.program.test_run(frame).unwrap();
         assert_eq!(verdict, XDP_PASS, "expected a pass of {frame:02x?}");
         assert_eq!(out, frame, "a passed frame must be untouched");
+    }
+
+    fn drops(&mut self, frame: &[u8]) {
+        let (verdict, _) = self.program.test_run(frame).unwrap();
+        assert_eq!(verdict, XDP_DROP, "expected a drop of {frame:02x?}");
     }
 }
 
@@ -296,8 +302,10 @@ fn solicitations_that_are_not_for_an_owned_vip_or_not_valid_pass() {
     assert_eq!((counters.malformed, counters.na_answered), (3, 0));
 }
 
+/// A hung agent's node must answer for its VIPs neither from XDP nor from the kernel (which still
+/// holds the addresses): the requests are dropped, not passed.
 #[test]
-fn a_stale_or_missing_heartbeat_silences_the_responders() {
+fn a_stale_or_missing_heartbeat_mutes_the_owned_vips() {
     if !kernel_tests_enabled() {
         return;
     }
@@ -309,11 +317,16 @@ fn a_stale_or_missing_heartbeat_silences_the_responders() {
     r.maps
         .heartbeat(monotonic_ns() - Duration::from_secs(5).as_nanos() as u64)
         .unwrap();
-    r.passes(&arp);
-    r.passes(&ns);
+    r.drops(&arp);
+    r.drops(&ns);
+    r.passes(&arp_request(
+        CLIENT_MAC,
+        CLIENT4,
+        Ipv4Addr::new(192, 0, 2, 7),
+    ));
 
     r.maps.heartbeat(0).unwrap();
-    r.passes(&arp);
+    r.drops(&arp);
 
     r.maps.heartbeat(monotonic_ns()).unwrap();
     let (verdict, _) = r.program.test_run(&arp).unwrap();
@@ -335,5 +348,5 @@ fn nothing_is_answered_before_the_agent_sets_the_deadman_bound() {
     maps.heartbeat(monotonic_ns()).unwrap();
     let request = arp_request(CLIENT_MAC, CLIENT4, VIP4);
     let (verdict, _) = program.test_run(&request).unwrap();
-    assert_eq!(verdict, XDP_PASS);
+    assert_eq!(verdict, XDP_DROP);
 }

@@ -66,7 +66,7 @@ fn adverts_from_the_peer_namespace_arrive_stamped_at_the_driver() {
     let mut ring = program.take_adverts().expect("ring");
     let mut maps = program.take_maps().expect("maps");
     let attachment = receiver
-        .run(|| program.attach(RECEIVER_IF, AttachMode::Auto))
+        .run(|| program.attach(RECEIVER_IF, AttachMode::Driver))
         .expect("attach");
     // veth supports native XDP, and receiving needs no program on the peer.
     assert_eq!(attachment.mode, AttachMode::Driver);

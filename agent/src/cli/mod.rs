@@ -1,5 +1,6 @@
 //! The `vipd` command line: one module per subcommand, each a thin layer over the library.
 mod check_config;
+mod cleanup;
 mod import_keepalived;
 mod run;
 mod status;
@@ -41,6 +42,9 @@ enum Command {
     Watch(watch::Options),
     /// Show every VRRP instance of the running vipd (state, priorities, master, adverts, drops).
     Status(status::Options),
+    /// Remove the VIPs and virtual MAC interfaces a vipd that did not stop cleanly left behind
+    /// (the systemd unit runs this in ExecStopPost).
+    Cleanup(cleanup::Options),
 }
 
 /// Runs the command and turns its error into one readable line and a failing exit code.
@@ -55,6 +59,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::ImportKeepalived(opts) => import_keepalived::run(opts),
         Command::Watch(opts) => watch::run(opts),
         Command::Status(opts) => status::run(opts),
+        Command::Cleanup(opts) => cleanup::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

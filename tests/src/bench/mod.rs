@@ -123,7 +123,7 @@ impl Group {
         timing: Timing,
         probe_interval: Duration,
     ) -> Result<Self, String> {
-        let lan = Lan::new(count + 1);
+        let lan = Lan::with_pass_through_ports(count + 1);
         let dir = crate::vipd::Scratch::new("bench");
         let echo = echo::EchoServers::start(&lan, count);
         let ports = SwitchPorts::new(&lan);

@@ -18,7 +18,7 @@ use vipd::dataplane::{
 };
 
 pub fn run(duration: Duration, timing: Timing, out: &std::path::Path) -> Result<(), String> {
-    let lan = Lan::new(3);
+    let lan = Lan::with_pass_through_ports(3);
     let dir = crate::vipd::Scratch::new("soak");
     let nodes = NodeProcess::start_group(System::VipdXdp, &lan, 2, timing, dir.path());
     // Let the election settle before anything counts.

@@ -53,6 +53,8 @@ pub struct NodeProcess {
     pub node: usize,
     daemon: Option<Daemon>,
     config: String,
+    /// vipd's extra arguments: driver mode where the switch ports let its XDP answers through.
+    vipd_args: Vec<&'static str>,
     dir: PathBuf,
 }
 
@@ -83,6 +85,11 @@ impl NodeProcess {
             node: n,
             daemon: None,
             config,
+            vipd_args: if lan.has_pass_through_ports() {
+                vec!["--xdp-mode", "driver"]
+            } else {
+                Vec::new()
+            },
             dir: dir.to_path_buf(),
         };
         process.spawn(lan.node(n));
@@ -109,7 +116,13 @@ impl NodeProcess {
             System::Keepalived => {
                 Daemon::Keepalived(Keepalived::start(ns, &self.dir, &name, &self.config))
             }
-            System::VipdXdp => Daemon::Vipd(Vipd::start(ns, &self.dir, &name, &self.config, &[])),
+            System::VipdXdp => Daemon::Vipd(Vipd::start(
+                ns,
+                &self.dir,
+                &name,
+                &self.config,
+                &self.vipd_args,
+            )),
             System::VipdSocket => Daemon::Vipd(Vipd::start(
                 ns,
                 &self.dir,

@@ -44,8 +44,8 @@ pub enum XdpMapError {
 }
 
 /// The program's counters, summed over CPUs. Every frame ends in exactly one of
-/// `adverts_dropped`, `arp_answered`, `na_answered`, `echo_reflected`, `echo_recorded` or
-/// `passed` (or, rarely, a ring-full drop of an echo).
+/// `adverts_dropped`, `arp_answered`, `na_answered`, `deadman_suppressed`, `echo_reflected`,
+/// `echo_recorded` or `passed` (or, rarely, a ring-full drop of an echo).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XdpCounters {
     /// Adverts pushed into the ring buffer.
@@ -57,7 +57,8 @@ pub struct XdpCounters {
     pub advert_invariant_failed: u64,
     pub arp_answered: u64,
     pub na_answered: u64,
-    /// Requests for an owned VIP left to the kernel because the heartbeat was stale.
+    /// Requests for an owned VIP dropped because the heartbeat was stale: a hung agent's node
+    /// answers for it neither from XDP nor from the kernel.
     pub deadman_suppressed: u64,
     /// Frames shorter than their headers or with impossible header fields.
     pub malformed: u64,
@@ -158,7 +159,7 @@ impl XdpMaps {
     }
 
     /// Answers ARP (IPv4) or neighbour solicitations (IPv6) for `vip` arriving on `ifindex` with
-    /// `mac`, while the heartbeat is fresh.
+    /// `mac` while the heartbeat is fresh, and drops them while it is stale.
     pub fn own_vip(
         &mut self,
         ifindex: u32,

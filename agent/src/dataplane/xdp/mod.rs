@@ -8,8 +8,10 @@
 //!
 //! veth and XDP_TX: in driver (native) mode a veth only delivers what a program sends back with
 //! XDP_TX (the ARP and NA answers) when the peer veth has an XDP program attached too; a
-//! pass-through program is enough. Generic mode has no such need.
+//! pass-through program is enough. Generic mode has no such need, so the default mode attaches
+//! generic mode on veths ([`driver`]).
 mod adverts;
+mod driver;
 mod maps;
 mod object;
 mod program;

@@ -9,12 +9,15 @@ use tracing::{info, warn};
 
 use super::{
     adverts::AdvertRing,
+    driver,
     maps::{XdpMapError, XdpMaps},
     object::XDP_OBJECT,
 };
 
-/// How to attach: `Auto` tries the driver (native) mode and falls back to generic (skb) mode,
-/// saying so in the log; the others force one mode.
+/// How to attach: `Auto` picks generic (skb) mode on drivers where a native XDP_TX answer may
+/// not reach the wire (veth), tries driver (native) mode elsewhere and
+/// falls back to generic mode, saying in the log which it chose and why; the others force one
+/// mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum AttachMode {
     #[default]
@@ -95,22 +98,35 @@ impl XdpProgram {
                 attach_in(program, interface, mode)?;
                 Ok(attached(mode))
             }
-            AttachMode::Auto => match attach_in(program, interface, AttachMode::Driver) {
-                Ok(()) => {
-                    info!(interface, "XDP attached in driver (native) mode");
-                    Ok(attached(AttachMode::Driver))
-                }
-                Err(XdpError::Attach { source, .. }) => {
-                    warn!(
-                        interface,
-                        error = %source,
-                        "XDP driver mode unavailable, attaching in generic (skb) mode"
-                    );
+            AttachMode::Auto => {
+                let driver = driver::driver_name(interface).unwrap_or_else(|_| "unknown".into());
+                if let Some(why) = driver::native_tx_unreliable(&driver) {
                     attach_in(program, interface, AttachMode::Generic)?;
-                    Ok(attached(AttachMode::Generic))
+                    info!(
+                        interface,
+                        driver,
+                        "XDP attached in generic (skb) mode: {why} (`--xdp-mode driver` forces \
+                         native mode, for a peer that has one)"
+                    );
+                    return Ok(attached(AttachMode::Generic));
                 }
-                Err(other) => Err(other),
-            },
+                match attach_in(program, interface, AttachMode::Driver) {
+                    Ok(()) => {
+                        info!(interface, driver, "XDP attached in driver (native) mode");
+                        Ok(attached(AttachMode::Driver))
+                    }
+                    Err(XdpError::Attach { source, .. }) => {
+                        warn!(
+                            interface,
+                            error = %source,
+                            "XDP driver mode unavailable, attaching in generic (skb) mode"
+                        );
+                        attach_in(program, interface, AttachMode::Generic)?;
+                        Ok(attached(AttachMode::Generic))
+                    }
+                    Err(other) => Err(other),
+                }
+            }
         }
     }
 
