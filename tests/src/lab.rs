@@ -70,6 +70,7 @@ pub fn main(opts: Options) -> Result<(), String> {
     };
     let timing = Timing {
         vipd_interval: opts.advert_interval,
+        echo_timeout: None,
     };
     println!(
         "lab: a bridge, {} vipd nodes ({system}, adverts every {}), a client probing {VIP} every 20 us",

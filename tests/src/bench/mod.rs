@@ -3,16 +3,21 @@
 //! In network namespaces: a switch (bridge), N nodes running one system, and a client that
 //! probes the VIP every 20 us; echo servers on every node say which node answered. For each
 //! system and scenario it repeats the fault, measures takeover and outage as the client saw
-//! them, and writes a table, a JSON file with every sample and a CDF plot. `--soak` instead runs
-//! the group for a long time under CPU stress and counts false transitions.
+//! them, and writes a table, a breakdown of each takeover's hops (see [`timeline`]), a JSON file
+//! with every sample and its timeline, and a CDF plot. `--soak` instead runs vipd and keepalived
+//! side by side for a long time under CPU stress and counts false transitions.
 pub(crate) mod echo;
 pub(crate) mod fault;
+mod netwatch;
 mod plot;
 pub(crate) mod probe;
 mod soak;
 pub(crate) mod stats;
 pub(crate) mod system;
+mod timeline;
 mod trial;
+mod walltime;
+mod wire;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,14 +44,18 @@ pub struct Options {
     scenarios: Vec<Scenario>,
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [System::VipdXdp, System::VipdSocket, System::Keepalived])]
     systems: Vec<System>,
-    /// vipd's advert interval (fast mode below 10 ms; keepalived always runs at 10 ms).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "200us")]
-    advert_interval: Duration,
+    /// vipd's advert intervals, each run in turn (fast mode below 10 ms; keepalived always runs
+    /// at 10 ms).
+    #[arg(long = "advert-interval", value_parser = humantime::parse_duration, value_delimiter = ',', default_value = "200us")]
+    advert_intervals: Vec<Duration>,
+    /// vipd's `echo_timeout` (written to its configuration only when given).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    echo_timeout: Option<Duration>,
     /// How often the client probes the VIP.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "20us")]
     probe_interval: Duration,
-    /// Instead of faults: run vipd (XDP) for this long under `stress-ng --cpu 2` and count
-    /// false transitions.
+    /// Instead of faults: run vipd (XDP, at each advert interval in turn) and keepalived side by
+    /// side for this long under `stress-ng --cpu 2` and count false transitions.
     #[arg(long, value_parser = humantime::parse_duration)]
     soak: Option<Duration>,
     /// Where the JSON and SVG go.
@@ -56,13 +65,30 @@ pub struct Options {
 
 pub fn main(opts: Options) -> Result<(), String> {
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
-    let timing = Timing {
-        vipd_interval: opts.advert_interval,
-    };
+    let timings: Vec<Timing> = opts
+        .advert_intervals
+        .iter()
+        .map(|&vipd_interval| Timing {
+            vipd_interval,
+            echo_timeout: opts.echo_timeout,
+        })
+        .collect();
     if let Some(duration) = opts.soak {
-        return soak::run(duration, timing, &opts.out);
+        return soak::run(duration, &timings, &opts.out);
     }
-    let total = (opts.trials * opts.scenarios.len() * opts.systems.len()) as u64;
+    // keepalived runs at its one interval; vipd at each of the list.
+    let runs: Vec<(System, Timing)> = opts
+        .systems
+        .iter()
+        .flat_map(|&system| {
+            let timings = match system {
+                System::Keepalived => &timings[..1],
+                _ => &timings[..],
+            };
+            timings.iter().map(move |&timing| (system, timing))
+        })
+        .collect();
+    let total = (opts.trials * opts.scenarios.len() * runs.len()) as u64;
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {msg}  [{elapsed_precise}]")
             .expect("progress template"),
@@ -76,24 +102,27 @@ pub fn main(opts: Options) -> Result<(), String> {
     let stop = || interrupted.load(std::sync::atomic::Ordering::SeqCst);
     let mut samples = Vec::new();
     let mut failures = Vec::new();
-    for &system in &opts.systems {
+    for &(system, timing) in &runs {
         if stop() {
             break;
         }
         let mut group = Group::start(system, opts.nodes, timing, opts.probe_interval)?;
+        let advert_interval_us = system.interval(timing).as_micros() as u64;
         for &scenario in &opts.scenarios {
             bar.set_message(format!("{system}, {scenario}"));
             for _ in 0..opts.trials {
                 if stop() {
                     break;
                 }
-                match trial::run(
-                    scenario,
-                    &mut group.nodes,
-                    &group.probe,
-                    &group.ports,
-                    &group.lan,
-                ) {
+                let bench = trial::Bench {
+                    nodes: &mut group.nodes,
+                    probe: &group.probe,
+                    recorders: &group.recorders,
+                    ports: &group.ports,
+                    lan: &group.lan,
+                    advert_interval_us,
+                };
+                match trial::run(scenario, bench) {
                     Ok(sample) => samples.push(sample),
                     Err(error) => failures.push(format!("{system}: {error}")),
                 }
@@ -102,13 +131,14 @@ pub fn main(opts: Options) -> Result<(), String> {
         }
     }
     bar.finish_and_clear();
-    report(&opts, timing, &samples, &failures)
+    report(&opts, &samples, &failures)
 }
 
 /// One system running on a fresh LAN, with echo servers and the probe.
 struct Group {
     // Field order is drop order: probe and processes before the namespaces.
     probe: probe::Probe,
+    recorders: timeline::Recorders,
     nodes: Vec<NodeProcess>,
     _echo: echo::EchoServers,
     _dir: crate::vipd::Scratch,
@@ -129,9 +159,11 @@ impl Group {
         let ports = SwitchPorts::new(&lan);
         let nodes = NodeProcess::start_group(system, &lan, count, timing, dir.path());
         let probe = probe::Probe::start(&lan, count + 1, VIP, probe_interval);
+        let recorders = timeline::Recorders::start(&lan, count + 1)?;
         trial::wait_steady(&probe, 1).map_err(|e| format!("{system}: {e}"))?;
         Ok(Self {
             probe,
+            recorders,
             nodes,
             _echo: echo,
             _dir: dir,
@@ -141,12 +173,7 @@ impl Group {
     }
 }
 
-fn report(
-    opts: &Options,
-    timing: Timing,
-    samples: &[Sample],
-    failures: &[String],
-) -> Result<(), String> {
+fn report(opts: &Options, samples: &[Sample], failures: &[String]) -> Result<(), String> {
     let mut table = stats::Table::new(&[
         "scenario",
         "system",
@@ -160,20 +187,29 @@ fn report(
         "detection p50",
         "p50 vs keepalived",
     ]);
+    let mut breakdown = stats::Table::new(&timeline::breakdown_header());
+    // One row per system and interval, in the order they ran.
+    let mut runs: Vec<(System, u64)> = Vec::new();
+    for sample in samples {
+        if !runs.contains(&(sample.system, sample.advert_interval_us)) {
+            runs.push((sample.system, sample.advert_interval_us));
+        }
+    }
     for &scenario in &opts.scenarios {
-        let p50_of = |system| {
-            let v: Vec<f64> = samples
-                .iter()
-                .filter(|s| s.scenario == scenario && s.system == system)
-                .map(|s| s.takeover_us)
-                .collect();
-            stats::summary(&v).map(|s| s[0])
-        };
-        let keepalived = p50_of(System::Keepalived);
-        for &system in &opts.systems {
+        let keepalived: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.scenario == scenario && s.system == System::Keepalived)
+            .map(|s| s.takeover_us)
+            .collect();
+        let keepalived = stats::summary(&keepalived).map(|s| s[0]);
+        for &(system, interval_us) in &runs {
             let ours: Vec<&Sample> = samples
                 .iter()
-                .filter(|s| s.scenario == scenario && s.system == system)
+                .filter(|s| {
+                    s.scenario == scenario
+                        && s.system == system
+                        && s.advert_interval_us == interval_us
+                })
                 .collect();
             let takeover: Vec<f64> = ours.iter().map(|s| s.takeover_us).collect();
             let Some([p50, p90, p99, max]) = stats::summary(&takeover) else {
@@ -190,7 +226,7 @@ fn report(
             table.row(&[
                 scenario.to_string(),
                 system.to_string(),
-                stats::human_us(system.interval(timing).as_micros() as f64),
+                stats::human_us(interval_us as f64),
                 takeover.len().to_string(),
                 stats::human_us(p50),
                 stats::human_us(p90),
@@ -200,9 +236,18 @@ fn report(
                 p50_text(&detection),
                 ratio,
             ]);
+            let timelines: Vec<&timeline::Timeline> = ours.iter().map(|s| &s.timeline).collect();
+            let mut row = vec![
+                scenario.to_string(),
+                format!("{system} {}", stats::human_us(interval_us as f64)),
+            ];
+            row.extend(timeline::breakdown_row(&timelines));
+            breakdown.row(&row);
         }
     }
     println!("{}", table.render());
+    println!("takeover hops, p50 / p90 (microseconds on CLOCK_MONOTONIC; JSON has every trial):");
+    println!("{}", breakdown.render());
     for failure in failures {
         println!("failed trial: {failure}");
     }
@@ -210,7 +255,11 @@ fn report(
     let stamp = trial::now_ns();
     let json = opts.out.join(format!("takeover-{stamp}.json"));
     let doc = serde_json::json!({
-        "advert_interval_us": timing.vipd_interval.as_micros() as u64,
+        "advert_intervals_us": opts
+            .advert_intervals
+            .iter()
+            .map(|i| i.as_micros() as u64)
+            .collect::<Vec<_>>(),
         "probe_interval_us": opts.probe_interval.as_micros() as u64,
         "nodes": opts.nodes,
         "trials": opts.trials,

@@ -1,40 +1,272 @@
-//! The soak: vipd (XDP) runs for a long time at one advert interval while stress-ng keeps both
-//! cores busy, with no fault at all. Every transition is a false one. A sniffer on the client
-//! (vipd's own XDP program, in the client's namespace) records each advert's arrival, so the
-//! report also shows the advert jitter the backup had to tolerate.
+//! The soak: vipd (XDP) and keepalived run side by side, each on its own LAN, for a long time
+//! while stress-ng keeps both cores busy, with no fault at all. Every transition is a false one.
+//! With several vipd advert intervals, each gets a round of its own (keepalived again beside it).
+//!
+//! Per system it counts what the daemons logged ("state changed", "Entering ... STATE") and
+//! what the nodes' kernels did (VIP additions and removals, from an rtnetlink listener in each
+//! node's namespace: `ip monitor address`), and the advert gaps seen on the client (vipd's own
+//! XDP program in the client's namespace stamps each advert's arrival; bpf_ktime is
+//! CLOCK_MONOTONIC).
 use std::{
+    net::IpAddr,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use super::{
+    netwatch::{Change, NetWatch, Topic},
     stats,
     system::{self, NodeProcess, System, Timing},
 };
 use crate::topology::Lan;
 use vipd::dataplane::{
     packet::IpFamily,
-    xdp::{AttachMode, XdpProgram},
+    xdp::{AdvertRing, AttachMode, XdpProgram},
 };
 
-pub fn run(duration: Duration, timing: Timing, out: &std::path::Path) -> Result<(), String> {
-    let lan = Lan::with_pass_through_ports(3);
-    let dir = crate::vipd::Scratch::new("soak");
-    let nodes = NodeProcess::start_group(System::VipdXdp, &lan, 2, timing, dir.path());
-    // Let the election settle before anything counts.
+/// The nodes of each soak LAN (the client is one more).
+const NODES: usize = 2;
+
+pub fn run(duration: Duration, timings: &[Timing], out: &std::path::Path) -> Result<(), String> {
+    let mut results = Vec::new();
+    for &timing in timings {
+        println!(
+            "soak: {duration:?}, vipd at {} beside keepalived at 10 ms, under stress-ng --cpu 2",
+            stats::human_us(timing.vipd_interval.as_micros() as f64)
+        );
+        results.extend(round(duration, timing)?);
+    }
+    let mut table = stats::Table::new(&[
+        "system",
+        "advert interval",
+        "false transitions",
+        "VIP added/removed per node",
+        "adverts",
+        "gap p50",
+        "p99",
+        "p99.9",
+        "p99.99",
+        "max",
+        "gaps > 3x",
+    ]);
+    for r in &results {
+        let [p50, p99, p999, p9999, max] = r.gap_percentiles();
+        let interval_us = r.interval_us as f64;
+        table.row(&[
+            r.system.to_string(),
+            stats::human_us(interval_us),
+            r.transitions.len().to_string(),
+            r.vip_changes
+                .iter()
+                .enumerate()
+                .map(|(i, (added, removed))| format!("n{}: +{added}/-{removed}", i + 1))
+                .collect::<Vec<_>>()
+                .join(", "),
+            (r.gaps_us.len() + 1).to_string(),
+            stats::human_us(p50),
+            stats::human_us(p99),
+            stats::human_us(p999),
+            stats::human_us(p9999),
+            stats::human_us(max),
+            r.gaps_us
+                .iter()
+                .filter(|g| **g > 3.0 * interval_us)
+                .count()
+                .to_string(),
+        ]);
+    }
+    for r in &results {
+        for line in &r.transitions {
+            println!(
+                "{} at {}: {line}",
+                r.system,
+                stats::human_us(r.interval_us as f64)
+            );
+        }
+    }
+    println!("{}", table.render());
+    let json = out.join(format!("soak-{}.json", crate::clock::monotonic_ns()));
+    let doc = serde_json::json!({
+        "duration_s": duration.as_secs_f64(),
+        "load": "stress-ng --cpu 2",
+        "results": results,
+    });
+    std::fs::write(&json, doc.to_string()).map_err(|e| e.to_string())?;
+    println!("samples: {}", json.display());
+    Ok(())
+}
+
+/// What one system did over one round.
+#[derive(serde::Serialize)]
+struct Soaked {
+    system: System,
+    interval_us: u64,
+    /// The transitions the daemons logged, each as "node N: line".
+    transitions: Vec<String>,
+    /// (additions, removals) of the VIP on each node, as the kernel announced them.
+    vip_changes: Vec<(usize, usize)>,
+    /// Gaps between the master's adverts at the client.
+    gaps_us: Vec<f64>,
+}
+
+impl Soaked {
+    /// p50, p99, p99.9, p99.99 and max of the advert gaps.
+    fn gap_percentiles(&self) -> [f64; 5] {
+        let mut sorted = self.gaps_us.clone();
+        sorted.sort_by(f64::total_cmp);
+        let pct = |p: f64| {
+            sorted
+                .get(((p * sorted.len() as f64) as usize).min(sorted.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        [
+            pct(0.5),
+            pct(0.99),
+            pct(0.999),
+            pct(0.9999),
+            sorted.last().copied().unwrap_or(0.0),
+        ]
+    }
+}
+
+/// One system's group on its own LAN, with a listener on every node and a sniffer on the client.
+struct Soaking {
+    // Field order is drop order: daemons, listeners and the sniffer before the namespaces.
+    nodes: Vec<NodeProcess>,
+    addresses: Vec<NetWatch>,
+    ring: AdvertRing,
+    _sniffer: XdpProgram,
+    _dir: crate::vipd::Scratch,
+    _lan: Lan,
+    system: System,
+    timing: Timing,
+    logs_settled: Vec<usize>,
+    last_advert: Option<u64>,
+    gaps_us: Vec<f64>,
+}
+
+impl Soaking {
+    fn start(system: System, timing: Timing) -> Result<Self, String> {
+        let lan = Lan::with_pass_through_ports(NODES + 1);
+        let dir = crate::vipd::Scratch::new("soak");
+        let addresses = (1..=NODES)
+            .map(|n| NetWatch::start(lan.node(n), Topic::Addresses))
+            .collect::<Result<Vec<_>, _>>()?;
+        let nodes = NodeProcess::start_group(system, &lan, NODES, timing, dir.path());
+        let mut sniffer = XdpProgram::load().map_err(|e| e.to_string())?;
+        let ring = sniffer.take_adverts().map_err(|e| e.to_string())?;
+        let mut maps = sniffer.take_maps().map_err(|e| e.to_string())?;
+        let attached = lan
+            .node(NODES + 1)
+            .run(|| sniffer.attach("eth0", AttachMode::Auto))
+            .map_err(|e| e.to_string())?;
+        maps.set_vrid(attached.ifindex, system::VRID, IpFamily::V4, false)
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            nodes,
+            addresses,
+            ring,
+            _sniffer: sniffer,
+            _dir: dir,
+            _lan: lan,
+            system,
+            timing,
+            logs_settled: Vec::new(),
+            last_advert: None,
+            gaps_us: Vec::new(),
+        })
+    }
+
+    /// From now on everything counts.
+    fn settled(&mut self) {
+        self.logs_settled = self.nodes.iter().map(|n| n.log().len()).collect();
+        for watch in &self.addresses {
+            watch.take();
+        }
+        while self.ring.try_next().is_some() {}
+    }
+
+    /// Reads the adverts that arrived; whether there were any.
+    fn drain(&mut self) -> bool {
+        let master = IpAddr::V4(Lan::ipv4(1));
+        let mut any = false;
+        while let Some(advert) = self.ring.try_next() {
+            any = true;
+            if advert.source != master {
+                continue;
+            }
+            if let Some(prev) = self.last_advert {
+                self.gaps_us
+                    .push(advert.ktime_ns.saturating_sub(prev) as f64 / 1e3);
+            }
+            self.last_advert = Some(advert.ktime_ns);
+        }
+        any
+    }
+
+    fn finish(mut self) -> Soaked {
+        self.drain();
+        let vip: IpAddr = system::VIP.parse().expect("VIP");
+        let vip_changes = self
+            .addresses
+            .iter()
+            .map(|watch| {
+                let changes = watch.take();
+                let count = |wanted: bool| {
+                    changes
+                        .iter()
+                        .filter(|n| {
+                            n.change
+                                == Change::Address {
+                                    addr: vip,
+                                    added: wanted,
+                                }
+                        })
+                        .count()
+                };
+                (count(true), count(false))
+            })
+            .collect();
+        let transitions = self
+            .nodes
+            .iter()
+            .zip(&self.logs_settled)
+            .flat_map(|(node, from)| {
+                let log = node.log();
+                log.get(*from..)
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| is_transition(l))
+                    .map(|l| format!("node {}: {l}", node.node))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Soaked {
+            system: self.system,
+            interval_us: self.system.interval(self.timing).as_micros() as u64,
+            transitions,
+            vip_changes,
+            gaps_us: self.gaps_us,
+        }
+    }
+}
+
+/// A state change in vipd's log or keepalived's.
+fn is_transition(line: &str) -> bool {
+    line.contains("state changed") || (line.contains("Entering ") && line.contains(" STATE"))
+}
+
+fn round(duration: Duration, timing: Timing) -> Result<Vec<Soaked>, String> {
+    let mut groups = vec![
+        Soaking::start(System::VipdXdp, timing)?,
+        Soaking::start(System::Keepalived, timing)?,
+    ];
+    // Let the elections settle before anything counts.
     std::thread::sleep(Duration::from_secs(2));
-    let settled: Vec<usize> = nodes.iter().map(|n| n.log().len()).collect();
-
-    let mut sniffer = XdpProgram::load().map_err(|e| e.to_string())?;
-    let mut ring = sniffer.take_adverts().map_err(|e| e.to_string())?;
-    let mut maps = sniffer.take_maps().map_err(|e| e.to_string())?;
-    let attached = lan
-        .node(3)
-        .run(|| sniffer.attach("eth0", AttachMode::Auto))
-        .map_err(|e| e.to_string())?;
-    maps.set_vrid(attached.ifindex, system::VRID, IpFamily::V4, false)
-        .map_err(|e| e.to_string())?;
-
+    for group in &mut groups {
+        group.settled();
+    }
     let mut stress = Command::new("stress-ng")
         .args(["--cpu", "2", "--timeout"])
         .arg(format!("{}s", duration.as_secs().max(1)))
@@ -42,76 +274,33 @@ pub fn run(duration: Duration, timing: Timing, out: &std::path::Path) -> Result<
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("stress-ng: {e} (scripts/bootstrap.sh installs it)"))?;
-
-    let master = std::net::IpAddr::V4(Lan::ipv4(1));
     let started = Instant::now();
-    let mut last: Option<u64> = None;
-    let mut gaps_us: Vec<f64> = Vec::new();
     while started.elapsed() < duration {
-        match ring.try_next() {
-            Some(advert) if advert.source == master => {
-                if let Some(prev) = last {
-                    gaps_us.push(advert.ktime_ns.saturating_sub(prev) as f64 / 1e3);
-                }
-                last = Some(advert.ktime_ns);
-            }
-            Some(_) => {}
-            None => std::thread::sleep(Duration::from_micros(200)),
+        let mut any = false;
+        for group in &mut groups {
+            any |= group.drain();
+        }
+        if !any {
+            std::thread::sleep(Duration::from_micros(200));
         }
     }
     let _ = stress.kill();
     let _ = stress.wait();
+    Ok(groups.into_iter().map(Soaking::finish).collect())
+}
 
-    let false_transitions: Vec<String> = nodes
-        .iter()
-        .zip(&settled)
-        .flat_map(|(node, from)| {
-            node.log()[*from..]
-                .lines()
-                .filter(|l| l.contains("state changed"))
-                .map(|l| format!("node {}: {l}", node.node))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for line in &false_transitions {
-        println!("{line}");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions_of_both_daemons() {
+        assert!(is_transition(
+            r#"{"fields":{"message":"state changed","to":"Master"}}"#
+        ));
+        assert!(is_transition(
+            "Tue Dec  1 22:49:05 2026: (bench) Entering MASTER STATE"
+        ));
+        assert!(!is_transition("(bench) received lower priority advert"));
     }
-    let transitions = false_transitions.len();
-    let interval_us = timing.vipd_interval.as_micros() as f64;
-    let over = |k: f64| gaps_us.iter().filter(|g| **g > k * interval_us).count();
-    let mut sorted = gaps_us.clone();
-    sorted.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        sorted
-            .get(((p * sorted.len() as f64) as usize).min(sorted.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
-    println!(
-        "soak: {:?} at {} under stress-ng --cpu 2\n\
-         false transitions: {transitions}\n\
-         adverts seen by the client: {}\n\
-         advert gap p50 {} p99 {} p99.9 {} p99.99 {} max {}\n\
-         gaps over 2x interval: {}, over 3x (Master_Down_Interval without skew): {}",
-        duration,
-        stats::human_us(interval_us),
-        gaps_us.len() + 1,
-        stats::human_us(pct(0.5)),
-        stats::human_us(pct(0.99)),
-        stats::human_us(pct(0.999)),
-        stats::human_us(pct(0.9999)),
-        stats::human_us(sorted.last().copied().unwrap_or(0.0)),
-        over(2.0),
-        over(3.0),
-    );
-    let json = out.join(format!("soak-{}.json", crate::clock::monotonic_ns()));
-    let doc = serde_json::json!({
-        "duration_s": duration.as_secs_f64(),
-        "advert_interval_us": interval_us,
-        "false_transitions": transitions,
-        "gaps_us": gaps_us,
-    });
-    std::fs::write(&json, doc.to_string()).map_err(|e| e.to_string())?;
-    println!("samples: {}", json.display());
-    Ok(())
 }

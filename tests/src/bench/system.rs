@@ -35,6 +35,8 @@ impl fmt::Display for System {
 pub struct Timing {
     /// vipd's advert interval (fast mode below 10 ms).
     pub vipd_interval: Duration,
+    /// vipd's `echo_timeout`, written to its configuration only when given.
+    pub echo_timeout: Option<Duration>,
 }
 
 impl System {
@@ -183,13 +185,17 @@ impl NodeProcess {
     }
 }
 
+/// vipd's configuration; JSON logs, whose timestamps the takeover timeline reads.
 fn vipd_conf(priority: u8, timing: Timing) -> String {
     let interval = format!("{}us", timing.vipd_interval.as_micros());
+    let echo_timeout = timing.echo_timeout.map_or(String::new(), |t| {
+        format!("echo_timeout = \"{}us\"\n", t.as_micros())
+    });
     format!(
-        "[global]\nrealtime = {{ enabled = true, priority = 50 }}\n\n\
+        "[global]\nlog_format = \"json\"\nrealtime = {{ enabled = true, priority = 50 }}\n\n\
          [[instance]]\nname = \"bench\"\ninterface = \"eth0\"\nvrid = {VRID}\n\
          priority = {priority}\nadvert_interval = \"{interval}\"\nvips = [\"{VIP}/24\"]\n\
-         garp_master_delay = \"0s\"\ngarp_master_repeat = 1\n"
+         garp_master_delay = \"0s\"\ngarp_master_repeat = 1\n{echo_timeout}"
     )
 }
 

@@ -6,6 +6,8 @@ use super::{
     fault::{self, Scenario, SwitchPorts},
     probe::{Probe, Reply},
     system::{NodeProcess, System},
+    timeline::{self, Recorders, Timeline},
+    walltime::Offset,
 };
 use crate::{clock::monotonic_ns, topology::Lan};
 
@@ -14,12 +16,16 @@ use crate::{clock::monotonic_ns, topology::Lan};
 pub struct Sample {
     pub system: System,
     pub scenario: Scenario,
+    /// The system's advert interval in this trial.
+    pub advert_interval_us: u64,
     /// Fault to the first reply from the new master.
     pub takeover_us: f64,
     /// Last reply from the old master to the first from the new one.
     pub outage_us: Option<f64>,
     /// The new master's own account: last advert seen to its master-down decision (vipd only).
     pub detection_us: Option<f64>,
+    /// Every hop between the fault and the first reply.
+    pub timeline: Timeline,
 }
 
 /// How long to wait for anything in a trial before calling it failed.
@@ -47,16 +53,29 @@ pub fn wait_steady(probe: &Probe, n: u8) -> Result<(), String> {
     Err(format!("node {n} never became the steady master"))
 }
 
-pub fn run(
-    scenario: Scenario,
-    nodes: &mut [NodeProcess],
-    probe: &Probe,
-    ports: &SwitchPorts,
-    lan: &Lan,
-) -> Result<Sample, String> {
+/// What a trial runs on: the group's nodes and the instruments watching them.
+pub struct Bench<'a> {
+    pub nodes: &'a mut [NodeProcess],
+    pub probe: &'a Probe,
+    pub recorders: &'a Recorders,
+    pub ports: &'a SwitchPorts,
+    pub lan: &'a Lan,
+    pub advert_interval_us: u64,
+}
+
+pub fn run(scenario: Scenario, bench: Bench) -> Result<Sample, String> {
+    let Bench {
+        nodes,
+        probe,
+        recorders,
+        ports,
+        lan,
+        advert_interval_us,
+    } = bench;
     wait_steady(probe, 1)?;
-    let backup_log_before = nodes[1].log().len();
+    let logs_before: Vec<usize> = nodes.iter().map(|n| n.log().len()).collect();
     probe.clear();
+    recorders.clear();
     std::thread::sleep(Duration::from_millis(20));
     let fault_ns = fault::inject(scenario, &nodes[0], ports);
 
@@ -80,25 +99,35 @@ pub fn run(
         .filter(|r| r.node == 1 && r.at_ns < first_new.at_ns)
         .map(|r| r.at_ns)
         .max();
-    let detection_us = detection_after(&nodes[1].log()[backup_log_before..]);
+    let new = usize::from(first_new.node);
+    let log_since = |n: usize| {
+        let log = nodes[n - 1].log();
+        log.get(logs_before[n - 1]..)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (old_log, new_log) = (log_since(1), log_since(new));
+    let detection_us = detection_after(&new_log);
+    let timeline = recorders.timeline(fault_ns, first_new.at_ns, new, &old_log, &new_log);
 
     fault::repair(scenario, &mut nodes[0], ports, lan);
     Ok(Sample {
         system: nodes[0].system,
         scenario,
+        advert_interval_us,
         takeover_us: (first_new.at_ns - fault_ns) as f64 / 1e3,
         outage_us: last_old.map(|old| (first_new.at_ns - old) as f64 / 1e3),
         detection_us,
+        timeline,
     })
 }
 
-/// The detection latency vipd logged with its takeover, in a slice of its log.
+/// The detection latency vipd logged with a master-down takeover, in a slice of its JSON log.
 fn detection_after(log: &str) -> Option<f64> {
-    log.lines()
-        .find(|l| l.contains("reason=MasterDown"))
-        .and_then(|l| l.split("detection_us=").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
+    timeline::vipd_events(log, Offset::sample())
+        .iter()
+        .find(|e| e.message == "state changed" && e.field("reason") == Some("MasterDown"))
+        .and_then(|e| e.number("detection_us"))
 }
 
 /// CLOCK_MONOTONIC now, for the report's run header.

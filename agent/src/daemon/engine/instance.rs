@@ -230,6 +230,8 @@ impl InstanceRuntime {
                 warn!(instance = %self.name, vip = %vip.addr(), %error, "XDP responder not updated");
             }
         }
+        // A hop of the takeover timeline (`cargo xtask bench takeover` reads it).
+        info!(instance = %self.name, own, "XDP owned-VIP map updated");
     }
 
     /// Takes over the protocol state of the instance this one replaces on reload: the router
