@@ -165,33 +165,58 @@ impl SourceMap {
     }
 }
 
-/// Turns byte offsets of a source text into line and column.
+/// Turns byte offsets of a source text into line and column in time independent of the
+/// line's length: a configuration may put 200,000 VIPs on one line, and counting the
+/// characters from the line's start for each of them was quadratic.
 pub struct LineIndex<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
+    /// `chars_before[k]`: the characters in the first `k * CHUNK` bytes.
+    chars_before: Vec<usize>,
 }
+
+/// Bytes per entry of [`LineIndex::chars_before`]: a column costs at most two counts this long.
+const CHUNK: usize = 64;
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { text, line_starts }
+        let chars_before = std::iter::once(0)
+            .chain(text.as_bytes().chunks(CHUNK).scan(0, |total, chunk| {
+                *total += chars_in(chunk);
+                Some(*total)
+            }))
+            .collect();
+        LineIndex {
+            text,
+            line_starts,
+            chars_before,
+        }
     }
 
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
         let line_start = self.line_starts[line];
-        let column = self
-            .text
-            .get(line_start..offset)
-            .map_or(offset - line_start, |prefix| prefix.chars().count());
+        let column = self.chars_up_to(offset) - self.chars_up_to(line_start);
         Position {
             line: line + 1,
             column: column + 1,
         }
     }
+
+    /// The characters in `text[..offset]` (a character cut by `offset` counts as one).
+    fn chars_up_to(&self, offset: usize) -> usize {
+        let chunk = offset / CHUNK;
+        self.chars_before[chunk] + chars_in(&self.text.as_bytes()[chunk * CHUNK..offset])
+    }
+}
+
+/// The characters that start in `bytes` of UTF-8 (every byte but continuation bytes).
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 #[cfg(test)]
@@ -206,6 +231,17 @@ mod tests {
         // "bé" is three bytes; the '=' after it (byte 10) is the fourth character.
         assert_eq!(index.position(10), Position { line: 2, column: 4 });
         assert_eq!(index.position(99), Position { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn line_index_columns_of_a_long_line_with_multibyte_characters() {
+        let text = format!("x\n{}é = {}", "a".repeat(100), "b".repeat(200));
+        let index = LineIndex::new(&text);
+        for offset in (0..text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let expected = text[line_start..offset].chars().count() + 1;
+            assert_eq!(index.position(offset).column, expected, "offset {offset}");
+        }
     }
 
     #[test]

@@ -1021,3 +1021,27 @@ fn echo_keys_are_checked_where_they_are_written() {
         )]
     );
 }
+
+/// Many VIPs on one line check, and an error among them is placed at its column (placing
+/// each VIP used to count the line's characters from its start: quadratic in the line).
+#[test]
+fn many_vips_on_one_line_check_and_place_their_errors() {
+    let count = 50_000u32;
+    let vips: Vec<String> = (0..count)
+        .map(|i| format!("\"10.{}.{}.{}/32\"", i >> 16, (i >> 8) & 0xff, i & 0xff))
+        .collect();
+    let line = vips.join(", ");
+    let instance = |line: &str| {
+        format!("[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 5\npriority = 100\nvips = [{line}]\n")
+    };
+    let checked = check(&instance(&line)).expect("checks");
+    assert_eq!(checked.config.instances[0].vips.len(), count as usize);
+    let wrong = format!("{line}, \"fd00::1/128\"");
+    let column = "vips = [".len() + line.len() + ", ".len() + 1;
+    assert!(
+        error(&instance(&wrong))
+            .starts_with(&format!("{FILE}:6:{column}: VIP fd00::1/128 is IPv6")),
+        "{}",
+        error(&instance(&wrong))
+    );
+}

@@ -11,6 +11,11 @@
 use super::source::{Origin, Sources, Token, TokenKind};
 use crate::config::diagnostic::Diagnostic;
 
+/// How deep blocks may nest. keepalived's deepest block is four levels down
+/// (`virtual_server { real_server { HTTP_GET { url { } } } }`); the parser recurses once per
+/// level, so without a bound a file of nested `{` would overflow the stack.
+pub const MAX_BLOCK_DEPTH: usize = 8;
+
 /// A word with where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -62,6 +67,7 @@ pub fn parse(sources: &Sources, tokens: &[Token]) -> Result<Vec<Statement>, Vec<
         sources,
         tokens,
         next: 0,
+        depth: 0,
         errors: Vec::new(),
     };
     let statements = parser.block(None);
@@ -76,10 +82,50 @@ struct Parser<'a> {
     sources: &'a Sources,
     tokens: &'a [Token],
     next: usize,
+    /// How many blocks are open around the token at `next`.
+    depth: usize,
     errors: Vec<Diagnostic>,
 }
 
 impl Parser<'_> {
+    /// The block opened by the `{` at `opened_at`, or `None` (with an error) when it would
+    /// nest deeper than [`MAX_BLOCK_DEPTH`]; the tokens up to its matching `}` are then skipped
+    /// without recursing, so that parsing carries on after it.
+    fn nested(&mut self, opened_at: Origin) -> Option<Vec<Statement>> {
+        if self.depth >= MAX_BLOCK_DEPTH {
+            self.errors.push(self.sources.diagnostic(
+                opened_at,
+                format!(
+                    "blocks nest deeper than {MAX_BLOCK_DEPTH} levels here (keepalived's deepest is 4): a `}}` is missing or the file is not a keepalived.conf"
+                ),
+            ));
+            self.skip_block();
+            return None;
+        }
+        self.depth += 1;
+        let block = self.block(Some(opened_at));
+        self.depth -= 1;
+        Some(block)
+    }
+
+    /// Moves past the `}` that closes the block whose `{` was just read (or to the end).
+    fn skip_block(&mut self) {
+        let mut open = 1usize;
+        while let Some(token) = self.tokens.get(self.next) {
+            self.next += 1;
+            match token.kind {
+                TokenKind::Open => open += 1,
+                TokenKind::Close => {
+                    open -= 1;
+                    if open == 0 {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Statements until the `}` matching `opened_at` (or the end of input at the top level).
     fn block(&mut self, opened_at: Option<Origin>) -> Vec<Statement> {
         let mut statements: Vec<Statement> = Vec::new();
@@ -102,7 +148,7 @@ impl Parser<'_> {
                 TokenKind::Open => {
                     match statements.last_mut().filter(|_| awaiting_block) {
                         Some(statement) => {
-                            statement.block = Some(self.block(Some(token.origin)));
+                            statement.block = self.nested(token.origin);
                         }
                         None => {
                             self.errors.push(self.sources.diagnostic(
@@ -110,7 +156,7 @@ impl Parser<'_> {
                                 "unexpected `{`: a block follows a keyword such as `vrrp_instance NAME`",
                             ));
                             // Read the stray block so that its `}` does not close the enclosing one.
-                            self.block(Some(token.origin));
+                            self.nested(token.origin);
                         }
                     }
                     awaiting_block = false;
@@ -151,7 +197,7 @@ impl Parser<'_> {
                 }
                 TokenKind::Open => {
                     self.next += 1;
-                    statement.block = Some(self.block(Some(token.origin)));
+                    statement.block = self.nested(token.origin);
                     break;
                 }
                 TokenKind::Close | TokenKind::EndOfLine => break,
