@@ -140,3 +140,50 @@ fn kill9_takes_the_program_off_the_interface() {
     );
     assert!(!arp_answered(&lan), "nothing answers for the VIP any more");
 }
+
+/// Two fast-mode nodes with the liveness echo: the backup probes the master, whose XDP program
+/// reflects the probes while its vipd lives. Frozen, the master's program stops vouching for
+/// it once the dead-man bound has passed, and the backup takes over; thawed, the master (higher
+/// priority) takes the VIP back.
+#[test]
+fn a_frozen_master_is_replaced_once_its_echo_stops() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("xdp-echo");
+    let fast = |priority: u8| {
+        format!(
+            "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = {priority}\n\
+             advert_interval = \"1ms\"\necho_timeout = \"5ms\"\nvips = [\"{VIP}/24\"]\n"
+        )
+    };
+    let generic = ["--xdp-mode", "generic"];
+    let master = Vipd::start(lan.node(1), dir.path(), "n1", &fast(200), &generic);
+    let backup = Vipd::start(lan.node(2), dir.path(), "n2", &fast(100), &generic);
+    let vip = VIP.parse().unwrap();
+    assert!(
+        wait_until(EVENTUALLY, || lan.has_address(1, vip)
+            && !lan.has_address(2, vip)),
+        "election:\n{}",
+        master.log()
+    );
+    assert!(
+        backup.log().contains("liveness echo on"),
+        "the backup probes:\n{}",
+        backup.log()
+    );
+
+    master.signal(libc::SIGSTOP);
+    assert!(
+        wait_until(EVENTUALLY, || lan.has_address(2, vip)),
+        "the backup never took over from the frozen master:\n{}",
+        backup.log()
+    );
+    master.signal(libc::SIGCONT);
+    assert!(
+        wait_until(EVENTUALLY, || !lan.has_address(2, vip)),
+        "the thawed master never took the VIP back:\n{}",
+        backup.log()
+    );
+}

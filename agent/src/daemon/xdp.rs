@@ -121,9 +121,7 @@ impl XdpAttachments {
                 });
         }
     }
-}
 
-impl XdpAttachments {
     /// What the liveness echo promises this instance as a backup, before the link's delay.
     fn log_budget(&self, instance: &str, router: &Router) {
         let config = router.config();
