@@ -120,7 +120,9 @@ pub enum Dataplane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XdpMode {
-    /// Native mode where the driver supports it, generic mode otherwise.
+    /// Native mode where the driver supports it and its XDP_TX answers reach the wire; generic
+    /// mode otherwise (a veth, whose native XDP_TX reaches the peer only when the peer has an
+    /// XDP program too). `dataplane::xdp::driver` decides and the log says which and why.
     Auto,
     Driver,
     Generic,
