@@ -367,7 +367,9 @@ mod tests {
             r#"{"timestamp":"2026-12-01T22:49:05.000200Z","level":"INFO","fields":{"message":"XDP owned-VIP map updated","own":true},"target":"vipd"}"#,
             "\n"
         );
-        let offset = Offset::sample();
+        // A sampled offset would put these 2026 stamps before boot on a machine up for less
+        // than their age, where every stamp clamps to 0.
+        let offset = Offset::of_ns(1_796_000_000 * 1_000_000_000);
         let events = vipd_events(log, offset);
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].field("to"), Some("Master"));

@@ -27,6 +27,12 @@ impl Offset {
         Self(best.expect("five samples").1)
     }
 
+    /// A fixed offset, for tests whose stamps must not depend on when the machine booted.
+    #[cfg(test)]
+    pub fn of_ns(realtime_minus_monotonic: i128) -> Self {
+        Self(realtime_minus_monotonic)
+    }
+
     /// A CLOCK_REALTIME time (ns since the epoch) on CLOCK_MONOTONIC.
     pub fn monotonic_of(self, realtime_ns: u64) -> u64 {
         (realtime_ns as i128 - self.0).max(0) as u64
