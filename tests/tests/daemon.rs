@@ -2,10 +2,14 @@
 //!
 //! Every wait is a generous "eventually" bound; no test asserts how fast anything happened
 //! (that is the takeover benchmark's job).
-use std::{net::IpAddr, time::Duration};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
 
 use vipd_tests::{
-    kernel_tests_enabled,
+    frames, kernel_tests_enabled,
     topology::Lan,
     vipd::{wait_until, with_control_socket, Scratch, Vipd},
 };
@@ -394,6 +398,88 @@ fn gratuitous_arp_repoints_the_clients_after_a_takeover() {
             == Some(&new_master)),
         "the client still sends to {:?}, not the new master {new_master}",
         neighbour_mac(&lan, client, vip())
+    );
+}
+
+/// Sends a VRRPv3 advert from node `n` the way a router would (raw IP socket, TTL 255, to
+/// 224.0.0.18 on eth0).
+fn send_advert_from(lan: &Lan, n: usize, advert: &frames::Advert) {
+    let source = Lan::ipv4(n);
+    let message = advert.message_v4(source, frames::VRRP_MCAST_V4);
+    lan.node(n).run(|| {
+        let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))
+            .expect("raw VRRP socket");
+        socket.bind_device(Some(b"eth0")).expect("SO_BINDTODEVICE");
+        socket.set_multicast_ttl_v4(255).expect("multicast TTL");
+        let to = SocketAddr::new(frames::VRRP_MCAST_V4.into(), 0);
+        socket.send_to(&message, &to.into()).expect("send advert");
+    });
+}
+
+/// A false takeover elsewhere (a backup whose adverts from the master were held up) shows the
+/// master as a lower-priority advert, and its gratuitous ARPs have pointed the clients at the
+/// false master. The master announces the VIP again, so the clients come back to it.
+#[test]
+fn a_lower_priority_claim_makes_the_master_announce_again() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(3);
+    let dir = Scratch::new("claim");
+    let (claimant, client) = (2, 3);
+    // No second burst after becoming master: only the claim may re-point the client.
+    let master = Vipd::start(
+        lan.node(1),
+        dir.path(),
+        "n1",
+        &config(200, "garp_master_delay = \"0s\""),
+        &[],
+    );
+    assert_holders(&lan, vip(), &[1], "election");
+    lan.node(client).exec(&["ping", "-c", "1", "-W", "2", VIP]);
+    let master_mac = mac_of(&lan, 1, "eth0");
+    // Where the false master's gratuitous ARP pointed the client.
+    lan.node(client).exec(&[
+        "ip",
+        "neigh",
+        "replace",
+        VIP,
+        "lladdr",
+        "02:00:00:00:00:99",
+        "dev",
+        "eth0",
+        "nud",
+        "stale",
+    ]);
+    assert_eq!(
+        neighbour_mac(&lan, client, vip()).as_deref(),
+        Some("02:00:00:00:00:99")
+    );
+    let claim = frames::Advert::v3(51, 50, 10);
+    // The kernel ignores a gratuitous ARP within a second (locktime) of the entry's last
+    // update, so the claim is repeated, each after more than a Master_Down_Interval of
+    // silence: each repetition is a claim of its own.
+    let repointed = wait_until(EVENTUALLY, || {
+        send_advert_from(&lan, claimant, &claim);
+        std::thread::sleep(Duration::from_millis(1200));
+        neighbour_mac(&lan, client, vip()).as_ref() == Some(&master_mac)
+    });
+    assert!(
+        repointed,
+        "the client still sends to {:?}, not the master {master_mac}",
+        neighbour_mac(&lan, client, vip())
+    );
+    assert_holders(&lan, vip(), &[1], "after the claim");
+    let status = std::process::Command::new(vipd_tests::vipd::binary())
+        .args(["status", "--json", "--socket"])
+        .arg(&master.socket)
+        .output()
+        .expect("vipd status");
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json");
+    let claims = json["instances"][0]["lower_priority_claims"].as_u64();
+    assert!(
+        claims.is_some_and(|n| n >= 1),
+        "the claims are not counted: {json}"
     );
 }
 

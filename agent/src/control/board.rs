@@ -370,6 +370,7 @@ impl Recorded {
             adverts_out: stats.adverts_sent,
             priority_zero_in: stats.priority_zero_received,
             priority_zero_out: stats.priority_zero_sent,
+            lower_priority_claims: stats.lower_priority_claims,
             drops: router
                 .drop_counters()
                 .iter()

@@ -53,6 +53,7 @@ fn instance(name: &str, state: StateName) -> InstanceStatus {
         adverts_out: 0,
         priority_zero_in: 0,
         priority_zero_out: 0,
+        lower_priority_claims: 0,
         drops: DropReason::ALL
             .iter()
             .map(|r| (r.name().to_string(), 0))

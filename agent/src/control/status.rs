@@ -94,6 +94,10 @@ pub struct InstanceStatus {
     pub adverts_out: u64,
     pub priority_zero_in: u64,
     pub priority_zero_out: u64,
+    /// Times a lower-priority router claimed mastership while this one was master (a false
+    /// takeover elsewhere in the group, answered by re-announcing the VIPs).
+    #[serde(default)]
+    pub lower_priority_claims: u64,
     /// Dropped adverts by reason ([`vrrp::DropReason::name`]), every reason present.
     pub drops: BTreeMap<String, u64>,
     pub checks: Vec<CheckStatus>,

@@ -108,6 +108,11 @@ pub enum Action {
     RemoveVips(Vec<IpAddr>),
     /// Announce the virtual addresses: gratuitous ARP (IPv4) or unsolicited NA (IPv6).
     AnnounceVips(Vec<IpAddr>),
+    /// Announce the virtual addresses again while master, because a lower-priority router
+    /// claimed mastership (keepalived's `garp_lower_prio_repeat`): it took over falsely, after
+    /// a stall hid our adverts, and its gratuitous ARPs pointed the clients at it. It stands
+    /// down at our next advert and removes the VIPs; this brings the clients back.
+    ReannounceVips(Vec<IpAddr>),
     StateChanged {
         from: State,
         to: State,
@@ -139,6 +144,9 @@ pub struct RouterStats {
     /// Adverts from the owner whose address list differs from ours: let through (RFC 9568
     /// section 7.1) but worth an operator's look.
     pub owner_address_list_mismatch: u64,
+    /// Times a lower-priority router claimed mastership while we were master: each is a false
+    /// takeover somewhere in the group (see [`Action::ReannounceVips`]).
+    pub lower_priority_claims: u64,
 }
 
 /// What a running Master_Down_Timer counts from.
@@ -178,6 +186,9 @@ pub struct Router {
     advert_template: AdvertRepr,
     /// The liveness echo, while the dataplane carries it ([`Router::set_echo`]).
     echo: Option<EchoProber>,
+    /// While master: the last lower-priority router heard claiming mastership, and when. One
+    /// reaction per claim: at 200 us adverts a reaction per advert would be a GARP storm.
+    lower_claimant: Option<(IpAddr, Instant)>,
 }
 
 /// The advert `config` sends, with priority 0. `config` must be validated.
@@ -243,6 +254,7 @@ impl Router {
             stats: RouterStats::default(),
             peers: Vec::new(),
             echo: None,
+            lower_claimant: None,
         })
     }
 
@@ -664,7 +676,31 @@ impl Router {
             self.leave_master();
             self.state = State::Backup;
             self.changed(State::Master, TransitionReason::PreferredMasterSeen);
+        } else {
+            self.lower_claim(seen, advert.src());
         }
+    }
+
+    /// A lower-priority router sent an advert while we are master: it believes it is master.
+    /// At the start of each such claim (a new claimant, or one silent for a Master_Down_Interval)
+    /// send our advert at once, so it stands down now rather than an interval later, and
+    /// announce the VIPs again, so clients it pulled over come back (RFC 9568 only discards
+    /// the advert; keepalived reacts the same way).
+    fn lower_claim(&mut self, seen: Instant, claimant: IpAddr) {
+        let new_claim = self.lower_claimant.is_none_or(|(previous, last)| {
+            previous != claimant
+                || seen.saturating_duration_since(last) > self.master_down_interval()
+        });
+        self.lower_claimant = Some((claimant, seen));
+        if !new_claim {
+            return;
+        }
+        self.stats.lower_priority_claims += 1;
+        self.send_advert(self.effective_priority);
+        self.adver_timer = Some(self.clock.saturating_add(self.config.advert_interval));
+        self.actions.push_back(Action::ReannounceVips(
+            self.config.virtual_addresses.clone(),
+        ));
     }
 
     // ---- transitions ----
@@ -697,6 +733,7 @@ impl Router {
     fn become_master(&mut self, now: Instant, from: State, reason: TransitionReason) {
         self.master_down_timer = None;
         self.preempt_at = None;
+        self.lower_claimant = None;
         self.master_adver_interval = self.config.advert_interval;
         self.current_master = Some(self.config.primary_address);
         self.state = State::Master;

@@ -154,6 +154,15 @@ pub fn render(snapshot: &Snapshot) -> String {
         "Priority-0 adverts sent.",
         |i| i.priority_zero_out.to_string(),
     );
+    per_instance(
+        &mut out,
+        instances,
+        "vipd_instance_lower_priority_claims_total",
+        "counter",
+        "Lower-priority routers claiming mastership while this one was master (false takeovers \
+         elsewhere, answered by re-announcing the VIPs).",
+        |i| i.lower_priority_claims.to_string(),
+    );
     out.family(
         "vipd_instance_adverts_dropped_total",
         "counter",

@@ -142,6 +142,9 @@ impl InstanceRuntime {
                     vips.remove(&self.name, &self.vips);
                 }
                 Action::AnnounceVips(_) => self.plan.became_master(clock::since_boot_of(now)),
+                Action::ReannounceVips(_) => {
+                    self.plan.lower_priority_advert(clock::since_boot_of(now));
+                }
                 Action::StateChanged { from, to, reason } => {
                     self.feed.record_transition(from, to, reason, now);
                     if from == State::Master {

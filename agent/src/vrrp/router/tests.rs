@@ -228,9 +228,47 @@ fn master_yields_to_higher_priority_and_to_equal_priority_from_higher_address() 
             assert_eq!(r.poll_timeout(), Some(at(4_000_000).saturating_add(mdi)));
         } else {
             assert_eq!(r.state(), State::Master, "{peer} {priority}");
-            assert!(drain(&mut r).is_empty());
+            assert_eq!(drain(&mut r), lower_claim_answered(), "{peer} {priority}");
         }
     }
+}
+
+/// What a master does when a lower-priority router claims mastership.
+fn lower_claim_answered() -> Vec<Action> {
+    vec![
+        Action::SendAdvert { priority: 100 },
+        Action::ReannounceVips(vec![VIP]),
+    ]
+}
+
+#[test]
+fn a_master_answers_each_lower_priority_claim_once() {
+    let mut r = started(1, 100);
+    r.handle_timeout(at(3_609_375));
+    drain(&mut r);
+    let lower = advert_from(&mut r, 2, 90, SEC);
+    // The claim starts: our advert at once (the adver timer restarts), the VIPs again.
+    r.handle_advert(at(4_000_000), &lower);
+    assert_eq!(drain(&mut r), lower_claim_answered());
+    assert_eq!(r.poll_timeout(), Some(at(5_000_000)));
+    // More adverts of the same claim change nothing.
+    r.handle_advert(at(4_500_000), &lower);
+    assert!(drain(&mut r).is_empty());
+    // Another claimant is a claim of its own.
+    let other = advert_from(&mut r, 0, 90, SEC);
+    r.handle_advert(at(4_600_000), &other);
+    assert_eq!(drain(&mut r), lower_claim_answered());
+    assert_eq!(r.stats().lower_priority_claims, 2);
+    // Router 0 silent for longer than Master_Down_Interval: its next advert is a new claim.
+    let mdi = r.master_down_interval();
+    let later = at(4_600_000).saturating_add(mdi).saturating_add(SEC / 100);
+    r.handle_advert(later, &other);
+    let answered: Vec<_> = drain(&mut r)
+        .into_iter()
+        .filter(|a| matches!(a, Action::ReannounceVips(_)))
+        .collect();
+    assert_eq!(answered, vec![Action::ReannounceVips(vec![VIP])]);
+    assert_eq!(r.stats().lower_priority_claims, 3);
 }
 
 #[test]

@@ -488,7 +488,7 @@ impl Sim {
                 Action::SendAdvert { priority } => self.multicast(node, priority),
                 Action::AddVips(_) => self.nodes[node].holds_vips = true,
                 Action::RemoveVips(_) => self.nodes[node].holds_vips = false,
-                Action::AnnounceVips(_) => {}
+                Action::AnnounceVips(_) | Action::ReannounceVips(_) => {}
                 Action::SendProbe { master_mac, .. } => {
                     if let Some(to) = (0..self.nodes.len()).find(|i| mac(*i) == master_mac) {
                         self.send(node, to, Frame::Probe);

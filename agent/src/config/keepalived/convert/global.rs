@@ -47,9 +47,9 @@ pub(super) const DIFFERENT: &[(&str, &str)] = &[
     ("vrrp_nftables", "vipd installs no firewall rules"),
     ("vrrp_check_unicast_src", "vipd accepts unicast adverts from the configured peers only"),
     ("vrrp_skip_check_adv_addr", "vipd does not compare the addresses in adverts"),
-    ("vrrp_garp_lower_prio_delay", "vipd does not send GARPs on lower-priority adverts"),
-    ("vrrp_garp_lower_prio_repeat", "vipd does not send GARPs on lower-priority adverts"),
-    ("vrrp_lower_prio_no_advert", "vipd answers lower-priority adverts as RFC 9568 says"),
+    ("vrrp_garp_lower_prio_delay", "vipd answers a lower-priority claim with garp_master_repeat GARPs and a second burst after garp_master_delay"),
+    ("vrrp_garp_lower_prio_repeat", "vipd answers a lower-priority claim with garp_master_repeat GARPs and a second burst after garp_master_delay"),
+    ("vrrp_lower_prio_no_advert", "vipd answers a lower-priority claim with an advert at once, as keepalived does by default"),
     ("vrrp_higher_prio_send_advert", "vipd answers higher-priority adverts as RFC 9568 says"),
     ("vrrp_priority", "vipd's timing threads take vrrp_rt_priority (SCHED_FIFO), not a nice level"),
 ];

@@ -56,7 +56,7 @@ const IGNORED: &[(&str, &str)] = &[
     ("smtp_alert", "vipd sends no email"),
     (
         "lower_prio_no_advert",
-        "vipd answers lower-priority adverts as RFC 9568 says",
+        "vipd answers a lower-priority claim with an advert at once, as keepalived does by default",
     ),
     (
         "higher_prio_send_advert",
@@ -71,11 +71,11 @@ const IGNORED: &[(&str, &str)] = &[
     ("lvs_sync_daemon_interface", "vipd does not run LVS"),
     (
         "garp_lower_prio_delay",
-        "vipd does not send GARPs on lower-priority adverts",
+        "vipd answers a lower-priority claim with garp_master_repeat GARPs and a second burst after garp_master_delay",
     ),
     (
         "garp_lower_prio_repeat",
-        "vipd does not send GARPs on lower-priority adverts",
+        "vipd answers a lower-priority claim with garp_master_repeat GARPs and a second burst after garp_master_delay",
     ),
     ("track_src_ip", "vipd does not track the source address"),
     (
