@@ -154,7 +154,7 @@ impl InstanceRuntime {
     }
 
     /// Carries out what the router asked for, in its order; returns the transitions. Taking
-    /// over, that is: the XDP map, the addresses (in the kernel when `install` returns), the
+    /// over, that is: the addresses (in the kernel when `install` returns), the XDP map, the
     /// first announcement, the advert, and only then the logs.
     pub fn run_actions(
         &mut self,
@@ -169,11 +169,12 @@ impl InstanceRuntime {
                 Action::SendAdvert { priority } => self.send_advert(priority),
                 Action::SendProbe { master_mac, seq } => self.send_probe(master_mac, seq),
                 Action::AddVips(_) => {
-                    // The driver answers ARP for the VIP from the moment the kernel has it.
+                    // The kernel holds the addresses when `install` returns; the driver answers
+                    // ARP / NS for them from then on, never before.
+                    vips.install(&self.name, &self.vips);
                     if self.own_in_xdp(maps.as_deref_mut(), &self.vips, true) {
                         hops.xdp_owned = Some(clock::now());
                     }
-                    vips.install(&self.name, &self.vips);
                 }
                 Action::RemoveVips(_) => {
                     // Stop answering before the address goes, never after.
@@ -335,8 +336,8 @@ impl InstanceRuntime {
                 .collect();
             self.own_in_xdp(maps.as_deref_mut(), &dropped, false);
             vips.remove(&self.name, &dropped);
-            self.own_in_xdp(maps, &self.vips, true);
             vips.install(&self.name, &self.vips);
+            self.own_in_xdp(maps, &self.vips, true);
             self.plan.became_master(clock::since_boot_of(now));
         }
         self.router = router;
