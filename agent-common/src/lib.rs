@@ -58,7 +58,8 @@ pub mod family {
 pub mod counter {
     /// Adverts pushed into the ring buffer.
     pub const ADVERTS_RECORDED: u32 = 0;
-    /// Recorded adverts then dropped at XDP (drop mode, see [`super::XdpConfig::flags`]).
+    /// Recorded adverts then dropped at XDP: drop mode (see [`super::XdpConfig::flags`]), or a
+    /// followed master's routine advert (see [`super::VridConfig`]).
     pub const ADVERTS_DROPPED: u32 = 1;
     /// VRRP frames that failed a cheap invariant (TTL / hop limit, version, type, VRID not
     /// configured for the interface and family) and were passed without a record.
@@ -179,16 +180,39 @@ pub struct VridKey {
 }
 
 /// Value of [`names::VRIDS`].
+///
+/// While the agent follows a master for this VRID ([`VRID_FOLLOWING`]), that master's routine
+/// adverts (same source, same priority, same interval field as its previous one) change nothing
+/// but the time the master was last heard, which the record carries. The program then records
+/// them without waking the agent, and drops them (while the agent is alive) instead of passing
+/// a full copy to the agent's socket; the agent drains the ring whenever it wakes, and it always
+/// wakes before any deadline the record could move. Everything else (another source, a new
+/// priority, a new interval, the first advert after the agent wrote this) is news: recorded
+/// with a forced wake-up and passed on for full validation.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VridConfig {
-    /// [`VRID_ALLOW_ANY_TTL_UNICAST`] or zero.
+    /// [`VRID_ALLOW_ANY_TTL_UNICAST`], [`VRID_FOLLOWING`], or zero.
     pub flags: u32,
+    /// With [`VRID_FOLLOWING`]: the followed master's advertised priority.
+    pub master_priority: u8,
+    /// Always zero.
+    pub _pad: u8,
+    /// Written by the program: the interval field of the followed master's newest advert, as in
+    /// [`AdvertRecord::adver_int`] (the agent writes zero, so its first advert is news).
+    pub seen_adver_int: u16,
+    /// With [`VRID_FOLLOWING`]: the followed master's source address, laid out as
+    /// [`AdvertRecord::src`].
+    pub master: [u8; 16],
 }
 
 /// Accept unicast adverts of this VRID with any TTL / hop limit (keepalived's unicast peers
 /// may be routed hops away); multicast adverts still need 255.
 pub const VRID_ALLOW_ANY_TTL_UNICAST: u32 = 1;
+
+/// The agent follows the master in [`VridConfig::master`]: its routine adverts, and the echoes
+/// of the agent's probes, are recorded without a wake-up (see [`VridConfig`]).
+pub const VRID_FOLLOWING: u32 = 2;
 
 /// Key of [`names::OWNED_V4`].
 #[repr(C)]
@@ -258,7 +282,7 @@ mod tests {
         assert_eq!(size_of::<AdvertRecord>(), 48);
         assert_eq!(align_of::<AdvertRecord>(), 8);
         assert_eq!(size_of::<VridKey>(), 8);
-        assert_eq!(size_of::<VridConfig>(), 4);
+        assert_eq!(size_of::<VridConfig>(), 24);
         assert_eq!(size_of::<OwnedV4Key>(), 8);
         assert_eq!(size_of::<OwnedV6Key>(), 20);
         assert_eq!(size_of::<OwnedVip>(), 8);

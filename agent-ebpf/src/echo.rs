@@ -5,8 +5,14 @@
 //! VRID (user space keeps [`REFLECT`] current) and that its agent is alive (the dead-man
 //! switch): a master whose advert thread is late keeps echoing, a master whose agent hangs stops
 //! within the dead-man bound, a dead or disconnected one stops at once.
-use agent_common::{counter, echo_kind, record_kind, AdvertRecord, EchoFrame, VridKey, ECHO_MAGIC};
-use aya_ebpf::{bindings::xdp_action, helpers::bpf_ktime_get_ns, programs::XdpContext};
+use agent_common::{
+    counter, echo_kind, record_kind, AdvertRecord, EchoFrame, VridKey, ECHO_MAGIC, VRID_FOLLOWING,
+};
+use aya_ebpf::{
+    bindings::{xdp_action, BPF_RB_NO_WAKEUP},
+    helpers::bpf_ktime_get_ns,
+    programs::XdpContext,
+};
 
 use crate::{
     deadman,
@@ -52,10 +58,10 @@ pub fn handle(ctx: &XdpContext, l2: &L2) -> u32 {
             xdp_action::XDP_TX
         }
         echo_kind::REPLY => {
-            // SAFETY: only presence is read.
-            if unsafe { VRIDS.get(key) }.is_none() {
+            // SAFETY: the value is copied out at once.
+            let Some(vrid) = (unsafe { VRIDS.get(key) }).copied() else {
                 return xdp_action::XDP_PASS;
-            }
+            };
             let Some(mut entry) = ADVERTS.reserve::<AdvertRecord>(0) else {
                 count(counter::RING_FULL);
                 return xdp_action::XDP_DROP;
@@ -76,7 +82,14 @@ pub fn handle(ctx: &XdpContext, l2: &L2) -> u32 {
                 kind: record_kind::ECHO,
                 _pad: 0,
             });
-            entry.submit(0);
+            // A following backup drains the ring before its echo timeout could expire: the echo
+            // need not wake it (it only ever keeps the master alive).
+            let wakeup = if vrid.flags & VRID_FOLLOWING != 0 {
+                BPF_RB_NO_WAKEUP
+            } else {
+                0
+            };
+            entry.submit(u64::from(wakeup));
             count(counter::ECHO_RECORDED);
             // The echo is for this node's agent only; the stack has no use for it.
             xdp_action::XDP_DROP

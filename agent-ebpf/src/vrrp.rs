@@ -8,9 +8,13 @@
 //! space: here we only filter, stamp and forward.
 use agent_common::{
     counter, family, record_kind, AdvertRecord, VridKey, CONFIG_DROP_ADVERTS, IPPROTO_VRRP,
-    VRID_ALLOW_ANY_TTL_UNICAST, VRRP_TTL,
+    VRID_ALLOW_ANY_TTL_UNICAST, VRID_FOLLOWING, VRRP_TTL,
 };
-use aya_ebpf::{bindings::xdp_action, helpers::bpf_ktime_get_ns, programs::XdpContext};
+use aya_ebpf::{
+    bindings::{xdp_action, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
+    helpers::bpf_ktime_get_ns,
+    programs::XdpContext,
+};
 
 use crate::{
     consts::{IPV4_FRAGMENT_MASK, IPV4_HLEN_MIN, IPV6_HLEN, VRRP_TYPE_ADVERT},
@@ -94,11 +98,13 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         family: ip.family,
         _pad: [0; 2],
     };
-    // SAFETY: the value is copied out at once; user space may replace it concurrently.
-    let Some(vrid) = (unsafe { VRIDS.get(key) }).copied() else {
+    let Some(vrid_ptr) = VRIDS.get_ptr_mut(key) else {
         count(counter::ADVERT_INVARIANT_FAILED);
         return xdp_action::XDP_PASS;
     };
+    // SAFETY: the pointer is the map's value; it is copied out at once (user space may replace
+    // it concurrently, which only makes one advert news or routine a moment early).
+    let vrid = unsafe { *vrid_ptr };
     let any_ttl = ip.unicast && vrid.flags & VRID_ALLOW_ANY_TTL_UNICAST != 0;
     if ip.ttl != VRRP_TTL && !any_ttl {
         count(counter::ADVERT_INVARIANT_FAILED);
@@ -110,6 +116,15 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         3 => u16::from_be_bytes(head.interval),
         _ => head.interval[1] as u16,
     };
+    // See `agent_common::VridConfig`: a followed master's routine advert only says it lives.
+    let from_followed = vrid.flags & VRID_FOLLOWING != 0 && ip.src == vrid.master;
+    let routine = from_followed
+        && head.priority == vrid.master_priority
+        && adver_int == vrid.seen_adver_int;
+    if from_followed && !routine {
+        // SAFETY: as above; a racing writer's value wins either way.
+        unsafe { (*vrid_ptr).seen_adver_int = adver_int };
+    }
     let Some(mut entry) = ADVERTS.reserve::<AdvertRecord>(0) else {
         // The record is lost, not the advert: the kernel stack and the raw socket still get it.
         count(counter::RING_FULL);
@@ -131,10 +146,19 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         kind: record_kind::ADVERT,
         _pad: 0,
     });
-    entry.submit(0);
+    let wakeup = match (vrid.flags & VRID_FOLLOWING != 0, routine) {
+        // The agent drains the ring before every deadline a routine advert could move.
+        (_, true) => BPF_RB_NO_WAKEUP,
+        // News, while quiet records may be waiting unread: the default (wake only when the
+        // consumer has caught up) would not wake it.
+        (true, false) => BPF_RB_FORCE_WAKEUP,
+        (false, false) => 0,
+    };
+    entry.submit(u64::from(wakeup));
     count(counter::ADVERTS_RECORDED);
     // A stale agent gets the kernel's default behaviour back: adverts reach the stack again.
-    if config().flags & CONFIG_DROP_ADVERTS != 0 && deadman::agent_alive() {
+    let drop = routine || config().flags & CONFIG_DROP_ADVERTS != 0;
+    if drop && deadman::agent_alive() {
         count(counter::ADVERTS_DROPPED);
         return xdp_action::XDP_DROP;
     }

@@ -168,8 +168,9 @@ fn a_frozen_master_is_replaced_once_its_echo_stops() {
         "election:\n{}",
         master.log()
     );
+    // The master can win before the backup has even attached: wait for the backup's word.
     assert!(
-        backup.log().contains("liveness echo on"),
+        wait_until(EVENTUALLY, || backup.log().contains("liveness echo on")),
         "the backup probes:\n{}",
         backup.log()
     );

@@ -10,7 +10,7 @@ use std::{
 
 use vipd::dataplane::{
     packet::IpFamily,
-    xdp::{Advert, AdvertRing, XdpMaps, XdpProgram},
+    xdp::{Advert, AdvertRing, FollowedMaster, XdpMaps, XdpProgram},
 };
 use vipd_tests::{
     clock::monotonic_ns,
@@ -283,6 +283,82 @@ fn drop_mode_drops_recorded_adverts_while_the_agent_is_alive() {
     assert_eq!(
         (counters.adverts_recorded, counters.adverts_dropped),
         (3, 1)
+    );
+}
+
+/// While the agent follows a master, that master's routine adverts are recorded and dropped;
+/// news (the first advert after the agent wrote the entry, a new priority, a new interval,
+/// another source) is recorded and passed on for full validation. A stale agent gets every
+/// advert passed again.
+#[test]
+fn a_followed_masters_routine_adverts_are_recorded_and_dropped_news_passes() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[]);
+    let master = Ipv4Addr::new(192, 0, 2, 1);
+    let followed = FollowedMaster {
+        address: IpAddr::V4(master),
+        priority: 150,
+    };
+    h.maps
+        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, false, Some(followed))
+        .unwrap();
+    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
+    h.maps.heartbeat(monotonic_ns()).unwrap();
+    let advert = |priority, interval, src| {
+        advert_frame_v4(&frames::Advert::v3(4, priority, interval), src, 255)
+    };
+    let routine = advert(150, 100, master);
+    let verdict = |h: &mut Harness, frame: &[u8]| {
+        let (verdict, _) = h.program.test_run(frame).unwrap();
+        let records = h.drain();
+        assert_eq!(records.len(), 1, "every advert is recorded");
+        verdict
+    };
+
+    assert_eq!(verdict(&mut h, &routine), XDP_PASS, "the first is news");
+    assert_eq!(verdict(&mut h, &routine), XDP_DROP);
+    assert_eq!(verdict(&mut h, &routine), XDP_DROP);
+    assert_eq!(
+        verdict(&mut h, &advert(150, 50, master)),
+        XDP_PASS,
+        "new interval"
+    );
+    assert_eq!(verdict(&mut h, &advert(150, 50, master)), XDP_DROP);
+    assert_eq!(
+        verdict(&mut h, &advert(0, 50, master)),
+        XDP_PASS,
+        "resignation"
+    );
+    let other = Ipv4Addr::new(192, 0, 2, 9);
+    assert_eq!(
+        verdict(&mut h, &advert(150, 50, other)),
+        XDP_PASS,
+        "other source"
+    );
+    assert_eq!(verdict(&mut h, &advert(150, 50, other)), XDP_PASS);
+
+    h.maps
+        .heartbeat(monotonic_ns() - Duration::from_secs(120).as_nanos() as u64)
+        .unwrap();
+    assert_eq!(
+        verdict(&mut h, &advert(150, 50, master)),
+        XDP_PASS,
+        "stale agent"
+    );
+
+    // Not following: everything passes.
+    h.maps.heartbeat(monotonic_ns()).unwrap();
+    h.maps
+        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, false, None)
+        .unwrap();
+    assert_eq!(verdict(&mut h, &routine), XDP_PASS);
+    assert_eq!(verdict(&mut h, &routine), XDP_PASS);
+    let counters = h.maps.counters().unwrap();
+    assert_eq!(
+        (counters.adverts_recorded, counters.adverts_dropped),
+        (11, 3)
     );
 }
 

@@ -123,6 +123,8 @@ pub async fn prepare(
             vip_ifindex,
             started: false,
             last_advert_seen: None,
+            adverts: Default::default(),
+            xdp_following: None,
         },
         parent_ifindex,
         parent_name: instance.interface.clone(),

@@ -373,7 +373,7 @@ impl Router {
     }
 
     /// The next action, in the order they must be carried out. A transition's work comes
-    /// first (addresses, adverts, announcements, in the RFC's order) and its
+    /// first (taking over: addresses, announcements, then the advert) and its
     /// [`Action::StateChanged`] last, so notifications see the new state in force.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
@@ -546,10 +546,28 @@ impl Router {
                 if now > since {
                     self.master_down_timer = Some(MasterDown::Interval { since: now });
                 }
+                // The dataplane may not pass the full copy on (see `followed_master`).
+                if let Some(peer) = self.peers.iter_mut().find(|p| p.address == src) {
+                    peer.last_seen = peer.last_seen.max(now);
+                }
                 true
             }
             _ => false,
         }
+    }
+
+    /// The master this backup follows and the priority it last advertised: in Backup, once a
+    /// master's advert was accepted and until it resigns. Its driver-stamped adverts with that
+    /// priority ([`Router::handle_master_seen`]) then do all that its full adverts would do
+    /// (restart Master_Down_Timer, or not, by the same rule), so the dataplane may spare the
+    /// daemon the full copies of those.
+    pub fn followed_master(&self) -> Option<(IpAddr, u8)> {
+        if self.state != State::Backup || self.master_resigned() {
+            return None;
+        }
+        let master = self.current_master?;
+        let peer = self.peers.iter().find(|p| p.address == master)?;
+        Some((master, peer.priority))
     }
 
     /// Whether the master this backup followed has resigned (a priority-0 advert), so that
@@ -739,9 +757,12 @@ impl Router {
         self.state = State::Master;
         self.stats.became_master += 1;
         let vips = self.config.virtual_addresses.clone();
+        // The clients' path first: the addresses and their announcement, then the advert. RFC
+        // 9568 section 6.4.2 lists the advert first, but only the other routers read it, and
+        // they are already waiting on a Master_Down_Timer a few microseconds cannot move.
         self.actions.push_back(Action::AddVips(vips.clone()));
-        self.send_advert(self.effective_priority);
         self.actions.push_back(Action::AnnounceVips(vips));
+        self.send_advert(self.effective_priority);
         self.adver_timer = Some(now.saturating_add(self.config.advert_interval));
         self.changed(from, reason);
     }

@@ -268,7 +268,9 @@ impl VipdEvent {
     }
 }
 
-/// The events of a vipd log written with `log_format = "json"`; other lines are skipped.
+/// The events of a vipd log written with `log_format = "json"`; other lines are skipped. An
+/// event's time is its `at_mono_ns` field where vipd gives one (the hops of a takeover, logged
+/// after the takeover's work), else the line's timestamp.
 pub fn vipd_events(log: &str, offset: Offset) -> Vec<VipdEvent> {
     log.lines()
         .filter_map(|line| {
@@ -276,7 +278,10 @@ pub fn vipd_events(log: &str, offset: Offset) -> Vec<VipdEvent> {
             let at = walltime::parse_rfc3339_utc(value.get("timestamp")?.as_str()?)?;
             let fields = value.get("fields")?.clone();
             Some(VipdEvent {
-                at_ns: offset.monotonic_of(at),
+                at_ns: fields
+                    .get("at_mono_ns")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or_else(|| offset.monotonic_of(at)),
                 message: fields.get("message")?.as_str()?.to_string(),
                 fields,
             })
@@ -376,6 +381,16 @@ mod tests {
         assert_eq!(events[0].number("detection_us"), Some(681.0));
         assert_eq!(events[1].field("own"), Some("true"));
         assert_eq!(events[1].at_ns - events[0].at_ns, 100_000);
+    }
+
+    #[test]
+    fn an_events_own_monotonic_stamp_wins_over_the_lines() {
+        let log = concat!(
+            r#"{"timestamp":"2026-12-01T22:49:05.000900Z","level":"INFO","fields":{"message":"state changed","at_mono_ns":5000},"target":"vipd"}"#,
+            "\n",
+        );
+        let events = vipd_events(log, Offset::sample());
+        assert_eq!(events[0].at_ns, 5000);
     }
 
     #[test]

@@ -3,14 +3,14 @@
 use std::{net::IpAddr, time::Duration};
 use tracing::{debug, info, warn};
 
-use super::vips::VipInstaller;
+use super::{adverts::AdvertBytes, vips::VipInstaller};
 use crate::{
     clock,
     control::board::InstanceFeed,
     dataplane::{
         netlink::Vip,
         packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, IpFamily, VrrpSocket},
-        xdp::XdpMaps,
+        xdp::{FollowedMaster, XdpMaps},
     },
     vrrp::{Action, Instant, Router, RxMeta, State, TransitionReason},
 };
@@ -54,6 +54,40 @@ pub struct InstanceRuntime {
     pub started: bool,
     /// When the newest advert from another router was seen, for the detection latency.
     pub last_advert_seen: Option<Instant>,
+    /// The adverts this instance sends, as bytes.
+    pub adverts: AdvertBytes,
+    /// The master the XDP program was last told this instance follows (see
+    /// [`XdpMaps::set_vrid_following`]).
+    pub xdp_following: Option<FollowedMaster>,
+}
+
+/// When the hops of a takeover happened, logged once the takeover's work is done: a log line is
+/// a write(2), which would otherwise stand between the map update, the address and the first
+/// announcement. `cargo xtask bench takeover` reads the `at_mono_ns` fields.
+#[derive(Default)]
+struct TakeoverHops {
+    xdp_owned: Option<Instant>,
+    announced: Option<Instant>,
+}
+
+impl TakeoverHops {
+    fn log(&self, instance: &str) {
+        if let Some(at) = self.xdp_owned {
+            info!(
+                instance,
+                own = true,
+                at_mono_ns = nanos(at),
+                "XDP owned-VIP map updated"
+            );
+        }
+        if let Some(at) = self.announced {
+            info!(instance, at_mono_ns = nanos(at), "first announcement sent");
+        }
+    }
+}
+
+fn nanos(at: Instant) -> u64 {
+    at.as_micros() * 1_000
 }
 
 impl InstanceRuntime {
@@ -119,29 +153,42 @@ impl InstanceRuntime {
         }
     }
 
-    /// Carries out what the router asked for, in its order; returns the transitions.
+    /// Carries out what the router asked for, in its order; returns the transitions. Taking
+    /// over, that is: the addresses (in the kernel when `install` returns), the XDP map, the
+    /// first announcement, the advert, and only then the logs.
     pub fn run_actions(
         &mut self,
         now: Instant,
-        vips: &VipInstaller,
+        vips: &mut VipInstaller,
         mut maps: Option<&mut XdpMaps>,
         transitions: &mut Vec<Transition>,
     ) {
+        let mut hops = TakeoverHops::default();
         while let Some(action) = self.router.poll_action() {
             match action {
                 Action::SendAdvert { priority } => self.send_advert(priority),
                 Action::SendProbe { master_mac, seq } => self.send_probe(master_mac, seq),
                 Action::AddVips(_) => {
-                    // The driver answers ARP for the VIP from the moment the kernel has it.
-                    self.own_in_xdp(maps.as_deref_mut(), &self.vips, true);
+                    // The kernel holds the addresses when `install` returns; the driver answers
+                    // ARP / NS for them from then on, never before.
                     vips.install(&self.name, &self.vips);
+                    if self.own_in_xdp(maps.as_deref_mut(), &self.vips, true) {
+                        hops.xdp_owned = Some(clock::now());
+                    }
                 }
                 Action::RemoveVips(_) => {
                     // Stop answering before the address goes, never after.
-                    self.own_in_xdp(maps.as_deref_mut(), &self.vips, false);
+                    if self.own_in_xdp(maps.as_deref_mut(), &self.vips, false) {
+                        info!(instance = %self.name, own = false, "XDP owned-VIP map updated");
+                    }
                     vips.remove(&self.name, &self.vips);
                 }
-                Action::AnnounceVips(_) => self.plan.became_master(clock::since_boot_of(now)),
+                Action::AnnounceVips(_) => {
+                    self.plan.became_master(clock::since_boot_of(now));
+                    // What is due at once goes now, not after the advert and the logs.
+                    self.announce(clock::now());
+                    hops.announced = Some(clock::now());
+                }
                 Action::ReannounceVips(_) => {
                     self.plan.lower_priority_advert(clock::since_boot_of(now));
                 }
@@ -167,6 +214,7 @@ impl InstanceRuntime {
                         ?reason,
                         priority = self.router.effective_priority(),
                         detection_us = detection.map(|d| d.as_micros() as u64),
+                        at_mono_ns = nanos(now),
                         "state changed"
                     );
                     transitions.push(Transition {
@@ -180,20 +228,48 @@ impl InstanceRuntime {
                 }
             }
         }
+        hops.log(&self.name);
+    }
+
+    /// Tells the XDP program which master this instance follows, when that changed (see
+    /// [`XdpMaps::set_vrid_following`]): from then on that master's routine adverts reach the
+    /// engine only as ring records, read whenever it wakes.
+    pub fn publish_following(&mut self, maps: Option<&mut XdpMaps>) {
+        let (Some(maps), Some(ifindex)) = (maps, self.xdp_ifindex) else {
+            return;
+        };
+        let following = self
+            .router
+            .followed_master()
+            .map(|(address, priority)| FollowedMaster { address, priority });
+        if following == self.xdp_following {
+            return;
+        }
+        let config = self.router.config();
+        let family = IpFamily::of(config.primary_address);
+        match maps.set_vrid_following(
+            ifindex,
+            config.vrid,
+            family,
+            config.unicast_any_ttl,
+            following,
+        ) {
+            Ok(()) => self.xdp_following = following,
+            Err(error) => warn!(instance = %self.name, %error, "XDP VRID entry not updated"),
+        }
     }
 
     fn send_advert(&mut self, priority: u8) {
-        let advert = self.router.advert(priority);
-        let checksum = self.router.config().v3_ipv4_checksum;
-        let source = self.router.config().primary_address;
-        for &destination in &self.destinations {
-            match advert.emit_to_vec(source, destination, checksum) {
-                Ok(bytes) => {
-                    if let Err(error) = self.socket.send_advert(&bytes, destination) {
-                        warn!(instance = %self.name, %destination, %error, "cannot send advert");
-                    }
-                }
-                Err(error) => warn!(instance = %self.name, %error, "cannot build advert"),
+        let packets = match self.adverts.get(&self.router, &self.destinations, priority) {
+            Ok(packets) => packets,
+            Err(error) => {
+                warn!(instance = %self.name, %error, "cannot build advert");
+                return;
+            }
+        };
+        for (bytes, &destination) in packets.iter().zip(&self.destinations) {
+            if let Err(error) = self.socket.send_advert(bytes, destination) {
+                warn!(instance = %self.name, %destination, %error, "cannot send advert");
             }
         }
     }
@@ -211,10 +287,11 @@ impl InstanceRuntime {
         }
     }
 
-    /// Adds (`own`) or removes the XDP program's ARP / NS answers for `list`.
-    fn own_in_xdp(&self, maps: Option<&mut XdpMaps>, list: &[Vip], own: bool) {
+    /// Adds (`own`) or removes the XDP program's ARP / NS answers for `list`; returns whether
+    /// this instance has them (the XDP program on its interface).
+    fn own_in_xdp(&self, maps: Option<&mut XdpMaps>, list: &[Vip], own: bool) -> bool {
         let (Some(maps), Some(ifindex)) = (maps, self.xdp_ifindex) else {
-            return;
+            return false;
         };
         let mac = self.announcer.sender_mac();
         let vrid = self.router.config().vrid;
@@ -233,8 +310,7 @@ impl InstanceRuntime {
                 warn!(instance = %self.name, vip = %vip.addr(), %error, "XDP responder not updated");
             }
         }
-        // A hop of the takeover timeline (`cargo xtask bench takeover` reads it).
-        info!(instance = %self.name, own, "XDP owned-VIP map updated");
+        true
     }
 
     /// Takes over the protocol state of the instance this one replaces on reload: the router
@@ -244,7 +320,7 @@ impl InstanceRuntime {
         &mut self,
         previous: InstanceRuntime,
         now: Instant,
-        vips: &VipInstaller,
+        vips: &mut VipInstaller,
         mut maps: Option<&mut XdpMaps>,
     ) {
         let config = self.router.config().clone();
@@ -263,8 +339,8 @@ impl InstanceRuntime {
                 .collect();
             self.own_in_xdp(maps.as_deref_mut(), &dropped, false);
             vips.remove(&self.name, &dropped);
-            self.own_in_xdp(maps, &self.vips, true);
             vips.install(&self.name, &self.vips);
+            self.own_in_xdp(maps, &self.vips, true);
             self.plan.became_master(clock::since_boot_of(now));
         }
         self.router = router;

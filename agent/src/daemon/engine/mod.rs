@@ -3,13 +3,20 @@
 //! VRRP timers below a millisecond cannot ride tokio's timer wheel (millisecond granularity), so
 //! the engine sleeps in its own epoll loop ([`poller`]) on a timerfd armed at the next protocol
 //! deadline, optionally as a SCHED_FIFO thread ([`realtime`]). Before every decision it drains
-//! the XDP advert ring and the VRRP sockets, so a Master_Down_Timer never fires while an advert
-//! that arrived in time is still waiting to be read; and it judges adverts by the time the
-//! driver or kernel saw them, so its own late wake-ups do not count against the master.
+//! the XDP advert ring (and, for an instance on sockets alone, its VRRP socket), so a
+//! Master_Down_Timer never fires while an advert that arrived in time is still waiting to be
+//! read; and it judges adverts by the time the driver or kernel saw them, so its own late
+//! wake-ups do not count against the master.
+//!
+//! What a wake-up costs is paid every advert interval (100-200 us in fast mode), so the loop
+//! reads only the sockets the poller reports, sends adverts from bytes kept between adverts
+//! ([`adverts`]), and lets the XDP program record a followed master's routine adverts without
+//! waking it (they only move a deadline the engine wakes for anyway).
 //!
 //! The slow parts of the daemon (health checks, link tracking, notify, control) live on tokio
 //! and talk to the engine through [`EngineHandle`]; the engine reports transitions back over an
 //! unbounded channel, which never blocks it.
+mod adverts;
 mod instance;
 mod poller;
 mod realtime;
@@ -26,7 +33,7 @@ use crate::{
     clock,
     dataplane::xdp::{AdvertRing, XdpMaps},
     health::Effective,
-    vrrp::Instant,
+    vrrp::{Instant, State},
 };
 use crate::{
     control::{
@@ -115,22 +122,30 @@ impl EngineHandle {
     }
 }
 
-/// Poller tokens. Every source is drained on every wake-up, so the token only has to say that
-/// something is ready, not what.
-const TOKEN_SOCKET: u64 = 0;
-const TOKEN_RING: u64 = 1;
+/// Poller tokens: an instance's VRRP socket is registered with the instance's index, so a
+/// wake-up reads only the sockets that have something. The ring is drained on every wake-up
+/// whatever woke the engine (records of routine adverts do not wake it, see
+/// `agent_common::VridConfig`).
+const TOKEN_RING: u64 = poller::TOKEN_RESERVED - 1;
+/// Acknowledgements of VIP adds.
+const TOKEN_NETLINK: u64 = poller::TOKEN_RESERVED - 2;
+
+fn instance_token(index: usize) -> u64 {
+    index as u64
+}
 
 /// Starts the engine thread.
 pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Result<EngineHandle> {
     let poller = Poller::new()?;
     let waker = poller.waker();
     let (commands, inbox) = mpsc::channel();
-    for instance in &setup.instances {
-        poller.register(instance.socket.as_fd(), TOKEN_SOCKET)?;
+    for (index, instance) in setup.instances.iter().enumerate() {
+        poller.register(instance.socket.as_fd(), instance_token(index))?;
     }
     if let Some(fast_path) = &setup.fast_path {
         poller.register(fast_path.adverts.as_fd(), TOKEN_RING)?;
     }
+    poller.register(setup.vips.as_fd(), TOKEN_NETLINK)?;
     let thread = std::thread::Builder::new()
         .name("vipd-engine".into())
         .spawn(move || {
@@ -177,11 +192,19 @@ impl Engine {
         }
         let mut buf = vec![0u8; 2048];
         let mut transitions = Vec::new();
+        let mut ready = Vec::new();
         loop {
             self.drain_commands(&mut transitions);
             self.drain_ring();
-            for instance in &mut self.setup.instances {
-                instance.receive(&mut buf);
+            for &token in &ready {
+                if token == TOKEN_NETLINK {
+                    self.setup.vips.acknowledged();
+                } else if let Some(instance) = usize::try_from(token)
+                    .ok()
+                    .and_then(|index| self.setup.instances.get_mut(index))
+                {
+                    instance.receive(&mut buf);
+                }
             }
             let now = clock::now();
             if let Some(liveness) = &self.setup.liveness {
@@ -197,11 +220,26 @@ impl Engine {
             .flatten()
             .min();
             let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
-            for instance in &mut self.setup.instances {
+            for (index, instance) in self.setup.instances.iter_mut().enumerate() {
                 if instance.router.poll_timeout().is_some_and(|at| at <= now) {
+                    // A backup on sockets alone judges its master only after reading what its
+                    // socket holds, even if that arrived after the wake-up's ready list (with
+                    // XDP the drained ring has every advert, stamped at the driver).
+                    if instance.xdp_ifindex.is_none()
+                        && instance.router.state() == State::Backup
+                        && !ready.contains(&instance_token(index))
+                    {
+                        instance.receive(&mut buf);
+                    }
                     instance.router.handle_timeout(now);
                 }
-                instance.run_actions(now, &self.setup.vips, maps.as_deref_mut(), &mut transitions);
+                instance.run_actions(
+                    now,
+                    &mut self.setup.vips,
+                    maps.as_deref_mut(),
+                    &mut transitions,
+                );
+                instance.publish_following(maps.as_deref_mut());
                 instance.feed.offer(now, &instance.router);
                 let next = [
                     instance.router.poll_timeout().filter(|at| *at > now),
@@ -219,7 +257,7 @@ impl Engine {
             if self.stopping {
                 break;
             }
-            if let Err(error) = self.poller.wait(deadline) {
+            if let Err(error) = self.poller.wait(deadline, &mut ready) {
                 error!(%error, "engine wait failed");
                 break;
             }
@@ -230,10 +268,13 @@ impl Engine {
         let _ = self.events.send(Event::Stopped);
     }
 
-    /// Stamps the XDP dead-man heartbeat when it is due; returns when it is next due.
+    /// Stamps the XDP dead-man heartbeat when it is due; returns when it is next due. A wake-up
+    /// in the second half of the period stamps it early: in fast mode the engine wakes every
+    /// advert interval anyway, and a stamp that rides along costs no wake-up of its own, while
+    /// stamps stay at most one period apart.
     fn heartbeat(&mut self, now: Instant) -> Option<Instant> {
         let fast_path = self.setup.fast_path.as_mut()?;
-        if now >= self.next_heartbeat {
+        if now.saturating_add(fast_path.heartbeat_every / 2) >= self.next_heartbeat {
             if let Err(error) = fast_path.maps.heartbeat(now.as_micros() * 1_000) {
                 warn!(%error, "cannot stamp the XDP heartbeat");
             }
@@ -344,9 +385,10 @@ impl Engine {
                 .and_then(Option::take)
             {
                 let maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
-                fresh.adopt(previous, now, &self.setup.vips, maps);
+                fresh.adopt(previous, now, &mut self.setup.vips, maps);
             }
-            if let Err(error) = self.poller.register(fresh.socket.as_fd(), TOKEN_SOCKET) {
+            let token = instance_token(self.setup.instances.len());
+            if let Err(error) = self.poller.register(fresh.socket.as_fd(), token) {
                 error!(instance = %fresh.name, %error, "cannot watch the reloaded socket");
             }
             self.setup.instances.push(fresh);
@@ -357,7 +399,7 @@ impl Engine {
             info!(instance = %gone.name, "instance removed by reload");
             if gone.started {
                 gone.router.handle_shutdown(now);
-                gone.run_actions(now, &self.setup.vips, maps.as_deref_mut(), transitions);
+                gone.run_actions(now, &mut self.setup.vips, maps.as_deref_mut(), transitions);
             }
             // A VRID another instance still uses stays watched.
             let config = gone.router.config();

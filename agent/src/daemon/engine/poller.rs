@@ -1,12 +1,13 @@
 //! The engine thread's only way to wait: one epoll set holding the VRRP sockets, the XDP advert
-//! ring, a timerfd armed at the next protocol deadline (absolute, CLOCK_MONOTONIC, so sub-
-//! millisecond deadlines are kept as precisely as the scheduler allows) and an eventfd that
-//! the tokio side rings when it has sent a command.
+//! ring, the netlink socket and an eventfd that the tokio side rings when it has sent a
+//! command, waited on with epoll_pwait2(2) until the next protocol deadline. Its timeout has
+//! nanosecond resolution (CLOCK_MONOTONIC, an hrtimer), so sub-millisecond deadlines are kept
+//! as precisely as the scheduler allows, and a wake-up costs one system call: a timerfd would
+//! add a timerfd_settime(2) per deadline and a wake-up chain through the epoll set, paid every
+//! advert interval.
 use nix::sys::{
-    epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout},
+    epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags},
     eventfd::{EfdFlags, EventFd},
-    time::TimeSpec,
-    timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags},
 };
 use std::{
     io,
@@ -14,7 +15,7 @@ use std::{
     sync::Arc,
 };
 
-use crate::vrrp::Instant;
+use crate::{clock, vrrp::Instant};
 
 /// Wakes the engine thread from any thread.
 #[derive(Clone)]
@@ -31,36 +32,25 @@ impl Waker {
 /// The wait primitive of the engine.
 pub struct Poller {
     epoll: Epoll,
-    timer: TimerFd,
     wake: Arc<EventFd>,
-    armed: Option<Instant>,
 }
 
-/// epoll tokens for the fixed members; sources registered by the engine use their own.
-const TOKEN_TIMER: u64 = u64::MAX;
-const TOKEN_WAKE: u64 = u64::MAX - 1;
+/// epoll token of the eventfd; sources registered by the engine use their own.
+const TOKEN_WAKE: u64 = u64::MAX;
+/// Registered sources use tokens below this.
+pub const TOKEN_RESERVED: u64 = u64::MAX;
 
 impl Poller {
     pub fn new() -> io::Result<Self> {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-        let timer = TimerFd::new(
-            ClockId::CLOCK_MONOTONIC,
-            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
-        )?;
         let wake = Arc::new(EventFd::from_flags(
             EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC,
         )?);
-        epoll.add(&timer, EpollEvent::new(EpollFlags::EPOLLIN, TOKEN_TIMER))?;
         epoll.add(
             wake.as_fd(),
             EpollEvent::new(EpollFlags::EPOLLIN, TOKEN_WAKE),
         )?;
-        Ok(Self {
-            epoll,
-            timer,
-            wake,
-            armed: None,
-        })
+        Ok(Self { epoll, wake })
     }
 
     pub fn waker(&self) -> Waker {
@@ -70,54 +60,50 @@ impl Poller {
     /// Watches `fd` for readability; it is reported as ready with `token` (below the reserved
     /// range).
     pub fn register(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
-        debug_assert!(token < TOKEN_WAKE);
+        debug_assert!(token < TOKEN_RESERVED);
         self.epoll
             .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, token))?;
         Ok(())
     }
 
-    /// Sleeps until a registered fd is readable, a command arrives, or `deadline` passes. The
-    /// caller drains every source after each wake-up (level-triggered), so the ready list is
-    /// not returned.
-    pub fn wait(&mut self, deadline: Option<Instant>) -> io::Result<()> {
-        if deadline != self.armed {
-            let expiration = match deadline {
-                // A zero it_value disarms a timerfd, so deadlines at time zero become 1 ns.
-                Some(at) => Expiration::OneShot(TimeSpec::from_duration(
-                    std::time::Duration::from_micros(at.as_micros().max(1)),
-                )),
-                None => {
-                    self.timer.unset()?;
-                    self.armed = None;
-                    return self.wait_events();
-                }
-            };
-            self.timer
-                .set(expiration, TimerSetTimeFlags::TFD_TIMER_ABSTIME)?;
-            self.armed = deadline;
-        }
-        self.wait_events()
-    }
-
-    fn wait_events(&mut self) -> io::Result<()> {
-        let mut events = [EpollEvent::empty(); 16];
-        let ready = match self.epoll.wait(&mut events, EpollTimeout::NONE) {
-            Ok(n) => n,
-            Err(nix::errno::Errno::EINTR) => 0,
-            Err(e) => return Err(e.into()),
+    /// Sleeps until a registered fd is readable, a command arrives, or `deadline` passes; puts
+    /// the tokens of the registered fds that are readable into `ready` (cleared first), so the
+    /// caller reads only the sockets that have something. Level-triggered: what the caller
+    /// leaves unread is reported again.
+    pub fn wait(&mut self, deadline: Option<Instant>, ready: &mut Vec<u64>) -> io::Result<()> {
+        ready.clear();
+        let timeout = deadline.map(|at| {
+            let left = at.as_micros().saturating_sub(clock::now().as_micros()) * 1_000;
+            libc::timespec {
+                tv_sec: (left / 1_000_000_000) as libc::time_t,
+                tv_nsec: (left % 1_000_000_000) as libc::c_long,
+            }
+        });
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 16];
+        // SAFETY: `events` is writable for its length, the timeout (or null, for none) lives
+        // across the call, and a null sigmask leaves the signal mask alone.
+        let count = unsafe {
+            libc::epoll_pwait2(
+                self.epoll.0.as_raw_fd(),
+                events.as_mut_ptr(),
+                events.len() as libc::c_int,
+                timeout.as_ref().map_or(std::ptr::null(), |t| t as *const _),
+                std::ptr::null(),
+            )
         };
-        for event in &events[..ready] {
-            match event.data() {
-                TOKEN_TIMER => {
-                    // Reading clears the expiry count; the deadline is re-armed by the caller.
-                    let mut buf = [0u8; 8];
-                    let _ = nix::unistd::read(self.timer.as_fd().as_raw_fd(), &mut buf);
-                    self.armed = None;
-                }
+        if count < 0 {
+            let error = io::Error::last_os_error();
+            return match error.raw_os_error() {
+                Some(libc::EINTR) => Ok(()),
+                _ => Err(error),
+            };
+        }
+        for event in &events[..count as usize] {
+            match event.u64 {
                 TOKEN_WAKE => {
                     let _ = self.wake.read();
                 }
-                _ => {}
+                token => ready.push(token),
             }
         }
         Ok(())

@@ -17,6 +17,7 @@
 //! - every vmac vipd creates carries an interface alias starting with
 //!   [`VMAC_ALIAS_PREFIX`]; only such interfaces are ever deleted.
 
+mod address_socket;
 mod devconf;
 mod error;
 mod links;
@@ -33,6 +34,7 @@ use rtnetlink::packet_route::address::AddressMessage;
 use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
 use tokio::task::JoinHandle;
 
+pub use address_socket::{AddAck, AddressSocket};
 use devconf::Ipv4Setting;
 pub use error::NetlinkError;
 pub use links::{LinkEvent, LinkState, LinkWatch};

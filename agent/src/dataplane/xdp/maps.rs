@@ -7,7 +7,7 @@
 //! should answer at all.
 use agent_common::{
     counter, names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
-    CONFIG_DROP_ADVERTS, VRID_ALLOW_ANY_TTL_UNICAST,
+    CONFIG_DROP_ADVERTS, VRID_ALLOW_ANY_TTL_UNICAST, VRID_FOLLOWING,
 };
 use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray};
 use aya::Ebpf;
@@ -50,7 +50,8 @@ pub enum XdpMapError {
 pub struct XdpCounters {
     /// Adverts pushed into the ring buffer.
     pub adverts_recorded: u64,
-    /// Recorded adverts dropped at XDP (drop mode with a fresh heartbeat).
+    /// Recorded adverts dropped at XDP (drop mode, or a followed master's routine advert, with a
+    /// fresh heartbeat).
     pub adverts_dropped: u64,
     /// VRRP packets failing TTL / hop limit, version, type, or with a VRID not configured for the
     /// interface and family: passed, not recorded.
@@ -70,6 +71,14 @@ pub struct XdpCounters {
     pub echo_reflected: u64,
     /// Echoes of this node's own probes recorded for the hot loop.
     pub echo_recorded: u64,
+}
+
+/// The master a backup follows for a VRID, as [`XdpMaps::set_vrid_following`] tells the program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowedMaster {
+    pub address: IpAddr,
+    /// The priority it advertises.
+    pub priority: u8,
 }
 
 /// User space's handle on the program's control maps (taken out of the loaded object with
@@ -118,13 +127,40 @@ impl XdpMaps {
         family: IpFamily,
         allow_any_ttl: bool,
     ) -> Result<(), XdpMapError> {
-        let flags = if allow_any_ttl {
-            VRID_ALLOW_ANY_TTL_UNICAST
-        } else {
-            0
-        };
+        self.set_vrid_following(ifindex, vrid, family, allow_any_ttl, None)
+    }
+
+    /// [`XdpMaps::set_vrid`], saying which master the agent follows for this VRID, if any: its
+    /// routine adverts and the echoes of the agent's probes are then recorded without waking
+    /// the agent, and those adverts dropped rather than passed to its socket (see
+    /// `agent_common::VridConfig`). The agent must then drain the ring before every decision
+    /// a record could change, which the engine does on every wake-up.
+    pub fn set_vrid_following(
+        &mut self,
+        ifindex: u32,
+        vrid: u8,
+        family: IpFamily,
+        allow_any_ttl: bool,
+        following: Option<FollowedMaster>,
+    ) -> Result<(), XdpMapError> {
+        let mut value = VridConfig::default();
+        if allow_any_ttl {
+            value.flags |= VRID_ALLOW_ANY_TTL_UNICAST;
+        }
+        if let Some(master) = following {
+            value.flags |= VRID_FOLLOWING;
+            value.master_priority = master.priority;
+            value.master = match master.address {
+                IpAddr::V4(addr) => {
+                    let mut bytes = [0; 16];
+                    bytes[..4].copy_from_slice(&addr.octets());
+                    bytes
+                }
+                IpAddr::V6(addr) => addr.octets(),
+            };
+        }
         self.vrids
-            .insert(vrid_key(ifindex, vrid, family), VridConfig { flags }, 0)
+            .insert(vrid_key(ifindex, vrid, family), value, 0)
             .map_err(update(names::VRIDS))
     }
 

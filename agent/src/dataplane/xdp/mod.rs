@@ -17,5 +17,5 @@ mod object;
 mod program;
 
 pub use adverts::{Advert, AdvertRing, AsyncAdvertRing};
-pub use maps::{XdpCounters, XdpMapError, XdpMaps};
+pub use maps::{FollowedMaster, XdpCounters, XdpMapError, XdpMaps};
 pub use program::{AttachMode, Attachment, XdpError, XdpProgram};

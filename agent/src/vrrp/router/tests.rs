@@ -33,8 +33,8 @@ fn advert_from(r: &mut Router, n: u8, priority: u8, interval: Duration) -> Valid
 fn became_master(from: State, reason: TransitionReason) -> Vec<Action> {
     vec![
         Action::AddVips(vec![VIP]),
-        Action::SendAdvert { priority: 100 },
         Action::AnnounceVips(vec![VIP]),
+        Action::SendAdvert { priority: 100 },
         Action::StateChanged {
             from,
             to: State::Master,
@@ -81,7 +81,7 @@ fn owner_starts_as_master() {
     let mut r = Router::new(v3_config(1, 255, SEC)).unwrap();
     r.handle_startup(at(5));
     let actions = drain(&mut r);
-    assert_eq!(actions[1], Action::SendAdvert { priority: 255 });
+    assert_eq!(actions[2], Action::SendAdvert { priority: 255 });
     assert_eq!(
         actions[3],
         Action::StateChanged {
