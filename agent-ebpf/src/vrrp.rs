@@ -118,9 +118,8 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
     };
     // See `agent_common::VridConfig`: a followed master's routine advert only says it lives.
     let from_followed = vrid.flags & VRID_FOLLOWING != 0 && ip.src == vrid.master;
-    let routine = from_followed
-        && head.priority == vrid.master_priority
-        && adver_int == vrid.seen_adver_int;
+    let routine =
+        from_followed && head.priority == vrid.master_priority && adver_int == vrid.seen_adver_int;
     if from_followed && !routine {
         // SAFETY: as above; a racing writer's value wins either way.
         unsafe { (*vrid_ptr).seen_adver_int = adver_int };
