@@ -52,39 +52,79 @@ pub mod family {
     pub const IPV6: u8 = 6;
 }
 
-/// Indices into the per-CPU [`names::COUNTERS`] array. Every frame the program sees ends in
-/// exactly one of `ADVERTS_DROPPED`, `ARP_ANSWERED`, `NA_ANSWERED`, `DEADMAN_SUPPRESSED` or
-/// `PASSED` (or an echo counter); the others count reasons along the way.
-pub mod counter {
-    /// Adverts pushed into the ring buffer.
-    pub const ADVERTS_RECORDED: u32 = 0;
-    /// Recorded adverts then dropped at XDP: drop mode (see [`super::XdpConfig::flags`]), or a
-    /// followed master's routine advert (see [`super::VridConfig`]).
-    pub const ADVERTS_DROPPED: u32 = 1;
-    /// VRRP frames that failed a cheap invariant (TTL / hop limit, version, type, VRID not
-    /// configured for the interface and family) and were passed without a record.
-    pub const ADVERT_INVARIANT_FAILED: u32 = 2;
-    /// ARP requests answered with XDP_TX.
-    pub const ARP_ANSWERED: u32 = 3;
-    /// Neighbour solicitations answered with an advertisement through XDP_TX.
-    pub const NA_ANSWERED: u32 = 4;
-    /// Requests for an owned VIP dropped (answered neither by the program nor by the kernel)
-    /// because the agent's heartbeat is stale.
-    pub const DEADMAN_SUPPRESSED: u32 = 5;
-    /// Frames shorter than the headers their type announces, or with impossible header fields
-    /// (ARP sizes, IPv4 IHL, NS code or hop limit).
-    pub const MALFORMED: u32 = 6;
-    /// Frames handed to the kernel stack (XDP_PASS).
-    pub const PASSED: u32 = 7;
-    /// Adverts whose record was lost because the ring buffer was full.
-    pub const RING_FULL: u32 = 8;
-    /// Echo probes reflected back to a backup (this node is master).
-    pub const ECHO_REFLECTED: u32 = 9;
-    /// Echo replies recorded for the hot loop (this node is a backup).
-    pub const ECHO_RECORDED: u32 = 10;
-    /// Number of counters, the size of the array.
-    pub const COUNT: u32 = 11;
+/// One counter of the per-CPU [`names::COUNTERS`] array: where it is, what user space calls it,
+/// and what it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CounterSpec {
+    /// Its slot in the array, also its constant in [`counter`].
+    pub index: u32,
+    /// Its stable external name: the key in `vipd status --json`, the word in `vipd status`, and
+    /// `vipd_xdp_<name>_total` in the metrics. Renaming one breaks their readers.
+    pub name: &'static str,
+    /// One plain sentence for people: the metric's HELP text and the index constant's doc.
+    pub help: &'static str,
 }
+
+/// Declares the counters once: each line becomes an index constant in [`counter`] (what the
+/// program counts with) and a row of [`XDP_COUNTERS`] (what user space reads, reports and
+/// exports), so the two cannot disagree.
+macro_rules! xdp_counters {
+    ($($(#[$extra:meta])* $index:literal $constant:ident $name:literal $help:literal;)*) => {
+        /// Indices into the per-CPU [`names::COUNTERS`] array, one per row of [`XDP_COUNTERS`].
+        /// Every frame the program sees ends in exactly one of `ADVERTS_DROPPED`,
+        /// `ARP_ANSWERED`, `NA_ANSWERED`, `DEADMAN_SUPPRESSED` or `PASSED` (or an echo counter);
+        /// the others count reasons along the way.
+        pub mod counter {
+            $(
+                #[doc = $help]
+                $(#[$extra])*
+                pub const $constant: u32 = $index;
+            )*
+            /// Number of counters, the size of the array.
+            pub const COUNT: u32 = super::XDP_COUNTERS.len() as u32;
+        }
+
+        /// Every counter of the program, in index order.
+        pub const XDP_COUNTERS: [CounterSpec; [$($index),*].len()] = [
+            $(CounterSpec { index: $index, name: $name, help: $help },)*
+        ];
+    };
+}
+
+xdp_counters! {
+    0 ADVERTS_RECORDED "adverts_recorded" "Adverts pushed into the ring buffer for the hot loop.";
+    /// Drop mode is [`super::CONFIG_DROP_ADVERTS`]; following is [`super::VRID_FOLLOWING`].
+    1 ADVERTS_DROPPED "dropped"
+        "Recorded adverts then dropped at XDP: drop mode, or a followed master's routine advert.";
+    2 ADVERT_INVARIANT_FAILED "advert_invariant_failed"
+        "VRRP frames failing TTL or hop limit, version, type, or with a VRID not configured for \
+         the interface and family: passed without a record.";
+    3 ARP_ANSWERED "arp_answered" "ARP requests for an owned VIP answered with XDP_TX.";
+    4 NA_ANSWERED "na_answered"
+        "Neighbour solicitations for an owned VIP answered with an advertisement through XDP_TX.";
+    5 DEADMAN_SUPPRESSED "deadman_suppressed"
+        "Requests for an owned VIP dropped (answered neither by XDP nor by the kernel) because \
+         the agent's heartbeat is stale.";
+    6 MALFORMED "malformed"
+        "Frames shorter than the headers their type announces, or with impossible header fields.";
+    7 PASSED "passed" "Frames handed to the kernel stack (XDP_PASS).";
+    8 RING_FULL "ring_full" "Advert or echo records lost because the ring buffer was full.";
+    9 ECHO_REFLECTED "echo_reflected" "Echo probes reflected back to a backup (this node is master).";
+    10 ECHO_RECORDED "echo_recorded"
+        "Echoes of this node's own probes recorded for the hot loop (this node is a backup).";
+}
+
+/// Each row sits at its own index, so `XDP_COUNTERS[i]` is counter `i`.
+const _: () = {
+    let mut i = 0;
+    while i < XDP_COUNTERS.len() {
+        assert!(
+            XDP_COUNTERS[i].index as usize == i,
+            "XDP_COUNTERS rows must be in index order"
+        );
+        i += 1;
+    }
+};
 
 /// One VRRP advert seen by the XDP program, pushed to the ring buffer at driver time.
 ///
@@ -288,5 +328,34 @@ mod tests {
         assert_eq!(size_of::<OwnedVip>(), 8);
         assert_eq!(size_of::<XdpConfig>(), 16);
         assert_eq!(size_of::<EchoFrame>(), 12);
+    }
+
+    /// Names become JSON keys and metric names: distinct, and lower snake case.
+    #[test]
+    fn counter_names_are_distinct_metric_words() {
+        for (i, spec) in XDP_COUNTERS.iter().enumerate() {
+            assert!(
+                !spec.name.is_empty()
+                    && spec
+                        .name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{:?} is not a lower snake_case word",
+                spec.name
+            );
+            assert!(
+                XDP_COUNTERS[..i]
+                    .iter()
+                    .all(|other| other.name != spec.name),
+                "two counters are named {:?}",
+                spec.name
+            );
+            // Metric HELP text escapes only these two; none is needed.
+            assert!(
+                !spec.help.contains(['\n', '\\']),
+                "{}: help must be one plain line",
+                spec.name
+            );
+        }
     }
 }

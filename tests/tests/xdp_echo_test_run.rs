@@ -3,6 +3,7 @@
 //! Frames are built here byte by byte, independently of the agent's probe builder.
 //!
 //! Under BPF_PROG_TEST_RUN the ingress interface is the loopback, ifindex 1.
+use agent_common::counter;
 use std::time::Duration;
 
 use vipd::dataplane::{
@@ -58,7 +59,7 @@ fn a_master_reflects_probes_only_while_master_and_alive() {
         echo(BACKUP_MAC, MASTER_MAC, 2),
         "addresses swapped, kind reply"
     );
-    assert_eq!(maps.counters().unwrap().echo_reflected, 1);
+    assert_eq!(maps.counters().unwrap().get(counter::ECHO_REFLECTED), 1);
 
     // A hung agent's node stops echoing: its backups must be free to take over.
     maps.heartbeat(1).unwrap();
@@ -92,7 +93,7 @@ fn a_backup_records_and_drops_the_echoes_of_its_vrids() {
     assert_eq!((record.ifindex, record.vrid), (IFINDEX, 51));
     assert_eq!(record.src_mac, MASTER_MAC);
     assert!(record.ktime_ns >= before);
-    assert_eq!(maps.counters().unwrap().echo_recorded, 1);
+    assert_eq!(maps.counters().unwrap().get(counter::ECHO_RECORDED), 1);
 
     let mut wrong_magic = reply.clone();
     wrong_magic[14] = b'x';

@@ -4,6 +4,7 @@
 //!
 //! Under BPF_PROG_TEST_RUN the ingress interface is the loopback of the calling thread's
 //! namespace, ifindex 1, which the owned-VIP entries here are keyed with.
+use agent_common::counter;
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
     time::Duration,
@@ -90,7 +91,13 @@ fn arp_request_for_an_owned_vip_gets_the_exact_reply() {
     );
 
     let counters = r.maps.counters().unwrap();
-    assert_eq!((counters.arp_answered, counters.passed), (3, 0));
+    assert_eq!(
+        (
+            counters.get(counter::ARP_ANSWERED),
+            counters.get(counter::PASSED)
+        ),
+        (3, 0)
+    );
 }
 
 #[test]
@@ -135,8 +142,8 @@ fn arp_that_is_not_a_request_for_an_owned_vip_passes() {
         r.passes(frame);
     }
     let counters = r.maps.counters().unwrap();
-    assert_eq!(counters.malformed, 4);
-    assert_eq!(counters.arp_answered, 0);
+    assert_eq!(counters.get(counter::MALFORMED), 4);
+    assert_eq!(counters.get(counter::ARP_ANSWERED), 0);
 }
 
 #[test]
@@ -180,7 +187,10 @@ fn every_truncation_of_a_request_passes_untouched() {
         }
     }
     let counters = r.maps.counters().unwrap();
-    assert_eq!(counters.arp_answered + counters.na_answered, 0);
+    assert_eq!(
+        counters.get(counter::ARP_ANSWERED) + counters.get(counter::NA_ANSWERED),
+        0
+    );
 }
 
 #[test]
@@ -201,7 +211,7 @@ fn neighbor_solicitation_for_an_owned_vip_gets_the_exact_advertisement() {
     let in_frame = u16::from_be_bytes([message[2], message[3]]);
     assert_eq!(in_frame, icmpv6_checksum(VIP6, CLIENT6, message));
     assert_eq!(message[4], 0x60, "Solicited and Override");
-    assert_eq!(r.maps.counters().unwrap().na_answered, 1);
+    assert_eq!(r.maps.counters().unwrap().get(counter::NA_ANSWERED), 1);
 }
 
 #[test]
@@ -299,7 +309,13 @@ fn solicitations_that_are_not_for_an_owned_vip_or_not_valid_pass() {
         r.passes(frame);
     }
     let counters = r.maps.counters().unwrap();
-    assert_eq!((counters.malformed, counters.na_answered), (3, 0));
+    assert_eq!(
+        (
+            counters.get(counter::MALFORMED),
+            counters.get(counter::NA_ANSWERED)
+        ),
+        (3, 0)
+    );
 }
 
 /// A hung agent's node must answer for its VIPs neither from XDP nor from the kernel (which still
@@ -333,7 +349,13 @@ fn a_stale_or_missing_heartbeat_mutes_the_owned_vips() {
     assert_eq!(verdict, XDP_TX, "a fresh heartbeat brings the answers back");
 
     let counters = r.maps.counters().unwrap();
-    assert_eq!((counters.deadman_suppressed, counters.arp_answered), (3, 1));
+    assert_eq!(
+        (
+            counters.get(counter::DEADMAN_SUPPRESSED),
+            counters.get(counter::ARP_ANSWERED)
+        ),
+        (3, 1)
+    );
 }
 
 #[test]

@@ -53,9 +53,8 @@ pub fn render(snapshot: &Snapshot) -> String {
     );
     if let Some(xdp) = &d.xdp {
         let counters: Vec<String> = xdp
-            .named()
             .iter()
-            .map(|(n, v)| format!("{n}={v}"))
+            .map(|(spec, value)| format!("{}={value}", spec.name))
             .collect();
         let _ = writeln!(out, "xdp: {}", counters.join(" "));
     }
@@ -196,13 +195,13 @@ fn latency(us: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::fixtures::snapshot;
+    use crate::control::fixtures::{numbered_value, numbered_xdp_counters, snapshot};
 
     #[test]
     fn table_golden() {
         let expected = "\
 vipd 0.1.0 (pid 4242), router_id node-a, dataplane xdp, up 3h 4m 5s since 2026-11-21T18:00:00.000Z
-xdp: adverts_recorded=1217 arp_answered=5 na_answered=0 deadman_suppressed=0 malformed=0 passed=0 dropped=0
+xdp: adverts_recorded=1217 dropped=0 advert_invariant_failed=0 arp_answered=5 na_answered=0 deadman_suppressed=0 malformed=0 passed=0 ring_full=2 echo_reflected=0 echo_recorded=0
 
 INSTANCE  INTERFACE  VRID           STATE   PRIO BASE/EFF  MASTER    LAST TRANSITION                                                   ADVERTS IN/OUT  DROPS
 vi_db6    bond0.20   7 (ipv6, v3)   BACKUP  100/100        fe80::2   INITIALIZE->BACKUP startup 250ms ago (2026-11-21T18:00:00.000Z)   17/0            -
@@ -211,6 +210,21 @@ vi_web: check apiserver up (120 runs, 2 failed, last 1.2ms); interface eth1 down
 ";
         let actual = render(&snapshot());
         assert_eq!(actual, expected, "actual:\n{actual}");
+    }
+
+    /// The summary's `xdp:` line shows every counter of the program's table.
+    #[test]
+    fn shows_every_xdp_counter() {
+        let mut status = snapshot();
+        status.daemon.xdp = Some(numbered_xdp_counters());
+        let text = render(&status);
+        let line = text.lines().find(|l| l.starts_with("xdp: ")).unwrap();
+        let shown: Vec<&str> = line["xdp: ".len()..].split(' ').collect();
+        let expected: Vec<String> = agent_common::XDP_COUNTERS
+            .iter()
+            .map(|spec| format!("{}={}", spec.name, numbered_value(spec)))
+            .collect();
+        assert_eq!(shown, expected);
     }
 
     /// The command against a real control socket, both output forms.

@@ -48,8 +48,9 @@ use super::clock;
 use super::histogram::LatencyHistogram;
 use super::status::{
     CheckStatus, DaemonStatus, InstanceStatus, Snapshot, StateName, TrackedInterfaceStatus,
-    TransitionStatus, XdpCounters,
+    TransitionStatus,
 };
+use crate::dataplane::xdp::XdpCounters;
 use crate::vrrp::{Instant, Router, State, TransitionReason};
 
 /// The longest a counter change waits before readers can see it; state changes are published
@@ -639,10 +640,9 @@ mod tests {
     fn xdp_counters_appear_once_set() {
         let board = board();
         assert_eq!(board.snapshot().daemon.xdp, None);
-        let counters = XdpCounters {
-            adverts_recorded: 5,
-            ..XdpCounters::default()
-        };
+        let mut values = [0; agent_common::counter::COUNT as usize];
+        values[agent_common::counter::ADVERTS_RECORDED as usize] = 5;
+        let counters = XdpCounters::from(values);
         board.set_xdp_counters(counters);
         assert_eq!(board.snapshot().daemon.xdp, Some(counters));
     }

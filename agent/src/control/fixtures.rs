@@ -3,14 +3,37 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use agent_common::{counter, CounterSpec};
+
 use crate::control::board::{DaemonInfo, InstanceFeed, InstanceIdentity, StatusBoard};
 use crate::control::histogram::LatencyHistogram;
 use crate::control::status::{
     CheckStatus, DaemonStatus, Family, ReasonName, StateName, TrackedInterfaceStatus,
-    TransitionStatus, XdpCounters,
+    TransitionStatus,
 };
 use crate::control::status::{InstanceStatus, Snapshot};
+use crate::dataplane::xdp::XdpCounters;
 use crate::vrrp::{DropReason, Router, RouterConfig};
+
+/// A few non-zero counters, among them one that the status once left out (`ring_full`).
+fn xdp_counters() -> XdpCounters {
+    let mut values = [0; counter::COUNT as usize];
+    values[counter::ADVERTS_RECORDED as usize] = 1_217;
+    values[counter::ARP_ANSWERED as usize] = 5;
+    values[counter::RING_FULL as usize] = 2;
+    XdpCounters::from(values)
+}
+
+/// Every counter a different value (100 + its index), so one shown under the wrong name, or not
+/// at all, shows.
+pub fn numbered_xdp_counters() -> XdpCounters {
+    XdpCounters::from(std::array::from_fn(|index| 100 + index as u64))
+}
+
+/// The value [`numbered_xdp_counters`] gives `spec`.
+pub fn numbered_value(spec: &CounterSpec) -> u64 {
+    100 + u64::from(spec.index)
+}
 
 /// A board holding one instance (`vi_1` on eth0, VRID 51, in Initialize); the instance stays on
 /// the board while the returned feed lives.
@@ -120,11 +143,7 @@ pub(crate) fn snapshot() -> Snapshot {
             dataplane: "xdp".to_string(),
             started_at: "2026-11-21T18:00:00.000Z".to_string(),
             uptime_seconds: 11_045.9,
-            xdp: Some(XdpCounters {
-                adverts_recorded: 1_217,
-                arp_answered: 5,
-                ..XdpCounters::default()
-            }),
+            xdp: Some(xdp_counters()),
         },
         instances: vec![db, web],
     }

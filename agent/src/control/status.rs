@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::HistogramStatus;
+use crate::dataplane::xdp::XdpCounters;
 use crate::vrrp;
 
 /// Everything the daemon reports.
@@ -34,37 +35,8 @@ pub struct DaemonStatus {
     /// RFC 3339.
     pub started_at: String,
     pub uptime_seconds: f64,
-    /// The XDP program's counters; absent with the socket dataplane.
+    /// The XDP program's counters, every one by name; absent with the socket dataplane.
     pub xdp: Option<XdpCounters>,
-}
-
-/// Counters kept by the XDP program (summed over CPUs and interfaces).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct XdpCounters {
-    /// Adverts stamped and put on the ring buffer for the hot loop.
-    pub adverts_recorded: u64,
-    pub arp_answered: u64,
-    pub na_answered: u64,
-    /// ARP/ND answers withheld because the agent's liveness stamp was stale.
-    pub deadman_suppressed: u64,
-    pub malformed: u64,
-    pub passed: u64,
-    pub dropped: u64,
-}
-
-impl XdpCounters {
-    /// Every counter with its stable snake_case name, for the table and the metrics.
-    pub fn named(&self) -> [(&'static str, u64); 7] {
-        [
-            ("adverts_recorded", self.adverts_recorded),
-            ("arp_answered", self.arp_answered),
-            ("na_answered", self.na_answered),
-            ("deadman_suppressed", self.deadman_suppressed),
-            ("malformed", self.malformed),
-            ("passed", self.passed),
-            ("dropped", self.dropped),
-        ]
-    }
 }
 
 /// One VRRP instance.
@@ -238,4 +210,28 @@ pub struct CheckStatus {
 pub struct TrackedInterfaceStatus {
     pub name: String,
     pub up: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::control::fixtures::{numbered_value, numbered_xdp_counters, snapshot};
+    use agent_common::XDP_COUNTERS;
+
+    /// `vipd status --json` carries every counter of the program's table, under its name.
+    #[test]
+    fn json_carries_every_xdp_counter_by_name() {
+        let mut status = snapshot();
+        status.daemon.xdp = Some(numbered_xdp_counters());
+        let json = serde_json::to_value(&status).unwrap();
+        let xdp = json["daemon"]["xdp"].as_object().unwrap();
+        assert_eq!(xdp.len(), XDP_COUNTERS.len(), "{xdp:?}");
+        for spec in &XDP_COUNTERS {
+            assert_eq!(
+                xdp.get(spec.name),
+                Some(&numbered_value(spec).into()),
+                "{}",
+                spec.name
+            );
+        }
+    }
 }

@@ -43,11 +43,11 @@ pub fn render(snapshot: &Snapshot) -> String {
         [(String::new(), daemon.uptime_seconds.to_string())],
     );
     if let Some(xdp) = &daemon.xdp {
-        for (name, value) in xdp.named() {
+        for (spec, value) in xdp.iter() {
             out.family(
-                &format!("vipd_xdp_{name}_total"),
+                &format!("vipd_xdp_{}_total", spec.name),
                 "counter",
-                &format!("XDP program counter {name}, summed over CPUs."),
+                &format!("{} Summed over CPUs.", spec.help),
                 [(String::new(), value.to_string())],
             );
         }
@@ -353,7 +353,7 @@ mod tests {
 #[cfg(test)]
 mod golden {
     use super::*;
-    use crate::control::fixtures::snapshot;
+    use crate::control::fixtures::{numbered_value, numbered_xdp_counters, snapshot};
 
     /// The whole exposition for the fixture, checked line by line against a reviewed file.
     #[test]
@@ -366,6 +366,21 @@ mod golden {
                 .zip(expected.lines())
                 .position(|(a, e)| a != e);
             panic!("exposition differs from golden.prom (first differing line {first_difference:?}):\n{actual}");
+        }
+    }
+
+    /// Every counter of the program's table is a metric family with its help text and value.
+    #[test]
+    fn every_xdp_counter_is_exported() {
+        let mut status = snapshot();
+        status.daemon.xdp = Some(numbered_xdp_counters());
+        let text = render(&status);
+        for spec in &agent_common::XDP_COUNTERS {
+            let family = format!("vipd_xdp_{}_total", spec.name);
+            let help = format!("# HELP {family} {}", spec.help);
+            let sample = format!("\n{family} {}\n", numbered_value(spec));
+            assert!(text.contains(&help), "no {help:?} in\n{text}");
+            assert!(text.contains(&sample), "no {sample:?} in\n{text}");
         }
     }
 

@@ -38,7 +38,7 @@ use crate::{
 use crate::{
     control::{
         board::{Heartbeat, StatusBoard},
-        status::{CheckStatus, XdpCounters as StatusXdpCounters},
+        status::CheckStatus,
     },
     dataplane::packet::IpFamily,
 };
@@ -293,15 +293,7 @@ impl Engine {
         }
         self.next_counters = now.saturating_add(COUNTERS_EVERY);
         match fast_path.maps.counters() {
-            Ok(c) => self.setup.board.set_xdp_counters(StatusXdpCounters {
-                adverts_recorded: c.adverts_recorded,
-                arp_answered: c.arp_answered,
-                na_answered: c.na_answered,
-                deadman_suppressed: c.deadman_suppressed,
-                malformed: c.malformed,
-                passed: c.passed,
-                dropped: c.adverts_dropped,
-            }),
+            Ok(counters) => self.setup.board.set_xdp_counters(counters),
             Err(error) => warn!(%error, "cannot read the XDP counters"),
         }
     }

@@ -6,13 +6,14 @@
 //! netlink, disown it before removing it, and keep the heartbeat fresh for as long as the node
 //! should answer at all.
 use agent_common::{
-    counter, names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
-    CONFIG_DROP_ADVERTS, VRID_ALLOW_ANY_TTL_UNICAST, VRID_FOLLOWING,
+    names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig, CONFIG_DROP_ADVERTS,
+    VRID_ALLOW_ANY_TTL_UNICAST, VRID_FOLLOWING,
 };
 use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray};
 use aya::Ebpf;
 use std::{net::IpAddr, time::Duration};
 
+use super::XdpCounters;
 use crate::dataplane::packet::IpFamily;
 
 /// A control map could not be read or written.
@@ -41,36 +42,6 @@ pub enum XdpMapError {
         #[source]
         source: MapError,
     },
-}
-
-/// The program's counters, summed over CPUs. Every frame ends in exactly one of
-/// `adverts_dropped`, `arp_answered`, `na_answered`, `deadman_suppressed`, `echo_reflected`,
-/// `echo_recorded` or `passed` (or, rarely, a ring-full drop of an echo).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct XdpCounters {
-    /// Adverts pushed into the ring buffer.
-    pub adverts_recorded: u64,
-    /// Recorded adverts dropped at XDP (drop mode, or a followed master's routine advert, with a
-    /// fresh heartbeat).
-    pub adverts_dropped: u64,
-    /// VRRP packets failing TTL / hop limit, version, type, or with a VRID not configured for the
-    /// interface and family: passed, not recorded.
-    pub advert_invariant_failed: u64,
-    pub arp_answered: u64,
-    pub na_answered: u64,
-    /// Requests for an owned VIP dropped because the heartbeat was stale: a hung agent's node
-    /// answers for it neither from XDP nor from the kernel.
-    pub deadman_suppressed: u64,
-    /// Frames shorter than their headers or with impossible header fields.
-    pub malformed: u64,
-    /// Frames handed to the kernel stack.
-    pub passed: u64,
-    /// Advert records lost to a full ring buffer.
-    pub ring_full: u64,
-    /// Echo probes reflected to a backup (this node is master).
-    pub echo_reflected: u64,
-    /// Echoes of this node's own probes recorded for the hot loop.
-    pub echo_recorded: u64,
 }
 
 /// The master a backup follows for a VRID, as [`XdpMaps::set_vrid_following`] tells the program.
@@ -278,31 +249,20 @@ impl XdpMaps {
         })
     }
 
-    /// The counters, summed over CPUs.
+    /// Every counter of [`agent_common::XDP_COUNTERS`], summed over CPUs.
     pub fn counters(&self) -> Result<XdpCounters, XdpMapError> {
-        let read = |index: u32| -> Result<u64, XdpMapError> {
-            let values = self
+        let mut values = [0; agent_common::counter::COUNT as usize];
+        for (index, value) in (0..).zip(values.iter_mut()) {
+            let per_cpu = self
                 .counters
                 .get(&index, 0)
                 .map_err(|source| XdpMapError::Read {
                     name: names::COUNTERS,
                     source,
                 })?;
-            Ok(values.iter().copied().fold(0u64, u64::wrapping_add))
-        };
-        Ok(XdpCounters {
-            adverts_recorded: read(counter::ADVERTS_RECORDED)?,
-            adverts_dropped: read(counter::ADVERTS_DROPPED)?,
-            advert_invariant_failed: read(counter::ADVERT_INVARIANT_FAILED)?,
-            arp_answered: read(counter::ARP_ANSWERED)?,
-            na_answered: read(counter::NA_ANSWERED)?,
-            deadman_suppressed: read(counter::DEADMAN_SUPPRESSED)?,
-            malformed: read(counter::MALFORMED)?,
-            passed: read(counter::PASSED)?,
-            ring_full: read(counter::RING_FULL)?,
-            echo_reflected: read(counter::ECHO_REFLECTED)?,
-            echo_recorded: read(counter::ECHO_RECORDED)?,
-        })
+            *value = per_cpu.iter().copied().fold(0u64, u64::wrapping_add);
+        }
+        Ok(XdpCounters::from(values))
     }
 
     fn write_config(&mut self, config: XdpConfig) -> Result<(), XdpMapError> {

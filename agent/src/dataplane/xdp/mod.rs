@@ -11,11 +11,13 @@
 //! pass-through program is enough. Generic mode has no such need, so the default mode attaches
 //! generic mode on veths ([`driver`]).
 mod adverts;
+mod counters;
 mod driver;
 mod maps;
 mod object;
 mod program;
 
 pub use adverts::{Advert, AdvertRing, AsyncAdvertRing};
-pub use maps::{FollowedMaster, XdpCounters, XdpMapError, XdpMaps};
+pub use counters::XdpCounters;
+pub use maps::{FollowedMaster, XdpMapError, XdpMaps};
 pub use program::{AttachMode, Attachment, XdpError, XdpProgram};
