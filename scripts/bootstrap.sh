@@ -7,6 +7,7 @@
 set -euo pipefail
 
 BPF_LINKER_VERSION=0.13.0
+CARGO_FUZZ_VERSION=0.13.2
 LLVM_MAJOR=22
 # Debian packages the build and the tests use, as "command-or-file:package".
 APT_NEEDS=(
@@ -94,6 +95,16 @@ if ! "$cargo_bin/bpf-linker" --version 2>/dev/null | grep -q "$BPF_LINKER_VERSIO
     || die "bpf-linker $BPF_LINKER_VERSION (log: /tmp/vipd-bpf-linker-install.log)"
 else
   note "bpf-linker $BPF_LINKER_VERSION present"
+fi
+
+# cargo-fuzz builds the fuzz targets that `cargo xtask test` replays (agent/fuzz).
+if ! "$cargo_bin/cargo-fuzz" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about a minute)"
+  cargo +stable install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked \
+    >/tmp/vipd-cargo-fuzz-install.log 2>&1 \
+    || die "cargo-fuzz $CARGO_FUZZ_VERSION (log: /tmp/vipd-cargo-fuzz-install.log)"
+else
+  note "cargo-fuzz $CARGO_FUZZ_VERSION present"
 fi
 
 note "ready"

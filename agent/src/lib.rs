@@ -1,12 +1,13 @@
 //! vipd: a VRRP failover agent whose XDP program makes takeover sub-millisecond.
 
 pub mod cli;
-mod clock;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod dataplane;
 pub mod health;
+mod lock_file;
 pub mod notify;
 pub mod vrrp;
 

@@ -25,6 +25,12 @@ pub struct Keepalived {
 impl Keepalived {
     /// Writes `conf` into `dir` as `<name>.conf` and starts keepalived on it inside `ns`.
     pub fn start(ns: &Netns, dir: &Path, name: &str, conf: &str) -> Self {
+        Self::start_binary(Path::new("keepalived"), ns, dir, name, conf)
+    }
+
+    /// [`Keepalived::start`] with another keepalived build than the packaged one (keepalived
+    /// 2.4 for auth_hmac, which Debian does not ship).
+    pub fn start_binary(binary: &Path, ns: &Netns, dir: &Path, name: &str, conf: &str) -> Self {
         let conf_path = dir.join(format!("{name}.conf"));
         fs::write(&conf_path, conf).expect("write keepalived.conf");
         let log = dir.join(format!("{name}.log"));
@@ -37,7 +43,8 @@ impl Keepalived {
         let _ = fs::remove_file(&vrrp_pid_file);
         // `ip netns exec` execs keepalived in place, so the child is keepalived's parent.
         let child = Command::new("ip")
-            .args(["netns", "exec", ns.name(), "keepalived"])
+            .args(["netns", "exec", ns.name()])
+            .arg(binary)
             .args([
                 "--dont-fork",
                 "--vrrp",
@@ -158,8 +165,10 @@ pub struct Member {
     pub vip: String,
     /// false: keepalived's `nopreempt`, vipd's `preempt = false`.
     pub preempt: bool,
-    /// VRRPv2 PASS authentication.
+    /// VRRPv2 authentication: PASS, or with `ah` IPsec AH keyed with this password.
     pub password: Option<String>,
+    /// keepalived's `auth_type AH` (vipd's `auth_type = "ah"`) instead of PASS.
+    pub ah: bool,
     /// Unicast mode: this member's source address and its peers.
     pub unicast: Option<(String, Vec<String>)>,
 }
@@ -174,6 +183,7 @@ impl Member {
             vip: "192.0.2.100/24".into(),
             preempt: true,
             password: None,
+            ah: false,
             unicast: None,
         }
     }
@@ -185,6 +195,14 @@ impl Member {
             interval_ms: 1000,
             password: Some(password.into()),
             ..Self::v3(priority)
+        }
+    }
+
+    /// A VRRPv2 member with 1 s adverts and `auth_type AH` keyed with `password`.
+    pub fn v2_ah(priority: u8, password: &str) -> Self {
+        Self {
+            ah: true,
+            ..Self::v2_pass(priority, password)
         }
     }
 
@@ -223,8 +241,9 @@ impl Member {
             instance.push_str("  nopreempt\n");
         }
         if let Some(password) = &self.password {
+            let kind = if self.ah { "AH" } else { "PASS" };
             instance.push_str(&format!(
-                "  authentication {{\n    auth_type PASS\n    auth_pass {password}\n  }}\n"
+                "  authentication {{\n    auth_type {kind}\n    auth_pass {password}\n  }}\n"
             ));
         }
         if let Some((source, peers)) = &self.unicast {
@@ -250,6 +269,9 @@ impl Member {
         );
         if let Some(password) = &self.password {
             toml.push_str(&format!("auth_password = \"{password}\"\n"));
+            if self.ah {
+                toml.push_str("auth_type = \"ah\"\n");
+            }
         }
         if let Some((source, peers)) = &self.unicast {
             let peers: Vec<String> = peers.iter().map(|p| format!("\"{p}\"")).collect();

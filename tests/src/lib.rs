@@ -5,6 +5,7 @@
 //! `cargo xtask test` can sweep up after a crashed run) and never touch the host's interfaces.
 pub mod bench;
 pub mod clock;
+pub mod flood;
 pub mod frames;
 pub mod keepalived;
 pub mod lab;

@@ -1,6 +1,7 @@
 //! vipd processes under test: started in a namespace with a configuration written to a temp
 //! file, their output kept in a log file, killed (SIGKILL) and reaped when dropped.
 use std::{
+    ffi::OsStr,
     fs,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -70,16 +71,57 @@ impl Vipd {
         let config_path = dir.join(format!("{name}.toml"));
         let socket = dir.join(format!("{name}.sock"));
         fs::write(&config_path, with_control_socket(config, &socket)).expect("write config");
-        let log = dir.join(format!("{name}.log"));
-        let out = fs::File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new("ip")
+        let mut args = vec![OsStr::new("--config"), config_path.as_os_str()];
+        args.extend(extra.iter().map(OsStr::new));
+        Self::run(
+            ns,
+            &dir.join(format!("{name}.log")),
+            &args,
+            config_path.clone(),
+            socket,
+        )
+    }
+
+    /// Starts `vipd run ARGS` inside `ns`, its output going to `log`. `config` and `socket` are
+    /// the configuration file and control socket that `args` give it.
+    pub fn run(ns: &Netns, log: &Path, args: &[&OsStr], config: PathBuf, socket: PathBuf) -> Self {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", ns.name()]).arg(binary());
+        Self::spawn(command, log, args, config, socket)
+    }
+
+    /// As [`Vipd::run`], but vipd starts only once it has read a line from the FIFO `gate`:
+    /// daemons waiting at one gate start at the same instant when the test writes a line for
+    /// each. The shell that waits execs vipd, so the pid stays vipd's.
+    pub fn run_gated(
+        ns: &Netns,
+        gate: &Path,
+        log: &Path,
+        args: &[&OsStr],
+        config: PathBuf,
+        socket: PathBuf,
+    ) -> Self {
+        let mut command = Command::new("ip");
+        command
             .args(["netns", "exec", ns.name()])
-            .arg(binary())
+            .args(["sh", "-c", r#"read -r _ < "$0" && exec "$@""#])
+            .arg(gate)
+            .arg(binary());
+        Self::spawn(command, log, args, config, socket)
+    }
+
+    fn spawn(
+        mut command: Command,
+        log: &Path,
+        args: &[&OsStr],
+        config: PathBuf,
+        socket: PathBuf,
+    ) -> Self {
+        let out = fs::File::create(log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = command
             .arg("run")
-            .arg("--config")
-            .arg(&config_path)
-            .args(extra)
+            .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(out)
@@ -88,10 +130,17 @@ impl Vipd {
             .expect("start vipd");
         Self {
             child: Some(child),
-            log,
-            config: config_path,
+            log: log.to_path_buf(),
+            config,
             socket,
         }
+    }
+
+    /// Whether the process is still running (false once it exited or was reaped).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| child.try_wait().expect("try_wait").is_none())
     }
 
     /// `ip netns exec` execs vipd in place, so this is vipd's own pid.

@@ -133,6 +133,82 @@ fn a_failing_check_moves_the_vip_and_rise_brings_it_back() {
     assert_holders(&lan, vip(), &[1], "after the check rose again");
 }
 
+/// keepalived's `enable_script_security`: a check script in a directory anyone may write, run as
+/// root, is disabled and removed from the instance (which then keeps its full priority); with
+/// script security off the same failing script runs and costs the instance the VIP.
+#[test]
+fn script_security_disables_a_check_that_anyone_could_replace() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("scriptsec");
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let script = open.join("failing.sh");
+    std::fs::write(&script, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let tracked = |security: bool| {
+        format!(
+            "track_checks = [\"app\"]\n\
+             [global]\nscript_user = \"root\"\nscript_security = {security}\n\
+             [[check]]\nname = \"app\"\ntype = \"script\"\ncommand = \"{}\"\n\
+             interval = \"100ms\"\nweight = -150\n",
+            script.display()
+        )
+    };
+    let mut n1 = Vipd::start(
+        lan.node(1),
+        dir.path(),
+        "n1",
+        &config(200, &tracked(true)),
+        &[],
+    );
+    let _n2 = Vipd::start(lan.node(2), dir.path(), "n2", &config(100, ""), &[]);
+    assert_holders(&lan, vip(), &[1], "the disabled check does not count");
+    let log = n1.log();
+    assert!(
+        log.contains("disabling check `app`")
+            && log.contains(&format!("{} is writable by everyone", open.display())),
+        "the refusal names the check and the directory:\n{log}"
+    );
+
+    n1.signal(libc::SIGTERM);
+    assert_eq!(n1.wait_exit(EVENTUALLY), Some(Some(0)));
+    let n1 = Vipd::start(
+        lan.node(1),
+        dir.path(),
+        "n1",
+        &config(200, &tracked(false)),
+        &[],
+    );
+    // "vipd running" is logged just before vipd takes over SIGHUP.
+    assert!(
+        wait_until(EVENTUALLY, || {
+            let log = n1.log();
+            log.contains("check changed check=app status=Down") && log.contains("vipd running")
+        }),
+        "with script security off the failing check runs:\n{}",
+        n1.log()
+    );
+    assert_holders(
+        &lan,
+        vip(),
+        &[2],
+        "the failed check costs 150 (200 - 150 = 50)",
+    );
+
+    // A reload vets the scripts again.
+    std::fs::write(
+        &n1.config,
+        with_control_socket(&config(200, &tracked(true)), &n1.socket),
+    )
+    .unwrap();
+    n1.signal(libc::SIGHUP);
+    assert_holders(&lan, vip(), &[1], "after a reload with script security on");
+}
+
 #[test]
 fn notify_commands_run_with_keepalived_arguments() {
     if !kernel_tests_enabled() {

@@ -1,7 +1,8 @@
 //! `vipd run --keepalived-conf` on real keepalived.conf files: a generated one, and each fixture
 //! of agent/tests/fixtures/keepalived-conf (what keepalived users publish and copy) adapted to a
-//! namespace's interface and addresses, brings up its VIPs; one fixture runs beside the real
-//! keepalived it replaces; OpenShift ipfailover's monitor-port check moves its VIPs.
+//! namespace's interface and addresses, brings up its VIPs; two fixtures run beside the real
+//! keepalived they replace (one over `auth_type AH`); OpenShift ipfailover's monitor-port check
+//! moves its VIPs.
 use std::{
     fs,
     net::{IpAddr, TcpListener},
@@ -289,6 +290,48 @@ fn unsupported_sections_are_skipped_and_the_vrrp_part_runs() {
     assert!(
         !lan.has_address(1, addr("10.9.9.9")),
         "static_ipaddress is not vipd's to run"
+    );
+}
+
+/// keepalived's SSL_GET sample shape: `auth_type AH` and an LVS virtual server. The whole file
+/// runs under vipd (the virtual server skipped), and keepalived running the same file with a
+/// lower priority follows it over AH, then takes over.
+#[test]
+fn lvs_ssl_get_ah_conf_runs_its_ah_instance_beside_keepalived() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("kaconf-ssl-get-ah");
+    let conf = adapted(dir.path(), "lvs-ssl-get-ah.conf", &[]);
+    let lower = fs::read_to_string(&conf)
+        .unwrap()
+        .replace("state MASTER", "state BACKUP")
+        .replace("priority 100", "priority 50")
+        .replace("lvs-ssl-1", "lvs-ssl-2");
+    let keepalived = Keepalived::start(lan.node(2), dir.path(), "ka-ssl", &lower);
+    let vipd = VipdOnKeepalivedConf::start(lan.node(1), &conf);
+    let vip = addr("192.0.2.61");
+    assert!(
+        wait_until(EVENTUALLY, || lan.holders(vip) == [1]
+            && keepalived.log().contains("Entering BACKUP STATE")),
+        "vipd (lvs-ssl-get-ah.conf, 100) must hold the VIP with keepalived (50) as backup: \
+         holders {:?}\n{}\n{}",
+        lan.holders(vip),
+        vipd.log(),
+        keepalived.log()
+    );
+    assert!(
+        !keepalived.log().contains("IPSEC"),
+        "keepalived refused a vipd advert:\n{}",
+        keepalived.log()
+    );
+
+    drop(vipd);
+    assert!(
+        wait_until(EVENTUALLY, || lan.has_address(2, vip)),
+        "keepalived must take over:\n{}",
+        keepalived.log()
     );
 }
 

@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use vipd::dataplane::{
     packet::IpFamily,
-    xdp::{AdvertRing, XdpMaps, XdpProgram},
+    xdp::{
+        xdp_action::{XDP_DROP, XDP_PASS, XDP_TX},
+        AdvertRing, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
+    },
 };
 use vipd_tests::{clock::monotonic_ns, kernel_tests_enabled};
 
-const XDP_DROP: u32 = 1;
-const XDP_PASS: u32 = 2;
-const XDP_TX: u32 = 3;
-const IFINDEX: u32 = 1;
 const MASTER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 const BACKUP_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
 
@@ -51,7 +50,8 @@ fn a_master_reflects_probes_only_while_master_and_alive() {
     let (verdict, _) = program.test_run(&probe).unwrap();
     assert_eq!(verdict, XDP_PASS, "not master of VRID 51: no reflection");
 
-    maps.set_reflect(IFINDEX, 51, IpFamily::V4, true).unwrap();
+    maps.set_reflect(TEST_RUN_IFINDEX, 51, IpFamily::V4, true)
+        .unwrap();
     let (verdict, out) = program.test_run(&probe).unwrap();
     assert_eq!(verdict, XDP_TX);
     assert_eq!(
@@ -67,7 +67,8 @@ fn a_master_reflects_probes_only_while_master_and_alive() {
     assert_eq!(verdict, XDP_PASS);
 
     maps.heartbeat(monotonic_ns()).unwrap();
-    maps.set_reflect(IFINDEX, 51, IpFamily::V4, false).unwrap();
+    maps.set_reflect(TEST_RUN_IFINDEX, 51, IpFamily::V4, false)
+        .unwrap();
     let (verdict, _) = program.test_run(&probe).unwrap();
     assert_eq!(verdict, XDP_PASS, "left master: no reflection");
 }
@@ -84,13 +85,14 @@ fn a_backup_records_and_drops_the_echoes_of_its_vrids() {
     assert_eq!(verdict, XDP_PASS, "VRID not configured here");
     assert!(ring.try_next().is_none());
 
-    maps.set_vrid(IFINDEX, 51, IpFamily::V4, false).unwrap();
+    maps.set_vrid(TEST_RUN_IFINDEX, 51, IpFamily::V4, false)
+        .unwrap();
     let before = monotonic_ns();
     let (verdict, _) = program.test_run(&reply).unwrap();
     assert_eq!(verdict, XDP_DROP);
     let record = ring.try_next().expect("an echo record");
     assert!(record.is_echo);
-    assert_eq!((record.ifindex, record.vrid), (IFINDEX, 51));
+    assert_eq!((record.ifindex, record.vrid), (TEST_RUN_IFINDEX, 51));
     assert_eq!(record.src_mac, MASTER_MAC);
     assert!(record.ktime_ns >= before);
     assert_eq!(maps.counters().unwrap().get(counter::ECHO_RECORDED), 1);
@@ -111,8 +113,10 @@ fn every_truncation_of_an_echo_passes() {
         return;
     }
     let (mut program, mut maps, mut ring) = program();
-    maps.set_vrid(IFINDEX, 51, IpFamily::V4, false).unwrap();
-    maps.set_reflect(IFINDEX, 51, IpFamily::V4, true).unwrap();
+    maps.set_vrid(TEST_RUN_IFINDEX, 51, IpFamily::V4, false)
+        .unwrap();
+    maps.set_reflect(TEST_RUN_IFINDEX, 51, IpFamily::V4, true)
+        .unwrap();
     for frame in [
         echo(MASTER_MAC, BACKUP_MAC, 1),
         echo(BACKUP_MAC, MASTER_MAC, 2),

@@ -10,18 +10,16 @@ use std::{
     time::Duration,
 };
 
-use vipd::dataplane::xdp::{XdpMaps, XdpProgram};
+use vipd::dataplane::xdp::{
+    xdp_action::{XDP_DROP, XDP_PASS, XDP_TX},
+    XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
+};
 use vipd_tests::{
     clock::monotonic_ns,
     frames::{self, arp, arp_reply, arp_request, neighbor_advertisement, neighbor_solicitation},
     frames::{icmpv6_checksum, icmpv6_frame, vlan_tagged, ARP_REPLY, ARP_REQUEST, ETH_HLEN},
     kernel_tests_enabled,
 };
-
-const XDP_DROP: u32 = 1;
-const XDP_PASS: u32 = 2;
-const XDP_TX: u32 = 3;
-const TEST_RUN_IFINDEX: u32 = 1;
 
 const VIP4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);

@@ -11,7 +11,10 @@ use std::{
 
 use vipd::dataplane::{
     packet::IpFamily,
-    xdp::{Advert, AdvertRing, FollowedMaster, XdpMaps, XdpProgram},
+    xdp::{
+        xdp_action::{XDP_DROP, XDP_PASS},
+        Advert, AdvertRing, FollowedMaster, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
+    },
 };
 use vipd_tests::{
     clock::monotonic_ns,
@@ -19,12 +22,8 @@ use vipd_tests::{
     kernel_tests_enabled,
 };
 
-const XDP_DROP: u32 = 1;
-const XDP_PASS: u32 = 2;
 /// The kernel will not run an XDP program on less than an Ethernet header.
 const ETH_HLEN: usize = 14;
-/// The loopback's index, what BPF_PROG_TEST_RUN reports as the ingress interface.
-const TEST_RUN_IFINDEX: u32 = 1;
 
 struct Harness {
     program: XdpProgram,

@@ -1,5 +1,5 @@
-//! `cargo xtask bench ...`: `takeover` runs `vipd-harness takeover` (see [`crate::harness`]);
-//! `arp` is [`crate::bench_arp`].
+//! `cargo xtask bench ...`: `takeover` and `flood` run `vipd-harness takeover` and
+//! `vipd-harness flood` (see [`crate::harness`]); `arp` is [`crate::bench_arp`].
 use anyhow::Result;
 
 use crate::{bench_arp, harness};
@@ -9,11 +9,14 @@ pub enum Bench {
     /// Takeover as a client sees it: vipd (XDP), vipd (socket) and keepalived, under cable
     /// pull, kill -9, SIGSTOP and graceful stop; or `--soak 10m` under CPU stress.
     Takeover(Passthrough),
+    /// Floods of forged, replayed and malformed adverts and echo frames at a master and a
+    /// backup, auth_hmac off and on: CPU, memory, counters, and whether any state moved.
+    Flood(Passthrough),
     /// ARP answers per second and reply latency: vipd's XDP responder against the kernel.
     Arp(bench_arp::Options),
 }
 
-/// Options handed to `vipd-harness takeover` unchanged (`--help` lists them).
+/// Options handed to `vipd-harness takeover` or `flood` unchanged (`--help` lists them).
 #[derive(clap::Args)]
 pub struct Passthrough {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -22,11 +25,8 @@ pub struct Passthrough {
 
 pub fn run(which: &Bench) -> Result<()> {
     match which {
-        Bench::Takeover(passthrough) => takeover(&passthrough.args),
+        Bench::Takeover(passthrough) => harness::run("takeover", &passthrough.args),
+        Bench::Flood(passthrough) => harness::run("flood", &passthrough.args),
         Bench::Arp(opts) => bench_arp::run(opts),
     }
-}
-
-fn takeover(args: &[String]) -> Result<()> {
-    harness::run("takeover", args)
 }

@@ -7,6 +7,7 @@ mod bench;
 mod bench_arp;
 mod bootstrap;
 mod ebpf;
+mod fuzz;
 mod harness;
 mod lab;
 mod netns;

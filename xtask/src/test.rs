@@ -1,8 +1,9 @@
 //! `cargo xtask test`: every check CI runs, in the order that fails fastest: formatting, clippy
-//! (host crates and the eBPF crate), then all tests including the kernel ones.
+//! (host crates and the eBPF crate), then all tests including the kernel ones, then the fuzz
+//! targets over their corpora.
 use anyhow::{bail, Result};
 
-use crate::{bootstrap, ebpf, netns, workspace};
+use crate::{bootstrap, ebpf, fuzz, netns, workspace};
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -39,7 +40,8 @@ pub fn run(opts: &Options) -> Result<()> {
     // The kernel tests refuse to skip themselves when this is set: in CI a test that silently
     // skipped would look like a pass.
     test.env("VIPD_REQUIRE_KERNEL_TESTS", "1");
-    workspace::run(&mut test)
+    workspace::run(&mut test)?;
+    fuzz::replay_corpora()
 }
 
 fn lint() -> Result<()> {

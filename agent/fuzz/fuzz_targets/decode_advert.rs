@@ -49,6 +49,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(bytes[8..], message[8..]);
         let sent = u16::from_be_bytes([message[6], message[7]]);
         let ours = u16::from_be_bytes([bytes[6], bytes[7]]);
-        assert!(sent == ours || (sent == 0xffff && ours == 0), "{sent:#x} vs {ours:#x}");
+        assert!(
+            sent == ours || (sent == 0xffff && ours == 0),
+            "{sent:#x} vs {ours:#x}"
+        );
     }
 });

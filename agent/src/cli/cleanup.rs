@@ -6,15 +6,29 @@
 //! with its own MAC while a backup has taken over: two nodes answering for one address, a split
 //! brain at layer 2. The systemd unit runs this in `ExecStopPost`, so the node stops answering
 //! as soon as systemd sees vipd die; `vipd run` does the same at start.
+//!
+//! The marks do not say which daemon added an address, so while another vipd runs in the same
+//! network namespace nothing is removed: its VIPs would go with the dead one's. The namespace is
+//! held alone meanwhile, so no daemon starts halfway through.
 use anyhow::{Context, Result};
-use tracing::info;
+use std::path::Path;
+use tracing::{info, warn};
 
+use crate::daemon::claims::{Claims, CLAIMS_DIR};
 use crate::dataplane::netlink::Netlink;
 
 #[derive(clap::Args)]
 pub struct Options {}
 
 pub fn run(_opts: Options) -> Result<()> {
+    let claims = Claims::new(Path::new(CLAIMS_DIR))?;
+    let Some(_alone) = claims.namespace_alone()? else {
+        warn!(
+            "another vipd runs in this network namespace, and its VIPs carry the same mark: \
+             nothing removed (a restarted vipd removes what it left of its own VIPs)"
+        );
+        return Ok(());
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -64,10 +64,27 @@ pub fn main(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("vipd: {error:#}");
+            eprintln!("vipd: {}", describe(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each once. Most of vipd's errors quote their source in
+/// their own message already, and anyhow's `{:#}` would print it a second time.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
@@ -83,5 +100,32 @@ pub fn init_logging(format: LogFormat) {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use anyhow::Context;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot listen on {path}: {source}")]
+    struct Quoting {
+        path: &'static str,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_quoted_cause_is_printed_once_and_context_is_kept() {
+        let error = Err::<(), _>(Quoting {
+            path: "/run/vipd/vipd.sock",
+            source: std::io::Error::from_raw_os_error(libc::EADDRINUSE),
+        })
+        .context("starting")
+        .unwrap_err();
+        assert_eq!(
+            describe(&error),
+            "starting: cannot listen on /run/vipd/vipd.sock: Address already in use (os error 98)"
+        );
     }
 }

@@ -25,6 +25,18 @@ pub struct Options {
     /// XDP attach mode, overriding the configuration.
     #[arg(long, value_enum)]
     xdp_mode: Option<AttachMode>,
+    /// The control socket `vipd status` talks to, overriding the configuration's
+    /// `control_socket` (default /run/vipd/vipd.sock). Give each daemon on a host its own, for
+    /// example one per network namespace; `<PATH>.lock` beside it keeps a second daemon off.
+    /// Whatever the sockets, two daemons for the same interface and VRID in one network
+    /// namespace refuse each other (docs/several-daemons.md).
+    #[arg(long, value_name = "PATH")]
+    control_socket: Option<PathBuf>,
+    /// Write the daemon's pid to this file once it holds its control socket (removed on a
+    /// clean exit; a stale one is replaced, one naming a running vipd refused). No pid file by
+    /// default.
+    #[arg(long, short = 'p', value_name = "PATH")]
+    pid_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -60,6 +72,8 @@ pub fn run(opts: Options, log_format: Option<LogFormat>) -> Result<()> {
             DataplaneArg::Socket => Dataplane::Socket,
         }),
         xdp_mode: opts.xdp_mode,
+        control_socket: opts.control_socket,
+        pid_file: opts.pid_file,
     };
     daemon::run(file, checked, overrides)
 }

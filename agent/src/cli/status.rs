@@ -14,9 +14,14 @@ pub struct Options {
     /// Print the status as JSON (the control protocol's snapshot) instead of a table.
     #[arg(long)]
     json: bool,
-    /// The daemon's control socket (the configuration's `control_socket`).
-    #[arg(long, value_name = "PATH", default_value_os_t = Global::default().control_socket)]
-    socket: PathBuf,
+    /// The daemon's control socket (its `--control-socket` or `control_socket`).
+    #[arg(
+        long,
+        alias = "socket",
+        value_name = "PATH",
+        default_value_os_t = Global::default().control_socket
+    )]
+    control_socket: PathBuf,
 }
 
 pub fn run(opts: Options) -> Result<()> {
@@ -26,7 +31,7 @@ pub fn run(opts: Options) -> Result<()> {
 
 /// Fetches the status and writes it as `opts` asks.
 fn show(opts: &Options, out: &mut impl std::io::Write) -> Result<()> {
-    let snapshot = client::fetch_status(&opts.socket)?;
+    let snapshot = client::fetch_status(&opts.control_socket)?;
     let text = if opts.json {
         let mut json = serde_json::to_string_pretty(&snapshot).context("encoding the status")?;
         json.push('\n');
@@ -164,6 +169,20 @@ fn health(i: &InstanceStatus) -> Option<String> {
             .iter()
             .map(|t| format!("interface {} {}", t.name, up_down(t.up))),
     );
+    if let Some(auth) = &i.auth_hmac {
+        let ids: Vec<String> = auth.key_ids.iter().map(u8::to_string).collect();
+        let window = auth
+            .time_window_s
+            .map(|s| format!(" (window {s} s)"))
+            .unwrap_or_default();
+        parts.push(format!(
+            "auth_hmac {}, signing with key {} of {}, anti_replay {}{window}",
+            auth.mode,
+            auth.active_key,
+            ids.join(","),
+            auth.anti_replay
+        ));
+    }
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
@@ -255,7 +274,7 @@ vi_web: check apiserver up (120 runs, 2 failed, last 1.2ms); interface eth1 down
         let mut table = Vec::new();
         let opts = Options {
             json: false,
-            socket: socket.clone(),
+            control_socket: socket.clone(),
         };
         show(&opts, &mut table).unwrap();
         let table = String::from_utf8(table).unwrap();
@@ -271,9 +290,35 @@ vi_web: check apiserver up (120 runs, 2 failed, last 1.2ms); interface eth1 down
         );
 
         let mut json = Vec::new();
-        show(&Options { json: true, socket }, &mut json).unwrap();
+        show(
+            &Options {
+                json: true,
+                control_socket: socket,
+            },
+            &mut json,
+        )
+        .unwrap();
         let snapshot: Snapshot = serde_json::from_slice(&json).unwrap();
         assert_eq!(snapshot.instances[0].name, "vi_1");
+    }
+
+    #[test]
+    fn shows_the_auth_hmac_keys_by_id() {
+        use crate::control::status::AuthHmacStatus;
+        let mut s = snapshot();
+        s.instances[0].auth_hmac = Some(AuthHmacStatus {
+            mode: "enforce".into(),
+            active_key: 2,
+            key_ids: vec![1, 2],
+            anti_replay: "time".into(),
+            time_window_s: Some(5),
+        });
+        let text = render(&s);
+        let line = format!(
+            "{}: auth_hmac enforce, signing with key 2 of 1,2, anti_replay time (window 5 s)",
+            s.instances[0].name
+        );
+        assert!(text.contains(&line), "{text}");
     }
 
     #[test]

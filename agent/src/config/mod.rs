@@ -3,6 +3,7 @@
 //! ([`diagnostic`]), and the model written back as TOML ([`write`](mod@write)).
 //! `vipd check-config FILE` is [`check_file`]; it never touches the system.
 
+pub mod auth_key;
 pub mod diagnostic;
 pub mod keepalived;
 pub mod load;

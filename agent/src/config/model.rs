@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use crate::vrrp::auth_hmac::{AntiReplay, Mode};
 use crate::vrrp::EchoConfig;
 use url::Url;
 
@@ -59,11 +60,12 @@ pub struct Global {
     pub control_socket: PathBuf,
     /// Prometheus exposition; off unless set.
     pub metrics_listen: Option<SocketAddr>,
-    /// The user scripts (checks, notify commands) run as unless they name their own; `None`
-    /// means root, as keepalived does when no `keepalived_script` user exists.
-    pub script_user: Option<String>,
-    /// Refuse to run scripts that a non-root user could modify (keepalived's
-    /// `enable_script_security`).
+    /// Who scripts (checks, notify commands) run as unless a check names its own; `None`
+    /// means keepalived's default: the user `keepalived_script` if it exists, else vipd's own
+    /// user (see `daemon::scripts`).
+    pub script_user: Option<RunAs>,
+    /// Refuse to run a script as root that a non-root user could modify or replace, and never
+    /// fall back to vipd's own user for scripts (keepalived's `enable_script_security`).
     pub script_security: bool,
     /// Where state changes are written in keepalived's notify FIFO line format.
     pub notify_fifo: Option<PathBuf>,
@@ -88,6 +90,16 @@ impl Default for Global {
             log_format: LogFormat::Human,
         }
     }
+}
+
+/// Who a script runs as, by name: keepalived's `username [groupname]`. Names are resolved when
+/// the scripts are prepared, not when the file is read, so a file can be checked on a machine
+/// without those users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAs {
+    pub user: String,
+    /// `None` is the user's primary group.
+    pub group: Option<String>,
 }
 
 /// SCHED_FIFO for the threads that send adverts and run VRRP timers: on a loaded machine an
@@ -262,6 +274,44 @@ pub enum Auth {
     None,
     /// VRRPv2 simple-text password, at most [`MAX_PASSWORD_LEN`] bytes.
     Pass(String),
+    /// keepalived's `auth_type AH`: the password, at most [`MAX_PASSWORD_LEN`] bytes, is the
+    /// HMAC-MD5 key of an IPsec AH header around each advert (never sent).
+    Ah(String),
+}
+
+/// keepalived 2.4's `auth_hmac`: HMAC-SHA256 signed adverts (see docs/auth-hmac.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthHmac {
+    pub keys: Vec<AuthKey>,
+    /// The id of the key adverts are signed with.
+    pub active_key: u8,
+    pub mode: Mode,
+    pub anti_replay: AntiReplay,
+    /// Seconds; three advert intervals (5 to 300 s) when `None`, as keepalived derives it.
+    pub time_window: Option<u32>,
+}
+
+/// One `auth_hmac` key. Its material never appears in `Debug` output, logs or status.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthKey {
+    pub id: u8,
+    pub material: Vec<u8>,
+    /// The file the material was read from, if it was not given inline: the configuration is
+    /// written back with the file, not the material.
+    pub file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for AuthKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthKey")
+            .field("id", &self.id)
+            .field(
+                "material",
+                &format_args!("<{} bytes redacted>", self.material.len()),
+            )
+            .field("file", &self.file)
+            .finish()
+    }
 }
 
 /// Gratuitous ARP (IPv4) and unsolicited neighbour advertisement (IPv6) after becoming MASTER,
@@ -372,6 +422,7 @@ pub struct Instance {
     /// Require TTL / hop limit 255 on unicast adverts too; off for peers behind routers.
     pub unicast_ttl_check: bool,
     pub auth: Auth,
+    pub auth_hmac: Option<AuthHmac>,
     pub preempt: bool,
     /// A BACKUP that could preempt waits this long first.
     pub preempt_delay: Duration,
@@ -444,7 +495,7 @@ pub enum CheckKind {
     Script {
         command: Command,
         /// Overrides the global `script_user`.
-        user: Option<String>,
+        user: Option<RunAs>,
     },
 }
 

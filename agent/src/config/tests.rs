@@ -105,6 +105,7 @@ router_id = "r"
 control_socket = "/tmp/v.sock"
 metrics_listen = "[::1]:9816"
 script_user = "u"
+script_group = "g"
 script_security = true
 notify_fifo = "/tmp/fifo"
 dataplane = "socket"
@@ -185,9 +186,23 @@ name = "s"
 type = "script"
 command = "/bin/check --x"
 user = "nobody"
+group = "nogroup"
 "#;
     let config = check(text).unwrap().config;
     assert_round_trip(&config, "every key");
+}
+
+#[test]
+fn a_script_group_needs_its_user() {
+    let message = error("[global]\nscript_group = \"g\"\n");
+    assert!(
+        message.contains("`script_group` needs `script_user`"),
+        "{message}"
+    );
+    let message = error(
+        "[[check]]\nname = \"s\"\ntype = \"script\"\ncommand = \"/bin/true\"\ngroup = \"g\"\n",
+    );
+    assert!(message.contains("`group` needs `user`"), "{message}");
 }
 
 #[test]
@@ -698,6 +713,43 @@ fn v3_interval_must_be_whole_centiseconds_above_fast_mode() {
 }
 
 #[test]
+fn auth_type_ah_loads_and_round_trips() {
+    let text = instance(
+        "a",
+        "vrid = 1\nversion = 2\nauth_password = \"secret12\"\nauth_type = \"ah\"\nvips = [\"192.0.2.1\"]",
+    );
+    let checked = check(&text).unwrap();
+    assert_eq!(
+        checked.config.instances[0].auth,
+        Auth::Ah("secret12".to_string())
+    );
+    assert_round_trip(&checked.config, "auth_type ah");
+    let pass = instance(
+        "a",
+        "vrid = 1\nversion = 2\nauth_password = \"secret12\"\nauth_type = \"pass\"\nvips = [\"192.0.2.1\"]",
+    );
+    assert_eq!(
+        check(&pass).unwrap().config.instances[0].auth,
+        Auth::Pass("secret12".to_string())
+    );
+}
+
+#[test]
+fn auth_type_without_a_password_is_named() {
+    let text = instance(
+        "a",
+        "vrid = 1\nversion = 2\nauth_type = \"ah\"\nvips = [\"192.0.2.1\"]",
+    );
+    assert_eq!(
+        error(&text),
+        format!(
+            "{}: auth_type needs `auth_password`: set the password, or remove auth_type",
+            at(&text, "\"ah\"", 1)
+        )
+    );
+}
+
+#[test]
 fn auth_on_version_3() {
     let text = instance(
         "a",
@@ -952,6 +1004,14 @@ fn reference_documents_every_key() {
         ),
         instance("a", "vrid = 1\ntrack_files = [{ path = \"x\", zzz = 1 }]"),
         instance("a", "vrid = 1\ntrack_checks = [{ check = \"x\", zzz = 1 }]"),
+        instance(
+            "a",
+            "vrid = 1\nauth_hmac = { active_key = 1, keys = [], zzz = 1 }",
+        ),
+        instance(
+            "a",
+            "vrid = 1\nauth_hmac = { active_key = 1, keys = [{ id = 1, key = \"k\", zzz = 1 }] }",
+        ),
         "[[sync_group]]\nname = \"g\"\ninstances = []\nzzz = 1\n".to_owned(),
         "[[check]]\nname = \"c\"\ntype = \"tcp\"\nzzz = 1\n".to_owned(),
     ];
@@ -1044,4 +1104,98 @@ fn many_vips_on_one_line_check_and_place_their_errors() {
         "{}",
         error(&instance(&wrong))
     );
+}
+
+// ---- auth_hmac ----
+
+/// 32 bytes in hex: 00 01 .. 1f.
+const HEX_KEY: &str = "hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+fn auth_instance(auth: &str) -> String {
+    instance(
+        "a",
+        &format!("vrid = 1\nvips = [\"192.0.2.1\"]\nauth_hmac = {{ {auth} }}"),
+    )
+}
+
+#[test]
+fn auth_hmac_loads_with_keepalived_defaults_and_writes_back() {
+    let text = auth_instance(&format!(
+        "active_key = 2, keys = [{{ id = 1, key = \"{HEX_KEY}\" }}, {{ id = 2, key = \"an-ascii-key-of-thirty-two-bytes\" }}]"
+    ));
+    let checked = check(&text).unwrap();
+    let auth = checked.config.instances[0].auth_hmac.clone().unwrap();
+    assert_eq!(auth.active_key, 2);
+    assert_eq!(auth.keys[0].material, (0u8..32).collect::<Vec<_>>());
+    assert_eq!(
+        auth.keys[1].material,
+        b"an-ascii-key-of-thirty-two-bytes".to_vec()
+    );
+    assert_eq!(auth.mode, crate::vrrp::auth_hmac::Mode::Enforce);
+    assert_eq!(auth.anti_replay, crate::vrrp::auth_hmac::AntiReplay::Time);
+    assert_eq!(auth.time_window, None);
+    let written = to_toml(&checked.config);
+    assert_eq!(check(&written).unwrap().config, checked.config, "{written}");
+}
+
+#[test]
+fn auth_hmac_mistakes_are_named() {
+    let key = |id: u8, value: &str| format!("{{ id = {id}, key = \"{value}\" }}");
+    let cases = [
+        (
+            format!("active_key = 1, keys = [{}]", key(1, "short")),
+            "auth_hmac key 1 is 5 bytes: keys are 32 to 64 bytes",
+        ),
+        (
+            format!(
+                "active_key = 1, keys = [{}, {}]",
+                key(1, HEX_KEY),
+                key(1, HEX_KEY)
+            ),
+            "auth_hmac key id 1 is defined twice",
+        ),
+        (
+            format!("active_key = 3, keys = [{}]", key(1, HEX_KEY)),
+            "auth_hmac active_key 3 is not among the keys defined",
+        ),
+        (
+            format!(
+                "active_key = 1, time_window = 301, keys = [{}]",
+                key(1, HEX_KEY)
+            ),
+            "auth_hmac time_window 301 is out of range: expected seconds in 1..=300",
+        ),
+        (
+            format!("active_key = 1, keys = [{}]", key(0, HEX_KEY)),
+            "auth_hmac key id 0 is out of range: expected a key id in 1..=255",
+        ),
+        (
+            format!("active_key = 1, keys = [{}]", key(1, "hex:0g")),
+            "auth_hmac key after `hex:` holds a character that is not a hex digit",
+        ),
+    ];
+    for (auth, expected) in cases {
+        let message = error(&auth_instance(&auth));
+        assert!(message.ends_with(expected), "{message}");
+    }
+}
+
+#[test]
+fn auth_hmac_key_material_never_shows_in_debug_output() {
+    let secret = "never-print-this-key-material-32b";
+    let text = auth_instance(&format!(
+        "active_key = 1, keys = [{{ id = 1, key = \"{secret}\" }}]"
+    ));
+    let checked = check(&text).unwrap();
+    let instance = &checked.config.instances[0];
+    let router = crate::daemon::convert::router_config(instance, "192.0.2.10".parse().unwrap());
+    for shown in [
+        format!("{:?}", checked.config),
+        format!("{:#?}", checked.config),
+        format!("{router:?}"),
+    ] {
+        assert!(!shown.contains("never-print"), "{shown}");
+        // Nor as the byte list a derived Debug would print.
+        assert!(!shown.contains("110, 101, 118, 101, 114"), "{shown}");
+    }
 }

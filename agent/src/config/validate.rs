@@ -13,9 +13,11 @@ use std::net::IpAddr;
 
 use super::diagnostic::{Diagnostic, FieldPath, Item, SourceMap};
 use super::model::{
-    duration_text, Auth, Config, Family, Instance, Version, FAST_MODE_BELOW,
+    duration_text, Auth, AuthHmac, Config, Family, Instance, Version, FAST_MODE_BELOW,
     MAX_V2_ADVERT_INTERVAL, MAX_V3_ADVERT_INTERVAL, MIN_ADVERT_INTERVAL, MIN_CHECK_INTERVAL,
 };
+
+use crate::vrrp::auth_hmac::{KEY_MAX_LEN, KEY_MIN_LEN, WINDOW_MAX_SECS, WINDOW_MIN_SECS};
 
 /// IFNAMSIZ less the terminating NUL.
 const MAX_INTERFACE_NAME_LEN: usize = 15;
@@ -66,6 +68,54 @@ impl Validator<'_> {
     fn warn(&mut self, path: FieldPath, message: impl Into<String>) {
         let diagnostic = self.sources.diagnostic(path, message);
         self.findings.warnings.push(diagnostic);
+    }
+
+    /// The rules keepalived 2.4 applies to an `auth_hmac` block, as errors: a key of the
+    /// wrong length, an id defined twice, an active key not defined, a window out of range.
+    /// Messages name key ids and lengths, never key material.
+    fn auth_hmac(&mut self, item: Item, instance: &Instance, auth: &AuthHmac) {
+        let at = FieldPath::key(item, "auth_hmac");
+        if auth.keys.is_empty() {
+            self.error(at, "auth_hmac defines no key: add one to `keys`");
+        }
+        for (i, key) in auth.keys.iter().enumerate() {
+            let len = key.material.len();
+            if !(KEY_MIN_LEN..=KEY_MAX_LEN).contains(&len) {
+                self.error(
+                    at,
+                    format!(
+                        "auth_hmac key {} is {len} bytes: keys are {KEY_MIN_LEN} to {KEY_MAX_LEN} bytes",
+                        key.id
+                    ),
+                );
+            }
+            if auth.keys[..i].iter().any(|k| k.id == key.id) {
+                self.error(at, format!("auth_hmac key id {} is defined twice", key.id));
+            }
+        }
+        if !auth.keys.iter().any(|k| k.id == auth.active_key) {
+            self.error(
+                at,
+                format!(
+                    "auth_hmac active_key {} is not among the keys defined",
+                    auth.active_key
+                ),
+            );
+        }
+        if let Some(window) = auth.time_window {
+            if !(WINDOW_MIN_SECS..=WINDOW_MAX_SECS).contains(&window) {
+                self.error(
+                    at,
+                    format!("auth_hmac time_window {window} s is out of range: {WINDOW_MIN_SECS} to {WINDOW_MAX_SECS} s"),
+                );
+            }
+        }
+        if instance.auth != Auth::None {
+            self.error(
+                at,
+                "auth_hmac replaces VRRPv2 authentication: remove `auth_password`",
+            );
+        }
     }
 
     fn line_of(&self, path: FieldPath) -> usize {
@@ -179,11 +229,14 @@ impl Validator<'_> {
                 "VRRP version 2 is IPv4 only: use version = 3 for IPv6 VIPs",
             );
         }
-        if let (Auth::Pass(_), Version::V3) = (&instance.auth, instance.version) {
+        if let (Auth::Pass(_) | Auth::Ah(_), Version::V3) = (&instance.auth, instance.version) {
             self.error(
                 at("auth_password"),
                 "authentication exists only in VRRP version 2 (RFC 9568 removed it): remove `auth_password` or set version = 2",
             );
+        }
+        if let Some(auth) = &instance.auth_hmac {
+            self.auth_hmac(item, instance, auth);
         }
         if instance.vmac_interface.is_some() && !instance.use_vmac {
             self.error(

@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use toml::{Table, Value};
 
+use crate::vrrp::auth_hmac::{AntiReplay, Mode};
+
 use super::model::{
-    duration_text, Auth, Check, CheckKind, Command, Config, Dataplane, Garp, Global, Instance,
-    LogFormat, NotifyCommands, SyncGroup, TrackedFile, V3Checksum, Version, Vip, Weight, XdpMode,
+    duration_text, Auth, AuthHmac, Check, CheckKind, Command, Config, Dataplane, Garp, Global,
+    Instance, LogFormat, NotifyCommands, SyncGroup, TrackedFile, V3Checksum, Version, Vip, Weight,
+    XdpMode,
 };
 
 pub fn to_toml(config: &Config) -> String {
@@ -55,6 +58,44 @@ impl Document {
     }
 }
 
+/// An inline table, so that the instance's later keys stay in the instance. A key read from a
+/// file is written as that file; an inline key as hex, whatever form it was given in.
+fn auth_hmac(auth: &AuthHmac) -> Value {
+    let keys = auth
+        .keys
+        .iter()
+        .map(|key| {
+            let value = match &key.file {
+                Some(path) => format!("file:{}", path.display()),
+                None => {
+                    let mut text = String::from("hex:");
+                    for byte in &key.material {
+                        let _ = write!(text, "{byte:02x}");
+                    }
+                    text
+                }
+            };
+            let mut table = Table::new();
+            table.insert("id".into(), i64::from(key.id).into());
+            table.insert("key".into(), value.into());
+            Value::Table(table)
+        })
+        .collect();
+    let mut table = Table::new();
+    table.insert("active_key".into(), i64::from(auth.active_key).into());
+    table.insert("keys".into(), Value::Array(keys));
+    if auth.mode != Mode::default() {
+        table.insert("mode".into(), auth.mode.name().into());
+    }
+    if auth.anti_replay != AntiReplay::default() {
+        table.insert("anti_replay".into(), "monotonic".into());
+    }
+    if let Some(window) = auth.time_window {
+        table.insert("time_window".into(), i64::from(window).into());
+    }
+    Value::Table(table)
+}
+
 fn duration(value: Duration) -> Value {
     Value::String(duration_text(value))
 }
@@ -76,8 +117,11 @@ fn global(out: &mut Document, global: &Global) {
     if let Some(listen) = global.metrics_listen {
         body.key("metrics_listen", listen.to_string());
     }
-    if let Some(user) = &global.script_user {
-        body.key("script_user", user.as_str());
+    if let Some(run_as) = &global.script_user {
+        body.key("script_user", run_as.user.as_str());
+        if let Some(group) = &run_as.group {
+            body.key("script_group", group.as_str());
+        }
     }
     body.key_if(global.script_security, "script_security", true);
     if let Some(fifo) = &global.notify_fifo {
@@ -169,8 +213,16 @@ fn instance(out: &mut Document, instance: &Instance) {
         "unicast_ttl_check",
         instance.unicast_ttl_check,
     );
-    if let Auth::Pass(password) = &instance.auth {
-        out.key("auth_password", password.as_str());
+    match &instance.auth {
+        Auth::None => {}
+        Auth::Pass(password) => out.key("auth_password", password.as_str()),
+        Auth::Ah(password) => {
+            out.key("auth_password", password.as_str());
+            out.key("auth_type", "ah");
+        }
+    }
+    if let Some(auth) = &instance.auth_hmac {
+        out.key("auth_hmac", auth_hmac(auth));
     }
     out.key_if(
         instance.preempt != Instance::DEFAULT_PREEMPT,
@@ -393,8 +445,11 @@ fn check(out: &mut Document, check: &Check) {
         CheckKind::Script { command: cmd, user } => {
             out.key("type", "script");
             out.key("command", command(cmd));
-            if let Some(user) = user {
-                out.key("user", user.as_str());
+            if let Some(run_as) = user {
+                out.key("user", run_as.user.as_str());
+                if let Some(group) = &run_as.group {
+                    out.key("group", group.as_str());
+                }
             }
         }
     }

@@ -47,8 +47,8 @@ use tokio::sync::watch;
 use super::clock;
 use super::histogram::LatencyHistogram;
 use super::status::{
-    CheckStatus, DaemonStatus, InstanceStatus, Snapshot, StateName, TrackedInterfaceStatus,
-    TransitionStatus,
+    AuthHmacStatus, CheckStatus, DaemonStatus, InstanceStatus, Snapshot, StateName,
+    TrackedInterfaceStatus, TransitionStatus,
 };
 use crate::dataplane::xdp::XdpCounters;
 use crate::vrrp::{Instant, Router, State, TransitionReason};
@@ -377,6 +377,7 @@ impl Recorded {
                 .iter()
                 .map(|(reason, n)| (reason.name().to_string(), n))
                 .collect(),
+            auth_hmac: config.auth_hmac.as_ref().map(AuthHmacStatus::from),
             checks: self.checks.clone(),
             tracked_interfaces: self.tracked.clone(),
             detection_latency: self.detection.status(),
@@ -483,7 +484,9 @@ mod tests {
             dst: IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18)),
             ttl: 255,
         };
-        assert!(router.validate(&meta, &[0x31, 51]).is_err());
+        assert!(router
+            .validate(&meta, &[0x31, 51], std::time::UNIX_EPOCH)
+            .is_err());
     }
 
     fn truncated(board: &StatusBoard) -> u64 {

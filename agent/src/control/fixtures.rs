@@ -81,6 +81,7 @@ fn instance(name: &str, state: StateName) -> InstanceStatus {
             .iter()
             .map(|r| (r.name().to_string(), 0))
             .collect(),
+        auth_hmac: None,
         checks: Vec::new(),
         tracked_interfaces: Vec::new(),
         detection_latency: LatencyHistogram::new().status(),

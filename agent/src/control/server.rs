@@ -1,11 +1,14 @@
 //! The control socket: a unix stream socket, root only, serving the [`super::protocol`] from the
 //! [`StatusBoard`].
 //!
-//! Binding is careful about what it finds at the path: a live vipd answering there is never
-//! displaced (two daemons would fight over the same VIPs), a stale socket left by a vipd that
-//! died is removed, anything that is not a socket is left alone. The socket is made mode 0600
-//! right after bind; every connection is also checked with SO_PEERCRED, which closes the window
-//! between bind and chmod and does not depend on the file's mode at all.
+//! Binding first takes the lock file `<socket>.lock` beside the socket ([`LockFile`]), and only
+//! its holder looks at the path at all: two daemons started at the same moment can no longer
+//! both find the socket "stale", both remove it and both bind. Then binding is careful about
+//! what it finds there: a live vipd answering is never displaced (two daemons would fight over
+//! the same VIPs), a stale socket left by a vipd that died is removed, anything that is not a
+//! socket is left alone. The socket is made mode 0600 right after bind; every connection is also
+//! checked with SO_PEERCRED, which closes the window between bind and chmod and does not depend
+//! on the file's mode at all.
 
 use std::future::Future;
 use std::io;
@@ -21,12 +24,14 @@ use super::board::StatusBoard;
 use super::protocol::{
     Command, Request, Response, ResponseBody, MAX_REQUEST_LEN, PROTOCOL_VERSION,
 };
+use crate::lock_file::{LockError, LockFile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
     #[error(
         "another vipd{} is already serving the control socket {path}: stop it first \
-         (systemctl stop vipd) or give this one another control_socket",
+         (systemctl stop vipd) or give this one another socket (--control-socket or \
+         control_socket)",
         pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
     )]
     AlreadyRunning { path: PathBuf, pid: Option<i32> },
@@ -34,6 +39,8 @@ pub enum ControlError {
     NotASocket { path: PathBuf },
     #[error("cannot create the control socket's directory {dir}: {source}")]
     CreateDir { dir: PathBuf, source: io::Error },
+    #[error("cannot lock the control socket {path}: {source}")]
+    Lock { path: PathBuf, source: LockError },
     #[error("cannot check or remove the old control socket {path}: {source}")]
     Stale { path: PathBuf, source: io::Error },
     #[error("cannot listen on the control socket {path}: {source}")]
@@ -46,6 +53,8 @@ pub enum ControlError {
 pub struct ControlServer {
     listener: StdUnixListener,
     socket_file: SocketFile,
+    /// Held for as long as the socket file exists; let go after it is removed.
+    lock: LockFile,
 }
 
 impl ControlServer {
@@ -62,6 +71,7 @@ impl ControlServer {
                     })?;
             }
         }
+        let lock = lock_socket(path)?;
         clear_stale_socket(path)?;
         let bind_error = |source| ControlError::Bind {
             path: path.to_path_buf(),
@@ -75,6 +85,7 @@ impl ControlServer {
         Ok(ControlServer {
             listener,
             socket_file,
+            lock,
         })
     }
 
@@ -92,6 +103,7 @@ impl ControlServer {
         let ControlServer {
             listener,
             socket_file,
+            lock,
         } = self;
         let listener = UnixListener::from_std(listener)?;
         tokio::pin!(shutdown);
@@ -112,6 +124,7 @@ impl ControlServer {
         }
         drop(listener);
         drop(socket_file);
+        drop(lock);
         Ok(())
     }
 }
@@ -162,7 +175,9 @@ async fn converse(stream: UnixStream, board: StatusBoard) -> io::Result<()> {
     }
 }
 
-fn respond(line: &[u8], board: &StatusBoard) -> Response {
+/// The answer to one request line (its `\n` included or not), as a connection from root gets
+/// it: public for the control protocol's fuzz target, which needs no socket to ask.
+pub fn respond(line: &[u8], board: &StatusBoard) -> Response {
     match serde_json::from_slice::<Request>(line) {
         Err(error) => Response::error(format!(
             "unreadable request ({error}); send one JSON object per line, \
@@ -182,8 +197,24 @@ fn respond(line: &[u8], board: &StatusBoard) -> Response {
     }
 }
 
-/// Makes `path` free to bind: nothing there, or a stale socket (removed). A live server or a
-/// file that is not a socket is an error.
+/// Takes the lock beside the socket at `path`, or says which vipd holds it.
+fn lock_socket(path: &Path) -> Result<LockFile, ControlError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    LockFile::exclusive(Path::new(&lock_path)).map_err(|error| match error {
+        LockError::Held { holder, .. } => ControlError::AlreadyRunning {
+            path: path.to_path_buf(),
+            pid: holder.and_then(|pid| i32::try_from(pid).ok()),
+        },
+        source => ControlError::Lock {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}
+
+/// Makes `path` free to bind (the caller holds its lock): nothing there, or a stale socket
+/// (removed). A live server or a file that is not a socket is an error.
 fn clear_stale_socket(path: &Path) -> Result<(), ControlError> {
     let stale = |source| ControlError::Stale {
         path: path.to_path_buf(),
@@ -306,6 +337,10 @@ mod tests {
         stop.send(()).unwrap();
         task.await.unwrap().unwrap();
         assert!(!path.exists(), "the socket is removed on shutdown");
+        assert!(
+            !path.with_extension("sock.lock").exists(),
+            "and so is its lock file"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,6 +430,40 @@ mod tests {
             !path.exists(),
             "removed when the unserved server is dropped"
         );
+    }
+
+    /// Servers binding at the same moment over a stale socket: one wins, the others are told
+    /// who did, and none finds the path taken after it removed the stale socket (the race
+    /// that made one of two daemons die with "Address already in use").
+    #[test]
+    fn servers_binding_at_once_leave_exactly_one_winner() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vipd.sock");
+        for _ in 0..50 {
+            drop(StdUnixListener::bind(&path).unwrap());
+            let start = std::sync::Barrier::new(4);
+            let results: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..4)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            ControlServer::bind(&path)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let winners = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(winners, 1, "{results:?}");
+            for result in &results {
+                if let Err(error) = result {
+                    assert!(
+                        matches!(error, ControlError::AlreadyRunning { .. }),
+                        "{error:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

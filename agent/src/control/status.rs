@@ -72,10 +72,41 @@ pub struct InstanceStatus {
     pub lower_priority_claims: u64,
     /// Dropped adverts by reason ([`vrrp::DropReason::name`]), every reason present.
     pub drops: BTreeMap<String, u64>,
+    /// keepalived 2.4's auth_hmac, when configured: modes and key ids, never key material.
+    #[serde(default)]
+    pub auth_hmac: Option<AuthHmacStatus>,
     pub checks: Vec<CheckStatus>,
     pub tracked_interfaces: Vec<TrackedInterfaceStatus>,
     /// From the last advert seen to the master-down decision, per takeover.
     pub detection_latency: HistogramStatus,
+}
+
+/// An instance's auth_hmac settings as the operator checks them: which key it signs with,
+/// which it accepts. Key material is not part of the status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthHmacStatus {
+    /// "enforce", "permissive" or "receive-only".
+    pub mode: String,
+    pub active_key: u8,
+    /// Every key id a received advert may be signed with.
+    pub key_ids: Vec<u8>,
+    /// "time" or "monotonic".
+    pub anti_replay: String,
+    /// With time anti-replay: the window, in seconds.
+    pub time_window_s: Option<u32>,
+}
+
+impl From<&vrrp::auth_hmac::AuthHmacConfig> for AuthHmacStatus {
+    fn from(c: &vrrp::auth_hmac::AuthHmacConfig) -> Self {
+        let time = c.anti_replay == vrrp::auth_hmac::AntiReplay::Time;
+        AuthHmacStatus {
+            mode: c.mode.name().to_string(),
+            active_key: c.active_key,
+            key_ids: c.keys.iter().map(|k| k.id()).collect(),
+            anti_replay: if time { "time" } else { "monotonic" }.to_string(),
+            time_window_s: time.then_some(c.time_window_secs),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,7 +6,8 @@ use crate::{
     config::model::{self, Auth, Garp, Instance, V3Checksum},
     dataplane::packet::{AnnounceSettings, VRRP_GROUP_V4, VRRP_GROUP_V6},
     vrrp::{
-        wire::{V2Auth, V3Ipv4Checksum},
+        auth_hmac::{AuthHmacConfig, Key},
+        wire::{ah::AhKey, V2Auth, V3Ipv4Checksum},
         EchoConfig, Preempt, RouterConfig, Version,
     },
 };
@@ -29,14 +30,12 @@ pub fn router_config(instance: &Instance, primary: IpAddr) -> RouterConfig {
         accept_mode: instance.accept_mode,
         v2_auth: match &instance.auth {
             Auth::None => V2Auth::None,
-            Auth::Pass(password) => {
-                // The loader limits passwords to 8 bytes; shorter ones are zero padded.
-                let mut data = [0u8; 8];
-                let bytes = password.as_bytes();
-                let len = bytes.len().min(data.len());
-                data[..len].copy_from_slice(&bytes[..len]);
-                V2Auth::SimplePassword(data)
-            }
+            Auth::Pass(password) => V2Auth::SimplePassword(auth_data(password)),
+            Auth::Ah(_) => V2Auth::IpsecAh,
+        },
+        ah_key: match &instance.auth {
+            Auth::Ah(password) => Some(AhKey::new(auth_data(password))),
+            Auth::None | Auth::Pass(_) => None,
         },
         unicast_peers: instance.unicast_peers.clone(),
         unicast_any_ttl: !instance.unicast_peers.is_empty() && !instance.unicast_ttl_check,
@@ -48,6 +47,38 @@ pub fn router_config(instance: &Instance, primary: IpAddr) -> RouterConfig {
             interval: instance.resolved_echo_interval(),
             timeout: instance.resolved_echo_timeout(),
         },
+        auth_hmac: instance
+            .auth_hmac
+            .as_ref()
+            .map(|a| auth_hmac(a, instance.advert_interval)),
+    }
+}
+
+/// A VRRPv2 password as the 8 bytes of auth data or AH key: the loader limits passwords to 8
+/// bytes; shorter ones are zero padded.
+fn auth_data(password: &str) -> [u8; 8] {
+    let mut data = [0u8; 8];
+    let bytes = password.as_bytes();
+    let len = bytes.len().min(data.len());
+    data[..len].copy_from_slice(&bytes[..len]);
+    data
+}
+
+/// The validator has checked the keys, so none is dropped here; if one were, the router would
+/// refuse the configuration for its missing active key.
+fn auth_hmac(auth: &model::AuthHmac, advert_interval: Duration) -> AuthHmacConfig {
+    AuthHmacConfig {
+        keys: auth
+            .keys
+            .iter()
+            .filter_map(|k| Key::new(k.id, k.material.clone()).ok())
+            .collect(),
+        active_key: auth.active_key,
+        mode: auth.mode,
+        anti_replay: auth.anti_replay,
+        time_window_secs: auth
+            .time_window
+            .unwrap_or_else(|| AuthHmacConfig::default_window_secs(advert_interval)),
     }
 }
 

@@ -1,23 +1,34 @@
 //! `vipd run`: the daemon. The one place where I/O meets the state machines.
 //!
-//! Startup: load and check the configuration; clean up what a vipd that died left (marked VIPs,
-//! virtual MACs); prepare every instance ([`setup`]); attach the XDP program where it can be
-//! attached; start the engine thread ([`engine`]), which owns all protocol timing; then run the
-//! slow parts on tokio: health checks and tracking ([`health`]), notify commands, signals.
+//! Startup: load and check the configuration; take the control socket's lock and the
+//! instances' claims against other daemons on the host ([`claims`]) and write the pid file,
+//! before anything else, so that a daemon that must not run changes nothing; clean up what a
+//! vipd that died left (marked VIPs, virtual MACs); prepare every instance ([`setup`]); attach
+//! the XDP program where it can be attached; start the engine thread ([`engine`]), which owns
+//! all protocol timing; then run the slow parts on tokio: health checks and tracking
+//! ([`health`]), notify commands, signals.
 //!
 //! SIGTERM / SIGINT: every instance resigns (priority-0 adverts), VIPs are removed, STOP
 //! notifications run, and vipd exits 0. SIGHUP: the configuration is read again; a bad one is
 //! refused with its errors and the running one stays.
-mod convert;
+pub(crate) mod claims;
+pub(crate) mod convert;
 mod engine;
 mod health;
-mod scripts;
+mod pid_file;
+pub mod scripts;
 mod setup;
 mod sync_groups;
 mod xdp;
 
 use anyhow::{anyhow, Context, Result};
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 use tokio::{
     signal::unix::{signal, SignalKind},
     sync::mpsc,
@@ -41,11 +52,14 @@ use crate::{
         xdp::AttachMode,
     },
     health::{spawn_check, spawn_track_file, CheckHandle, HealthEvent, TrackFileSpec, TrackStatus},
+    lock_file::LockFile,
     notify::{Notifier, NotifierDone, NotifyState, NotifyTarget},
     vrrp::{State, TransitionReason},
 };
+use claims::{Claims, CLAIMS_DIR};
 use engine::{Command, EngineSetup, Event};
 use health::{Source, Supervisor};
+use pid_file::PidFile;
 use sync_groups::SyncGroups;
 use xdp::{Deadman, XdpAttachments};
 
@@ -54,6 +68,10 @@ use xdp::{Deadman, XdpAttachments};
 pub struct Overrides {
     pub dataplane: Option<Dataplane>,
     pub xdp_mode: Option<AttachMode>,
+    /// The control socket, instead of the configuration's `control_socket`.
+    pub control_socket: Option<PathBuf>,
+    /// Where to write the daemon's pid (none by default).
+    pub pid_file: Option<PathBuf>,
 }
 
 /// How often check counters are copied to the status while nothing changes.
@@ -103,22 +121,37 @@ struct Daemon {
     board: StatusBoard,
     /// Tells the control socket and metrics servers to stop.
     stop_servers: tokio::sync::watch::Sender<bool>,
+    /// The running instances' claims against other daemons on the host.
+    claims: Claims,
+    /// This daemon's share of its network namespace, held until exit (see [`claims`]).
+    _namespace: LockFile,
+    /// Kept so that the pid file is removed when the daemon ends.
+    _pid_file: Option<PidFile>,
 }
 
 impl Daemon {
     async fn start(
         config_file: ConfigFile,
-        checked: Checked,
+        mut checked: Checked,
         overrides: Overrides,
     ) -> Result<(Self, mpsc::UnboundedReceiver<Event>)> {
+        scripts::vet(&mut checked.config);
         let config = &checked.config;
+        let control = ControlServer::bind(
+            overrides
+                .control_socket
+                .as_deref()
+                .unwrap_or(&config.global.control_socket),
+        )?;
+        let mut claims = Claims::new(Path::new(CLAIMS_DIR))?;
+        claims.claim(&config.instances)?;
+        let pid_file = overrides
+            .pid_file
+            .as_deref()
+            .map(PidFile::write)
+            .transpose()?;
         let netlink = Arc::new(Netlink::new().context("opening netlink")?);
-        for vip in netlink.remove_stale_vips().await? {
-            info!(vip = %vip.addr(), "removed a VIP left by an earlier vipd");
-        }
-        for name in netlink.remove_stale_vmacs().await? {
-            info!(interface = %name, "removed a virtual MAC interface left by an earlier vipd");
-        }
+        let namespace = remove_what_dead_daemons_left(&netlink, &claims, config).await?;
         let dataplane = overrides.dataplane.unwrap_or(config.global.dataplane);
         let board = StatusBoard::new(DaemonInfo {
             router_id: config.global.router_id.clone().unwrap_or_else(host_name),
@@ -127,9 +160,6 @@ impl Daemon {
                 Dataplane::Socket => "socket".into(),
             },
         });
-        let control = ControlServer::bind(&config.global.control_socket).with_context(|| {
-            format!("control socket {}", config.global.control_socket.display())
-        })?;
         let mut prepared = prepare_all(&netlink, &checked, &board).await?;
 
         let deadman = Deadman::for_config(config.instances.iter().any(Instance::is_fast_mode));
@@ -192,13 +222,18 @@ impl Daemon {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
+        let control_path = control.path().to_path_buf();
         tokio::spawn(control.serve(board.clone(), stopped(servers_stopped.clone())));
         if let Some(addr) = config.global.metrics_listen {
             let metrics = MetricsServer::bind(addr).await?;
             info!(%addr, "serving metrics and /healthz");
             tokio::spawn(metrics.serve(board.clone(), stopped(servers_stopped)));
         }
-        info!(instances = config.instances.len(), "vipd running");
+        info!(
+            instances = config.instances.len(),
+            control_socket = %control_path.display(),
+            "vipd running"
+        );
         Ok((
             Self {
                 config_file,
@@ -215,6 +250,9 @@ impl Daemon {
                 vmacs,
                 board,
                 stop_servers,
+                claims,
+                _namespace: namespace,
+                _pid_file: pid_file,
             },
             events,
         ))
@@ -235,7 +273,10 @@ impl Daemon {
                 _ = sigint.recv() => self.engine.send(Command::Shutdown),
                 _ = sighup.recv() => {
                     if let Err(error) = self.reload().await {
-                        error!("reload refused, the running configuration stays: {error:#}");
+                        error!(
+                            "reload refused, the running configuration stays: {}",
+                            crate::cli::describe(&error)
+                        );
                     }
                 }
             }
@@ -263,14 +304,23 @@ impl Daemon {
     async fn reload(&mut self) -> Result<()> {
         let path = self.config_file.path().display().to_string();
         info!(config = %path, "SIGHUP: reloading the configuration");
-        let checked = self
+        let mut checked = self
             .config_file
             .load()
             .map_err(|errors| anyhow!("{errors}"))?;
         for warning in &checked.warnings.0 {
             warn!("{}: {}", warning.location, warning.message);
         }
-        let mut prepared = prepare_all(&self.netlink, &checked, &self.board).await?;
+        scripts::vet(&mut checked.config);
+        self.claims.claim(&checked.config.instances)?;
+        let mut prepared = match prepare_all(&self.netlink, &checked, &self.board).await {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                self.claims.keep_only(&self.current.config.instances);
+                return Err(error);
+            }
+        };
+        self.claims.keep_only(&checked.config.instances);
         if let Some(xdp) = &mut self.xdp {
             xdp.attach_all(&mut prepared);
         }
@@ -329,6 +379,43 @@ impl Daemon {
         }
         info!("vipd stopped");
     }
+}
+
+/// Removes what dead vipd daemons left in this network namespace, and returns this daemon's
+/// share of the namespace, kept until exit. A daemon alone in the namespace removes every VIP
+/// and virtual MAC interface vipd marked; beside other daemons it removes only the marked VIPs
+/// of its own configuration (its claims say no live daemon manages them) and adopts its virtual
+/// MACs when it creates them.
+async fn remove_what_dead_daemons_left(
+    netlink: &Netlink,
+    claims: &Claims,
+    config: &Config,
+) -> Result<LockFile> {
+    if let Some(alone) = claims.namespace_alone()? {
+        for vip in netlink.remove_stale_vips().await? {
+            info!(vip = %vip.addr(), "removed a VIP left by an earlier vipd");
+        }
+        for name in netlink.remove_stale_vmacs().await? {
+            info!(interface = %name, "removed a virtual MAC interface left by an earlier vipd");
+        }
+        return Ok(alone.share()?);
+    }
+    // Waits while a daemon that started alone removes everything: briefly, at start only.
+    let share = claims.share_namespace()?;
+    let ours: Vec<IpAddr> = config
+        .instances
+        .iter()
+        .flat_map(|i| i.vips.iter().chain(&i.excluded_vips))
+        .map(|vip| vip.address.addr())
+        .collect();
+    for vip in netlink.remove_stale_vips_among(&ours).await? {
+        info!(vip = %vip.addr(), "removed a VIP left by an earlier vipd");
+    }
+    info!(
+        "other vipd daemons run in this network namespace: only this configuration's VIPs \
+         were checked for leftovers"
+    );
+    Ok(share)
 }
 
 async fn prepare_all(

@@ -5,12 +5,16 @@ use std::net::IpAddr;
 
 use super::{convert, engine::InstanceRuntime};
 use crate::{
-    config::{model::Instance, Checked, FieldPath, Item},
+    config::{
+        model::{Auth, Instance},
+        Checked, FieldPath, Item,
+    },
     control::board::{InstanceIdentity, StatusBoard},
     dataplane::{
         netlink::{self, Netlink, Vmac, VmacFamily, VmacSpec},
         packet::{
-            AnnouncePacer, AnnouncePlan, AnnounceSocket, InterfaceInfo, IpFamily, VrrpSocket,
+            AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, InterfaceInfo, IpFamily,
+            VrrpSocket,
         },
     },
     vrrp::Router,
@@ -80,7 +84,11 @@ pub async fn prepare(
             .map(IpAddr::V4),
         (None, None) => None,
     };
-    let mut socket = VrrpSocket::open(&send_interface, family, source)
+    let protocol = match instance.auth {
+        Auth::Ah(_) => AdvertProtocol::IpsecAh,
+        Auth::None | Auth::Pass(_) => AdvertProtocol::Vrrp,
+    };
+    let mut socket = VrrpSocket::open(&send_interface, family, source, protocol)
         .with_context(|| format!("{}: instance `{}`", at("interface"), instance.name))?;
     if instance.unicast_peers.is_empty() {
         socket.join_group()?;

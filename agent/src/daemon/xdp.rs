@@ -99,7 +99,14 @@ impl XdpAttachments {
                 }
             }
             p.runtime.xdp_ifindex = Some(p.parent_ifindex);
-            if p.runtime.router.config().fast_mode {
+            if p.runtime.router.authenticates() {
+                // An echo carries no MAC (see docs/auth-hmac.md): the router keeps it off. With
+                // auth_type AH the program does not even see the adverts (protocol 51).
+                info!(
+                    instance = %p.runtime.name,
+                    "authenticated adverts (auth_hmac or auth_type AH): no liveness echo and no XDP advert records; master loss is judged from verified adverts"
+                );
+            } else if p.runtime.router.config().fast_mode {
                 match EchoSocket::open(&p.parent_name) {
                     Ok(socket) => {
                         p.runtime.echo = Some(socket);

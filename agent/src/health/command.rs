@@ -170,10 +170,17 @@ pub async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
+        // As keepalived does: a script must not inherit what would change how it is loaded or
+        // how its shell splits words, whatever vipd itself was started with.
+        .env_remove("IFS")
+        .env_remove("LD_PRELOAD")
+        .env_remove("LD_LIBRARY_PATH")
         // Belt and braces next to GroupGuard: tokio reaps a dropped child in the background.
         .kill_on_drop(true);
     if let Some(user) = &spec.user {
-        // std drops root's supplementary groups (setgroups(0)) when a uid is set.
+        // setgid, then setuid, in the child before exec; std drops root's supplementary groups
+        // (setgroups(0)) when a uid is set, so the script has the one group it was given, as
+        // under keepalived (which sets the list to that group alone).
         command.uid(user.uid).gid(user.gid);
     }
     let mut child = command.spawn().map_err(|source| CommandError::Spawn {

@@ -72,6 +72,7 @@ pub mod priority;
 mod probe;
 mod rise_fall;
 pub mod runner;
+pub mod script_security;
 mod tcp;
 pub mod track_file;
 

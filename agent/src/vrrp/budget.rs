@@ -11,7 +11,8 @@
 //!    or an echo, stamped at arrival by the backup's kernel or XDP program);
 //! 2. with the echo on and the master's MAC known, a probe sent at `f <= t - echo_timeout` has
 //!    had no accepted echo since (`f` is after the newest echo's arrival `Le`, and a probe
-//!    goes out at most `echo_interval` after it).
+//!    goes out at most `echo_interval` after it), and this backup has not woken more than
+//!    half the echo timeout late since `f` (a late wake-up starts the evidence again).
 //!
 //! So a silence that starts after the last signals `L` and `Le` and ends at `t_end` causes no
 //! takeover if `t_end < max(L + MDI, Le + echo_timeout)`, and a silence that never ends is
@@ -37,6 +38,14 @@
 //!   when it resumes it handles the queued records with their stamps before any timer, so
 //!   `L` is recent and no stall length causes a takeover while the master lives. (The XDP
 //!   ring's capacity is the real limit, not modelled.)
+//! - **Every node frozen** (a hypervisor pausing the machine, kernels and agents together,
+//!   nothing stamped; on the benchmark's 2-vCPU VM one CPU froze for 2-13 ms a few times a
+//!   second): when it ends, the overdue timers wake the agents before the kernels deliver
+//!   what the freeze held. A backup that wakes late restarts the echo's evidence with a probe
+//!   sent then ([`crate::vrrp::liveness::EchoProber::woke`]), and the master, frozen too,
+//!   advertises at once, so its advert arrives within `d + J` of the end. Tolerated: any
+//!   length, if `T > d + J` (plus the microsecond the held frames take); otherwise as a
+//!   link stall. Without the echo, as a link stall.
 //! - **Link stalled** (a node's link softirq: adverts, probes and echoes held together, and
 //!   stamped when released): the last signals before it are at most a period old,
 //!   `L >= fault - P - 2J` and `Le >= fault - E - 2J`, and the held frames arrive at its end.
@@ -49,6 +58,10 @@
 use std::time::Duration;
 
 use super::liveness::EchoConfig;
+
+/// How long after a freeze ends the kernels deliver what it held (the simulator's figure: a
+/// held frame comes out after the woken realtime threads ran).
+pub const FREEZE_RELEASE: Duration = Duration::from_micros(1);
 
 /// What a backup's detection depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +93,8 @@ pub enum Fault {
     BackupAgentStall,
     /// A node's link held everything to and from it.
     LinkStall,
+    /// Every node froze at once, kernels included.
+    Freeze,
     /// A node's cable was pulled: everything to and from it lost.
     LinkCut,
 }
@@ -117,6 +132,13 @@ pub fn budget(fault: Fault, p: &Params) -> Budget {
         Fault::LinkStall => Budget {
             tolerated: held.saturating_sub(d + 3 * j),
             detected_within: Some(gone),
+        },
+        Fault::Freeze => Budget {
+            tolerated: match p.echo {
+                Some(echo) if echo.timeout > d + j + FREEZE_RELEASE => Duration::MAX,
+                _ => held.saturating_sub(d + 3 * j),
+            },
+            detected_within: None,
         },
         Fault::LinkCut => Budget {
             tolerated: held.saturating_sub(period + 2 * d + 5 * j),

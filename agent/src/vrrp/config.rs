@@ -5,9 +5,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::auth_hmac::{AuthConfigError, AuthHmacConfig};
 use super::fast_mode;
 use super::liveness::EchoConfig;
-use super::wire::{AddressFamily, V2Auth, V3Ipv4Checksum};
+use super::wire::{ah::AhKey, AddressFamily, V2Auth, V3Ipv4Checksum};
 
 /// The VRRP version an instance speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +68,11 @@ pub struct RouterConfig {
     /// The liveness echo's timing, used while the dataplane carries the echo
     /// ([`crate::vrrp::Router::set_echo`]); see [`crate::vrrp::liveness`].
     pub echo: EchoConfig,
+    /// keepalived 2.4's `auth_hmac`: signed adverts, verified before they reach the router.
+    pub auth_hmac: Option<AuthHmacConfig>,
+    /// keepalived's `auth_type AH`: the key of the IPsec-AH ICV. Set exactly when `v2_auth` is
+    /// [`V2Auth::IpsecAh`].
+    pub ah_key: Option<AhKey>,
 }
 
 impl RouterConfig {
@@ -92,6 +98,8 @@ impl RouterConfig {
             unicast_any_ttl: false,
             v3_ipv4_checksum: V3Ipv4Checksum::default(),
             echo: EchoConfig::every(Duration::from_secs(1)),
+            auth_hmac: None,
+            ah_key: None,
         }
     }
 
@@ -160,6 +168,16 @@ impl RouterConfig {
         {
             return Err(ConfigError::EchoTooShort { vrid });
         }
+        if (self.v2_auth == V2Auth::IpsecAh) != self.ah_key.is_some() {
+            return Err(ConfigError::AhKeyWithoutAh { vrid });
+        }
+        if let Some(auth) = &self.auth_hmac {
+            if self.v2_auth != V2Auth::None {
+                return Err(ConfigError::AuthHmacWithV2Auth { vrid });
+            }
+            auth.validate()
+                .map_err(|error| ConfigError::AuthHmac { vrid, error })?;
+        }
         Ok(())
     }
 }
@@ -183,6 +201,12 @@ pub enum ConfigError {
     FastModeNeedsV3 { vrid: u8 },
     #[error("VRID {vrid}: the liveness echo's interval and timeout must be at least 1us")]
     EchoTooShort { vrid: u8 },
+    #[error("VRID {vrid}: an AH key goes with auth type AH, and auth type AH needs a key")]
+    AhKeyWithoutAh { vrid: u8 },
+    #[error("VRID {vrid}: auth_hmac replaces VRRPv2 authentication: remove authentication")]
+    AuthHmacWithV2Auth { vrid: u8 },
+    #[error("VRID {vrid}: {error}")]
+    AuthHmac { vrid: u8, error: AuthConfigError },
     #[error("VRID {vrid}: advertisement interval {interval:?} is not allowed: use {expected}")]
     BadInterval {
         vrid: u8,

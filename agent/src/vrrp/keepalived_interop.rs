@@ -10,11 +10,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::config::{RouterConfig, Version};
-use super::validate::{validate, RxMeta};
+use super::validate::{validate, DropReason, RxMeta};
 use super::wire::*;
 use super::Router;
 
-const EXPECTED: [&str; 8] = [
+const EXPECTED: [&str; 9] = [
+    "v2-ipv4-auth-ah",
     "v2-ipv4-auth-pass",
     "v2-ipv4-noauth",
     "v3-ipv4-advert-10ms",
@@ -66,10 +67,16 @@ fn load(name: &str) -> Fixture {
     }
 }
 
-/// Split the IP packet into (src, dst, ttl, VRRP message), checking the header.
+/// Split the IP packet into (src, dst, ttl, VRRP message), checking the header; an AH
+/// header (`auth_type AH`) is stepped over.
 fn split_ip(f: &Fixture) -> (IpAddr, IpAddr, u8, &[u8]) {
     let ip = &f.ip;
     match ip[0] >> 4 {
+        4 if ip[9] == ah::IP_PROTOCOL_AH => {
+            let packet = ah::AhPacket::split(ip).unwrap_or_else(|e| panic!("{}: {e}", f.name));
+            let dst: [u8; 4] = ip[16..20].try_into().unwrap();
+            (packet.source.into(), dst.into(), packet.ttl, packet.message)
+        }
         4 => {
             let ihl = usize::from(ip[0] & 0x0f) * 4;
             assert_eq!(ip[9], IP_PROTOCOL_VRRP, "{}", f.name);
@@ -155,6 +162,9 @@ fn config_like(repr: &AdvertRepr, priority: u8, primary: IpAddr) -> RouterConfig
             config.version = Version::V2;
             config.advert_interval = Duration::from_secs(u64::from(a.adver_int_secs));
             config.v2_auth = a.auth;
+            if a.auth == V2Auth::IpsecAh {
+                config.ah_key = Some(ah::AhKey::new(*b"secret12"));
+            }
         }
         AdvertRepr::V3(a) => {
             config.advert_interval =
@@ -229,4 +239,46 @@ fn keepalived_10ms_is_one_centisecond_and_pass_is_cut_to_8_bytes() {
         AdvertRepr::V2(a) => assert_eq!(a.auth, V2Auth::SimplePassword(*b"secret12")),
         other => panic!("{other:?}"),
     }
+}
+
+/// keepalived's `auth_type AH` advert verifies under its `auth_pass`, and a vipd router
+/// configured like that instance sends the very same IPv4 packet as its first advert (IP
+/// identification 1, sequence number 1), so keepalived accepts what vipd sends.
+#[test]
+fn keepalived_ah_advert_verifies_and_vipd_sends_the_same_packet() {
+    let f = load("v2-ipv4-auth-ah");
+    let packet = ah::AhPacket::split(&f.ip).unwrap();
+    let key = ah::AhKey::new(*b"secret12");
+    packet.verify(&key, ah::Delivery::Multicast).unwrap();
+    assert_eq!(packet.ah.sequence, 1);
+    let (src, dst, _, message) = split_ip(&f);
+    let repr = AdvertRepr::parse(&Packet::new_checked(message).unwrap(), src, dst)
+        .unwrap()
+        .repr;
+    let mut router = Router::new(config_like(&repr, 150, src)).unwrap();
+    let ours = router
+        .advert(150)
+        .emit_to_vec(src, dst, V3Ipv4Checksum::default())
+        .unwrap();
+    let mut sealed = vec![Vec::new()];
+    assert!(router.seal_ah_advert(&ours, &[dst], &mut sealed));
+    assert_eq!(sealed[0], f.ip);
+
+    // A vipd backup accepts it once, and not again (the sequence number must grow).
+    let mut backup = Router::new(config_like(&repr, 100, "192.0.2.2".parse().unwrap())).unwrap();
+    let meta = RxMeta { src, dst, ttl: 255 };
+    let wall = std::time::SystemTime::UNIX_EPOCH;
+    assert!(backup.validate(&meta, &f.ip, wall).is_ok());
+    assert_eq!(
+        backup.validate(&meta, &f.ip, wall),
+        Err(DropReason::AhReplay)
+    );
+    let mut wrong = config_like(&repr, 100, "192.0.2.2".parse().unwrap());
+    wrong.ah_key = Some(ah::AhKey::new(*b"secret13"));
+    let mut wrong = Router::new(wrong).unwrap();
+    assert_eq!(
+        wrong.validate(&meta, &f.ip, wall),
+        Err(DropReason::AhBadIcv)
+    );
+    assert_eq!(wrong.drop_counters().get(DropReason::AhBadIcv), 1);
 }

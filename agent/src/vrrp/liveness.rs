@@ -12,7 +12,9 @@
 //!
 //! It also makes this backup's own lateness harmless: the master is declared down only once a
 //! probe has gone unanswered for [`EchoConfig::timeout`]. A backup that slept through its
-//! probes (it was late, not the master) sends one as soon as it runs again and waits for it.
+//! probes (it was late, not the master) sends one as soon as it runs again and waits for it,
+//! and one that wakes much later than it should have does not count the probes it sent
+//! before ([`EchoProber::woke`]): its whole node may have been frozen with it.
 //!
 //! What this buys, as a detection budget per fault, is stated and derived in
 //! [`crate::vrrp::budget`].
@@ -109,6 +111,20 @@ impl EchoProber {
         self.master_mac.map(|_| self.next_probe)
     }
 
+    /// The router woke at `now` for work due at `due`. Much later than that (over half the
+    /// timeout), this node may have been frozen whole, its kernel included (a hypervisor's
+    /// pause): the echoes of the probes in flight may be held by the freeze rather than lost,
+    /// and come out only after this wake-up. Their silence proves nothing, so the evidence
+    /// starts again from a probe sent now. A late agent whose kernel ran has its echoes
+    /// stamped in the ring and drained before this; for it the restart only costs a dead
+    /// master's detection the time it was late.
+    pub fn woke(&mut self, due: Instant, now: Instant) {
+        if now.saturating_duration_since(due) > self.config.timeout / 2 {
+            self.first_unanswered = None;
+            self.next_probe = self.next_probe.min(now);
+        }
+    }
+
     /// The probe due at `now`, if one is.
     pub fn poll_probe(&mut self, now: Instant) -> Option<Probe> {
         let master_mac = self.master_mac?;
@@ -192,6 +208,22 @@ mod tests {
         p.echoed();
         assert!(!p.allows_down(at(1_400)));
         assert_eq!(p.down_not_before(), Some(at(1_800)));
+    }
+
+    #[test]
+    fn a_wake_up_much_later_than_due_restarts_the_evidence_from_a_probe_sent_then() {
+        let mut p = EchoProber::new(EchoConfig::every(Duration::from_micros(200)));
+        p.master_is_at(MAC);
+        p.poll_probe(at(1_000));
+        // On time, or late by at most half the timeout: the probe in flight still counts.
+        p.woke(at(1_200), at(1_400));
+        assert!(p.allows_down(at(1_400)));
+        // Frozen from 1_400 to 11_000: the first probe's silence proves nothing.
+        p.woke(at(1_400), at(11_000));
+        assert!(!p.allows_down(at(11_000)));
+        assert_eq!(p.poll_probe(at(11_000)).unwrap().seq, 2, "asks at once");
+        assert_eq!(p.down_not_before(), Some(at(11_400)));
+        assert!(p.allows_down(at(11_400)));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! The daemon's receive path for one instance:
 //! ```text
-//! match router.validate(&RxMeta { src, dst, ttl }, payload) {
+//! match router.validate(&RxMeta { src, dst, ttl }, payload, wall_clock_now) {
 //!     Ok(advert) => router.handle_advert(seen_at, &advert),
 //!     Err(reason) => { /* already counted in router.drop_counters() */ }
 //! }
@@ -15,6 +15,8 @@
 //! // sleep until router.poll_timeout(), then router.handle_timeout(now)
 //! ```
 
+pub mod auth_ah;
+pub mod auth_hmac;
 pub mod budget;
 pub mod config;
 pub mod fast_mode;

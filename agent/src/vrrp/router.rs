@@ -47,14 +47,18 @@
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use super::auth_ah::{AhAuthenticator, AhCheckError};
+use super::auth_hmac::{Authenticator, Binding};
 use super::config::{ConfigError, Preempt, RouterConfig, Version};
 use super::fast_mode;
 use super::liveness::EchoProber;
 use super::time::Instant;
 use super::timers;
 use super::validate::{self, DropCounters, DropReason, RxMeta, ValidAdvert};
+use super::wire::ah::{self, AhPacket, Delivery};
+use super::wire::trailer::TRAILER_LEN;
 use super::wire::{
     AddressFamily, AdvertRepr, ChecksumVariant, V2Advert, V3Advert, VirtualAddresses,
 };
@@ -186,9 +190,22 @@ pub struct Router {
     advert_template: AdvertRepr,
     /// The liveness echo, while the dataplane carries it ([`Router::set_echo`]).
     echo: Option<EchoProber>,
+    /// With `auth_hmac`: the send sequence and the senders' replay marks.
+    auth: Option<Authenticator>,
+    /// With `auth_type AH`: the sequence counter and IP identification.
+    ah: Option<AhAuthenticator>,
     /// While master: the last lower-priority router heard claiming mastership, and when. One
     /// reaction per claim: at 200 us adverts a reaction per advert would be a GARP storm.
     lower_claimant: Option<(IpAddr, Instant)>,
+}
+
+/// Which IP fields the AH ICV leaves out: keepalived zeroes the TTL for unicast peers.
+fn ah_delivery(config: &RouterConfig) -> Delivery {
+    if config.unicast_peers.is_empty() {
+        Delivery::Multicast
+    } else {
+        Delivery::Unicast
+    }
 }
 
 /// The advert `config` sends, with priority 0. `config` must be validated.
@@ -236,7 +253,16 @@ impl Router {
     /// A router in Initialize; nothing happens until [`Router::handle_startup`].
     pub fn new(config: RouterConfig) -> Result<Router, ConfigError> {
         config.validate()?;
+        let auth = config
+            .auth_hmac
+            .clone()
+            .map(|a| Authenticator::new(a, &config.unicast_peers));
+        let ah = config
+            .ah_key
+            .clone()
+            .map(|key| AhAuthenticator::new(key, ah_delivery(&config)));
         Ok(Router {
+            ah,
             advert_template: advert_template(&config),
             effective_priority: config.priority,
             master_adver_interval: config.advert_interval,
@@ -254,6 +280,7 @@ impl Router {
             stats: RouterStats::default(),
             peers: Vec::new(),
             echo: None,
+            auth,
             lower_claimant: None,
         })
     }
@@ -412,6 +439,7 @@ impl Router {
 
     /// Drive timers: call at or after [`Router::poll_timeout`].
     pub fn handle_timeout(&mut self, now: Instant) {
+        let due = self.poll_timeout();
         let now = self.tick(now);
         match self.state {
             State::Master => {
@@ -422,6 +450,9 @@ impl Router {
             }
             State::Backup => {
                 // Probe first: a backup that woke late asks before it judges, and waits.
+                if let (Some(echo), Some(due)) = (self.echo.as_mut(), due) {
+                    echo.woke(due, now);
+                }
                 if let Some(probe) = self.echo.as_mut().and_then(|e| e.poll_probe(now)) {
                     self.actions.push_back(Action::SendProbe {
                         master_mac: probe.master_mac,
@@ -437,14 +468,116 @@ impl Router {
         }
     }
 
-    /// Check a received message; a drop is counted and never changes state. Pass an `Ok` result
-    /// to [`Router::handle_advert`].
-    pub fn validate(&mut self, meta: &RxMeta, bytes: &[u8]) -> Result<ValidAdvert, DropReason> {
-        let result = validate::validate(&self.config, self.effective_priority, meta, bytes);
+    /// Check a message received at wall-clock time `wall` (which only `auth_hmac`'s time
+    /// window reads); a drop is counted and never changes state. Pass an `Ok` result to
+    /// [`Router::handle_advert`]. With `auth_hmac`, the MAC is verified after the checks of
+    /// the message's form and before those of its content, so that nothing unauthenticated is
+    /// judged and a sender's replay mark moves only on a verified advert.
+    pub fn validate(
+        &mut self,
+        meta: &RxMeta,
+        bytes: &[u8],
+        wall: SystemTime,
+    ) -> Result<ValidAdvert, DropReason> {
+        let result = self.check(meta, bytes, wall);
         if let Err(reason) = result {
             self.drops.count(reason);
         }
         result
+    }
+
+    fn check(
+        &mut self,
+        meta: &RxMeta,
+        bytes: &[u8],
+        wall: SystemTime,
+    ) -> Result<ValidAdvert, DropReason> {
+        if self.ah.is_some() {
+            return self.check_ah(meta, bytes);
+        }
+        let decoded = validate::decode(&self.config, meta, bytes)?;
+        if let Some(auth) = &mut self.auth {
+            let binding = Binding {
+                src: meta.src,
+                version: decoded.advert.repr.version(),
+                vrid: self.config.vrid,
+            };
+            auth.verify(wall, binding, decoded.message, decoded.trailer)?;
+        }
+        validate::judge(&self.config, self.effective_priority, meta, &decoded.advert)
+    }
+
+    /// [`Router::check`] with `auth_type AH`: `packet` is the whole IPv4 packet. The message's
+    /// form is checked first, then the ICV, the SPI and the sequence number (which only a
+    /// verified advert moves), then its content, as keepalived orders them.
+    fn check_ah(&mut self, meta: &RxMeta, packet: &[u8]) -> Result<ValidAdvert, DropReason> {
+        let split = AhPacket::split(packet).map_err(AhCheckError::from)?;
+        let decoded = validate::decode(&self.config, meta, split.message)?;
+        let ah = self.ah.as_mut().expect("check_ah runs with auth_type AH");
+        ah.verify(&split)?;
+        let valid = validate::judge(&self.config, self.effective_priority, meta, &decoded.advert)?;
+        let theirs = (valid.priority(), valid.src());
+        if self.state == State::Master
+            && valid.priority() != RESIGN_PRIORITY
+            && theirs < (self.effective_priority, self.config.primary_address)
+        {
+            ah.follow_lower(split.ah.sequence);
+        }
+        Ok(valid)
+    }
+
+    /// Wrap our advert `message` for each of `destinations` (IPv4 addresses; the router's
+    /// family) into a whole IPv4 packet with its AH header, one sequence number for all, into
+    /// `packets` (one buffer per destination). Returns false without `auth_type AH`.
+    pub fn seal_ah_advert(
+        &mut self,
+        message: &[u8],
+        destinations: &[IpAddr],
+        packets: &mut [Vec<u8>],
+    ) -> bool {
+        let (Some(sealer), IpAddr::V4(src)) = (self.ah.as_mut(), self.config.primary_address)
+        else {
+            return false;
+        };
+        let pair = sealer.next_advert();
+        for (buf, destination) in packets.iter_mut().zip(destinations) {
+            let IpAddr::V4(dst) = *destination else {
+                continue;
+            };
+            buf.clear();
+            buf.resize(ah::packet_len(message.len()), 0);
+            sealer.seal(buf, pair, src, dst, message);
+        }
+        true
+    }
+
+    /// Whether this router's adverts travel inside an IPsec AH header (`auth_type AH`).
+    pub fn wraps_in_ah(&self) -> bool {
+        self.ah.is_some()
+    }
+
+    /// The auth_hmac trailer for our advert `message` sent at wall-clock time `wall`, with a
+    /// fresh sequence number; `None` without auth_hmac or in receive-only mode. One trailer
+    /// serves every destination of one advert.
+    pub fn sign_advert(&mut self, wall: SystemTime, message: &[u8]) -> Option<[u8; TRAILER_LEN]> {
+        let binding = Binding {
+            src: self.config.primary_address,
+            version: self.advert_template.version(),
+            vrid: self.config.vrid,
+        };
+        self.auth.as_mut()?.sign(wall, binding, message)
+    }
+
+    /// Whether this router's adverts carry an auth_hmac trailer.
+    pub fn signs_adverts(&self) -> bool {
+        self.auth.as_ref().is_some_and(Authenticator::signs)
+    }
+
+    /// Whether adverts must be authenticated to count (auth_hmac configured, in any mode, or
+    /// `auth_type AH`). The XDP program's advert records and the liveness echo carry no MAC,
+    /// so they must not keep a master alive for such a router: the daemon does not feed them.
+    pub fn authenticates(&self) -> bool {
+        self.auth.is_some() || self.ah.is_some()
     }
 
     /// Handle a validated advert seen at `now` (RFC 9568 sections 6.4.2 and 6.4.3).
@@ -486,6 +619,26 @@ impl Router {
             self.master_adver_interval = config.advert_interval;
         }
         self.advert_template = advert_template(&config);
+        self.auth = match (self.auth.take(), config.auth_hmac.clone()) {
+            (Some(mut auth), Some(new)) => {
+                auth.reconfigure(new, &config.unicast_peers);
+                Some(auth)
+            }
+            (None, Some(new)) => Some(Authenticator::new(new, &config.unicast_peers)),
+            (_, None) => None,
+        };
+        let delivery = ah_delivery(&config);
+        self.ah = match (self.ah.take(), config.ah_key.clone()) {
+            (Some(mut ah), Some(key)) => {
+                ah.reconfigure(key, delivery);
+                Some(ah)
+            }
+            (None, Some(key)) => Some(AhAuthenticator::new(key, delivery)),
+            (_, None) => None,
+        };
+        if self.authenticates() {
+            self.echo = None;
+        }
         if let Some(echo) = &mut self.echo {
             echo.reconfigure(config.echo);
         }
@@ -496,8 +649,11 @@ impl Router {
     /// Whether the dataplane carries the liveness echo for this instance (fast mode, the XDP
     /// program on the interface, an echo socket). Turning it on keeps a prober already
     /// running; its timing is [`RouterConfig::echo`].
+    ///
+    /// With auth_hmac the echo stays off: an echo carries no MAC, so a forged or replayed one
+    /// could keep a dead master alive (see docs/auth-hmac.md).
     pub fn set_echo(&mut self, carried: bool) {
-        match (carried, &self.echo) {
+        match (carried && !self.authenticates(), &self.echo) {
             (true, None) => self.echo = Some(EchoProber::new(self.config.echo)),
             (true, Some(_)) => {}
             (false, _) => self.echo = None,
@@ -534,7 +690,10 @@ impl Router {
 
     fn master_seen(&mut self, now: Instant, src: IpAddr, priority: u8) -> bool {
         self.tick(now);
-        if self.state != State::Backup
+        // An XDP record carries header fields only, no MAC: with auth_hmac only the
+        // verified advert from the socket may keep the master alive.
+        if self.authenticates()
+            || self.state != State::Backup
             || priority == RESIGN_PRIORITY
             || self.current_master != Some(src)
             || !self.accepts_as_master(now, priority)
@@ -561,8 +720,11 @@ impl Router {
     /// priority ([`Router::handle_master_seen`]) then do all that its full adverts would do
     /// (restart Master_Down_Timer, or not, by the same rule), so the dataplane may spare the
     /// daemon the full copies of those.
+    ///
+    /// Never with auth_hmac: those records prove nothing, so every advert must reach the
+    /// socket to be verified.
     pub fn followed_master(&self) -> Option<(IpAddr, u8)> {
-        if self.state != State::Backup || self.master_resigned() {
+        if self.authenticates() || self.state != State::Backup || self.master_resigned() {
             return None;
         }
         let master = self.current_master?;
@@ -690,7 +852,14 @@ impl Router {
                 self.master_adver_interval = advert.adver_interval();
             }
             self.current_master = Some(advert.src());
-            self.master_down_timer = Some(MasterDown::Interval { since: seen });
+            // Standing down, Master_Down_Timer counts from the newest time this router knows,
+            // not from this advert's stamp: the advert may have waited (the engine reads its
+            // socket after the ring; a frozen node delivers late), and the same master's ring
+            // records that arrived since did not count while this router was master. From the
+            // stamp, the timer could expire at once and take over again in the same wake-up,
+            // before the echo knows where to probe (a stressed soak showed it 108 us after the
+            // last advert).
+            self.master_down_timer = Some(MasterDown::Interval { since: self.clock });
             self.leave_master();
             self.state = State::Backup;
             self.changed(State::Master, TransitionReason::PreferredMasterSeen);
@@ -756,6 +925,9 @@ impl Router {
         self.current_master = Some(self.config.primary_address);
         self.state = State::Master;
         self.stats.became_master += 1;
+        if let Some(ah) = &mut self.ah {
+            ah.become_master();
+        }
         let vips = self.config.virtual_addresses.clone();
         // The clients' path first: the addresses and their announcement, then the advert. RFC
         // 9568 section 6.4.2 lists the advert first, but only the other routers read it, and

@@ -6,9 +6,15 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::auth_ah::AhCheckError;
+use super::auth_hmac::AuthError;
 use super::config::{RouterConfig, Version};
 use super::fast_mode;
-use super::wire::{AddressFamily, AdvertRepr, ChecksumVariant, Packet, ParseError, V2Auth};
+use super::wire::ah::AhError;
+use super::wire::trailer::{split_trailer, TRAILER_LEN};
+use super::wire::{
+    AddressFamily, AdvertRepr, ChecksumVariant, Packet, ParseError, ParsedAdvert, V2Auth,
+};
 
 /// What the socket or XDP program reported about a received message's IP header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +51,26 @@ pub enum DropReason {
     BadChecksum,
     #[error("VRID is not configured here")]
     UnknownVrid,
-    #[error("VRRPv2 IPsec AH authentication is not supported: use PASS or none")]
-    AuthTypeAh,
+    #[error("auth_hmac: no authentication trailer (enforce mode)")]
+    AuthMissingTrailer,
+    #[error("auth_hmac: malformed authentication trailer")]
+    AuthMalformed,
+    #[error("auth_hmac: trailer time outside the time window (clocks apart, or a stale capture)")]
+    AuthOutsideWindow,
+    #[error("auth_hmac: key id not configured here")]
+    AuthUnknownKeyId,
+    #[error("auth_hmac: MAC does not verify (forged, or a different key)")]
+    AuthBadMac,
+    #[error("auth_hmac: sequence did not grow (a replayed advert)")]
+    AuthReplay,
+    #[error("auth_type AH: not an AH header of keepalived's form, or not around VRRP")]
+    AhMalformed,
+    #[error("auth_type AH: ICV does not verify (a different auth_pass, or forged)")]
+    AhBadIcv,
+    #[error("auth_type AH: SPI is not the sender's address")]
+    AhSpiMismatch,
+    #[error("auth_type AH: sequence number did not grow (a replayed advert)")]
+    AhReplay,
     #[error("VRRPv2 auth type unknown")]
     UnknownAuthType,
     #[error("VRRPv2 auth type differs from ours")]
@@ -65,7 +89,7 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 19] = [
+    pub const ALL: [DropReason; 28] = [
         DropReason::OwnAdvertLoopedBack,
         DropReason::NotUnicastPeer,
         DropReason::BadTtl,
@@ -77,7 +101,16 @@ impl DropReason {
         DropReason::FamilyMismatch,
         DropReason::BadChecksum,
         DropReason::UnknownVrid,
-        DropReason::AuthTypeAh,
+        DropReason::AuthMissingTrailer,
+        DropReason::AuthMalformed,
+        DropReason::AuthOutsideWindow,
+        DropReason::AuthUnknownKeyId,
+        DropReason::AuthBadMac,
+        DropReason::AuthReplay,
+        DropReason::AhMalformed,
+        DropReason::AhBadIcv,
+        DropReason::AhSpiMismatch,
+        DropReason::AhReplay,
         DropReason::UnknownAuthType,
         DropReason::AuthTypeMismatch,
         DropReason::AuthPasswordMismatch,
@@ -101,7 +134,16 @@ impl DropReason {
             DropReason::FamilyMismatch => "family_mismatch",
             DropReason::BadChecksum => "bad_checksum",
             DropReason::UnknownVrid => "unknown_vrid",
-            DropReason::AuthTypeAh => "auth_type_ah",
+            DropReason::AuthMissingTrailer => "auth_missing_trailer",
+            DropReason::AuthMalformed => "auth_malformed",
+            DropReason::AuthOutsideWindow => "auth_outside_window",
+            DropReason::AuthUnknownKeyId => "auth_unknown_key_id",
+            DropReason::AuthBadMac => "auth_bad_mac",
+            DropReason::AuthReplay => "auth_replay",
+            DropReason::AhMalformed => "ah_malformed",
+            DropReason::AhBadIcv => "ah_bad_icv",
+            DropReason::AhSpiMismatch => "ah_spi_mismatch",
+            DropReason::AhReplay => "ah_replay",
             DropReason::UnknownAuthType => "unknown_auth_type",
             DropReason::AuthTypeMismatch => "auth_type_mismatch",
             DropReason::AuthPasswordMismatch => "auth_password_mismatch",
@@ -127,8 +169,31 @@ impl From<ParseError> for DropReason {
             ParseError::BadType(_) => DropReason::BadType,
             ParseError::FamilyMismatch => DropReason::FamilyMismatch,
             ParseError::BadChecksum => DropReason::BadChecksum,
-            ParseError::AuthTypeAh => DropReason::AuthTypeAh,
             ParseError::UnknownAuthType(_) => DropReason::UnknownAuthType,
+        }
+    }
+}
+
+impl From<AhCheckError> for DropReason {
+    fn from(e: AhCheckError) -> Self {
+        match e {
+            AhCheckError::Wire(AhError::Malformed | AhError::NotVrrp(_)) => DropReason::AhMalformed,
+            AhCheckError::Wire(AhError::BadIcv) => DropReason::AhBadIcv,
+            AhCheckError::Wire(AhError::SpiMismatch) => DropReason::AhSpiMismatch,
+            AhCheckError::Replay => DropReason::AhReplay,
+        }
+    }
+}
+
+impl From<AuthError> for DropReason {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::MissingTrailer => DropReason::AuthMissingTrailer,
+            AuthError::Malformed => DropReason::AuthMalformed,
+            AuthError::OutsideWindow => DropReason::AuthOutsideWindow,
+            AuthError::UnknownKeyId => DropReason::AuthUnknownKeyId,
+            AuthError::BadMac => DropReason::AuthBadMac,
+            AuthError::Replay => DropReason::AuthReplay,
         }
     }
 }
@@ -197,13 +262,35 @@ impl ValidAdvert {
 
 /// Check one received message against `config`, for a router whose effective priority is
 /// `local_priority`. Check order follows RFC 9568 section 7.1, with the cheapest checks on
-/// the IP header first.
+/// the IP header first. With `auth_hmac` configured this does not verify the MAC: the router
+/// does, between [`decode`] and [`judge`], since it holds the replay state.
 pub fn validate(
     config: &RouterConfig,
     local_priority: u8,
     meta: &RxMeta,
     bytes: &[u8],
 ) -> Result<ValidAdvert, DropReason> {
+    let decoded = decode(config, meta, bytes)?;
+    judge(config, local_priority, meta, &decoded.advert)
+}
+
+/// A message that passed the checks of its form (IP header, wire format, checksum, VRID).
+pub struct Decoded<'a> {
+    pub advert: ParsedAdvert,
+    /// The VRRP message without the auth_hmac trailer.
+    pub message: &'a [u8],
+    /// The auth_hmac trailer, when `config` has auth_hmac and the message carries one.
+    pub trailer: Option<&'a [u8; TRAILER_LEN]>,
+}
+
+/// The first half of [`validate`]: the checks of the message's form, up to its VRID. With
+/// `auth_hmac` configured, a trailer is split off by length and (over IPv6) checksummed with
+/// the message.
+pub fn decode<'a>(
+    config: &RouterConfig,
+    meta: &RxMeta,
+    bytes: &'a [u8],
+) -> Result<Decoded<'a>, DropReason> {
     if meta.src == config.primary_address {
         return Err(DropReason::OwnAdvertLoopedBack);
     }
@@ -217,15 +304,34 @@ pub fn validate(
     if AddressFamily::of(meta.src) != config.family() {
         return Err(DropReason::FamilyMismatch);
     }
-    let packet = Packet::new_checked(bytes)?;
-    let parsed = AdvertRepr::parse(&packet, meta.src, meta.dst)?;
-    if parsed.repr.vrid() != config.vrid {
+    let (message, trailer) = match config.auth_hmac {
+        Some(_) => split_trailer(bytes, config.family()),
+        None => (bytes, None),
+    };
+    let packet = Packet::new_checked(message)?;
+    let covered = trailer.map_or(&[][..], |t| &t[..]);
+    let advert = AdvertRepr::parse_with_trailer(&packet, covered, meta.src, meta.dst)?;
+    if advert.repr.vrid() != config.vrid {
         return Err(DropReason::UnknownVrid);
     }
+    Ok(Decoded {
+        advert,
+        message,
+        trailer,
+    })
+}
+
+/// The second half of [`validate`]: what the advert says against what this router is.
+pub fn judge(
+    config: &RouterConfig,
+    local_priority: u8,
+    meta: &RxMeta,
+    parsed: &ParsedAdvert,
+) -> Result<ValidAdvert, DropReason> {
     let adver_interval = match (&parsed.repr, config.version) {
         (AdvertRepr::V2(a), Version::V2) => {
             match (a.auth, config.v2_auth) {
-                (V2Auth::None, V2Auth::None) => {}
+                (V2Auth::None, V2Auth::None) | (V2Auth::IpsecAh, V2Auth::IpsecAh) => {}
                 (V2Auth::SimplePassword(theirs), V2Auth::SimplePassword(ours)) => {
                     if theirs != ours {
                         return Err(DropReason::AuthPasswordMismatch);

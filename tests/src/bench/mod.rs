@@ -8,6 +8,7 @@
 //! side by side for a long time under CPU stress and counts false transitions.
 pub(crate) mod echo;
 pub(crate) mod fault;
+pub mod flood;
 mod netwatch;
 mod plot;
 pub(crate) mod probe;
@@ -58,6 +59,10 @@ pub struct Options {
     /// side for this long under `stress-ng --cpu 2` and count false transitions.
     #[arg(long, value_parser = humantime::parse_duration)]
     soak: Option<Duration>,
+    /// With `--soak`: plain veths, as users have them, and vipd's default attach (generic XDP
+    /// on a veth), instead of switch ports with a pass-through program and vipd in driver mode.
+    #[arg(long, requires = "soak")]
+    plain_veths: bool,
     /// Where the JSON and SVG go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -74,7 +79,7 @@ pub fn main(opts: Options) -> Result<(), String> {
         })
         .collect();
     if let Some(duration) = opts.soak {
-        return soak::run(duration, &timings, &opts.out);
+        return soak::run(duration, &timings, opts.plain_veths, &opts.out);
     }
     // keepalived runs at its one interval; vipd at each of the list.
     let runs: Vec<(System, Timing)> = opts

@@ -27,14 +27,26 @@ use vipd::dataplane::{
 /// The nodes of each soak LAN (the client is one more).
 const NODES: usize = 2;
 
-pub fn run(duration: Duration, timings: &[Timing], out: &std::path::Path) -> Result<(), String> {
+/// `plain_veths`: the LANs' switch ports are plain veths and vipd attaches as it would by
+/// default; otherwise they carry a pass-through program and vipd runs in driver mode.
+pub fn run(
+    duration: Duration,
+    timings: &[Timing],
+    plain_veths: bool,
+    out: &std::path::Path,
+) -> Result<(), String> {
     let mut results = Vec::new();
     for &timing in timings {
         println!(
-            "soak: {duration:?}, vipd at {} beside keepalived at 10 ms, under stress-ng --cpu 2",
-            stats::human_us(timing.vipd_interval.as_micros() as f64)
+            "soak: {duration:?}, vipd at {} beside keepalived at 10 ms, under stress-ng --cpu 2, {}",
+            stats::human_us(timing.vipd_interval.as_micros() as f64),
+            if plain_veths {
+                "plain veths"
+            } else {
+                "pass-through switch ports"
+            }
         );
-        results.extend(round(duration, timing)?);
+        results.extend(round(duration, timing, plain_veths)?);
     }
     let mut table = stats::Table::new(&[
         "system",
@@ -89,6 +101,7 @@ pub fn run(duration: Duration, timings: &[Timing], out: &std::path::Path) -> Res
     let doc = serde_json::json!({
         "duration_s": duration.as_secs_f64(),
         "load": "stress-ng --cpu 2",
+        "plain_veths": plain_veths,
         "results": results,
     });
     std::fs::write(&json, doc.to_string()).map_err(|e| e.to_string())?;
@@ -147,8 +160,12 @@ struct Soaking {
 }
 
 impl Soaking {
-    fn start(system: System, timing: Timing) -> Result<Self, String> {
-        let lan = Lan::with_pass_through_ports(NODES + 1);
+    fn start(system: System, timing: Timing, plain_veths: bool) -> Result<Self, String> {
+        let lan = if plain_veths {
+            Lan::new(NODES + 1)
+        } else {
+            Lan::with_pass_through_ports(NODES + 1)
+        };
         let dir = crate::vipd::Scratch::new("soak");
         let addresses = (1..=NODES)
             .map(|n| NetWatch::start(lan.node(n), Topic::Addresses))
@@ -257,10 +274,10 @@ fn is_transition(line: &str) -> bool {
     line.contains("state changed") || (line.contains("Entering ") && line.contains(" STATE"))
 }
 
-fn round(duration: Duration, timing: Timing) -> Result<Vec<Soaked>, String> {
+fn round(duration: Duration, timing: Timing, plain_veths: bool) -> Result<Vec<Soaked>, String> {
     let mut groups = vec![
-        Soaking::start(System::VipdXdp, timing)?,
-        Soaking::start(System::Keepalived, timing)?,
+        Soaking::start(System::VipdXdp, timing, plain_veths)?,
+        Soaking::start(System::Keepalived, timing, plain_veths)?,
     ];
     // Let the elections settle before anything counts.
     std::thread::sleep(Duration::from_secs(2));

@@ -1,5 +1,5 @@
-//! `vipd-harness`: the lab and the takeover benchmark, behind `cargo xtask lab` and
-//! `cargo xtask bench takeover`.
+//! `vipd-harness`: the lab and the takeover and flood benchmarks, behind `cargo xtask lab`,
+//! `cargo xtask bench takeover` and `cargo xtask bench flood`.
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -16,12 +16,15 @@ enum Harness {
     Lab(vipd_tests::lab::Options),
     /// Takeover time as the client sees it, vipd against keepalived.
     Takeover(vipd_tests::bench::Options),
+    /// Floods of forged, replayed and malformed adverts and echo frames at a master and a backup.
+    Flood(vipd_tests::bench::flood::Options),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Harness::Lab(opts) => vipd_tests::lab::main(opts),
         Harness::Takeover(opts) => vipd_tests::bench::main(opts),
+        Harness::Flood(opts) => vipd_tests::bench::flood::main(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

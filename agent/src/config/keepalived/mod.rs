@@ -27,6 +27,7 @@ use std::path::Path;
 use super::diagnostic::{ConfigErrors, Diagnostic};
 use super::{validate, Checked, Warnings};
 use source::Sources;
+pub use source::{Disk, IncludeFiles};
 
 /// Reads, converts and validates a keepalived.conf and the files it includes.
 pub fn load_keepalived(path: &Path) -> Result<Checked, ConfigErrors> {
@@ -41,7 +42,16 @@ pub fn load_keepalived(path: &Path) -> Result<Checked, ConfigErrors> {
 
 /// As [`load_keepalived`], for `text` read from `path` (includes are read relative to `path`).
 pub fn load_keepalived_str(path: &Path, text: &str) -> Result<Checked, ConfigErrors> {
-    let (sources, tokens) = source::read_str(path, text).map_err(ConfigErrors)?;
+    load_keepalived_with(path, text, &Disk)
+}
+
+/// As [`load_keepalived_str`], with the files `include` finds coming from `files`.
+pub fn load_keepalived_with(
+    path: &Path,
+    text: &str,
+    files: &dyn IncludeFiles,
+) -> Result<Checked, ConfigErrors> {
+    let (sources, tokens) = source::read_str(path, text, files).map_err(ConfigErrors)?;
     let statements = syntax::parse(&sources, &tokens).map_err(ConfigErrors)?;
     let imported = convert::import(&sources, &statements);
     if !imported.errors.is_empty() {

@@ -8,12 +8,46 @@
 //! pattern matches, in sorted order, a relative pattern being relative to the directory of the
 //! file that includes it.
 
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::diagnostic::{Diagnostic, Location, Position};
 
+/// Where `include` finds its files. vipd reads the disk ([`Disk`]); a fuzz target hands in
+/// files of its own, so that no input can make it read the machine's.
+pub trait IncludeFiles {
+    /// The files `pattern` (a glob, absolute or relative to the working directory) matches, in
+    /// sorted order; `Err` holds why the pattern is not a valid glob.
+    fn matching(&self, pattern: &str) -> Result<Vec<PathBuf>, String>;
+
+    /// The text of a file that [`IncludeFiles::matching`] returned.
+    fn read(&self, path: &Path) -> io::Result<String>;
+}
+
+/// The files on this machine.
+pub struct Disk;
+
+impl IncludeFiles for Disk {
+    fn matching(&self, pattern: &str) -> Result<Vec<PathBuf>, String> {
+        let paths = glob::glob(pattern).map_err(|error| error.to_string())?;
+        let mut matched: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+        matched.sort();
+        matched.retain(|path| path.is_file());
+        Ok(matched)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}
+
 /// Nesting deeper than this is taken for an include loop.
 const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// More files than this in one configuration are taken for includes that multiply: a file may
+/// be included many times over (each of two files including both of the next two, sixteen
+/// levels down, reads 65,536 files), and each time it is read and kept again.
+pub const MAX_FILES: usize = 1024;
 
 /// Where a token came from: which file of [`Sources`] and where in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,21 +137,33 @@ impl Sources {
     }
 }
 
-/// The tokens of `text` as if read from `path`; `include` reads files relative to `path`.
-pub fn read_str(path: &Path, text: &str) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
-    let mut reader = Reader::default();
+/// The tokens of `text` as if read from `path`; `include` reads `files` relative to `path`.
+pub fn read_str(
+    path: &Path,
+    text: &str,
+    files: &dyn IncludeFiles,
+) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
+    let mut reader = Reader {
+        files,
+        sources: Sources::default(),
+        tokens: Vec::new(),
+        errors: Vec::new(),
+        reading: Vec::new(),
+    };
     reader.file(path, text, None, 0);
     reader.finish()
 }
 
-#[derive(Default)]
-struct Reader {
+struct Reader<'a> {
+    files: &'a dyn IncludeFiles,
     sources: Sources,
     tokens: Vec<Token>,
     errors: Vec<Diagnostic>,
+    /// The files being read, each included by the one before it: the main file first.
+    reading: Vec<PathBuf>,
 }
 
-impl Reader {
+impl Reader<'_> {
     fn finish(self) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
         if self.errors.is_empty() {
             Ok((self.sources, self.tokens))
@@ -134,6 +180,20 @@ impl Reader {
             anchor,
         });
         self.sources.total_lines += text.lines().count().max(1);
+        self.reading.push(path.to_path_buf());
+        self.tokens_of(index, path, text, anchor, depth);
+        self.reading.pop();
+    }
+
+    /// The tokens of `text`, the file at `index` of [`Sources::files`].
+    fn tokens_of(
+        &mut self,
+        index: usize,
+        path: &Path,
+        text: &str,
+        anchor: Option<Position>,
+        depth: usize,
+    ) {
         for (number, line) in text.lines().enumerate() {
             let words = match split_line(line) {
                 Ok(words) => words,
@@ -221,8 +281,8 @@ impl Reader {
             );
             return;
         };
-        let paths = match glob::glob(full_text) {
-            Ok(paths) => paths,
+        let matched = match self.files.matching(full_text) {
+            Ok(matched) => matched,
             Err(error) => {
                 self.errors.push(self.sources.diagnostic(
                     at,
@@ -231,9 +291,6 @@ impl Reader {
                 return;
             }
         };
-        let mut matched: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
-        matched.sort();
-        matched.retain(|path| path.is_file());
         if matched.is_empty() {
             // keepalived carries on too: an empty conf.d is a common layout.
             let warning = self.sources.diagnostic(
@@ -248,7 +305,25 @@ impl Reader {
             return;
         }
         for path in matched {
-            match std::fs::read_to_string(&path) {
+            if self.reading.contains(&path) {
+                self.errors.push(self.sources.diagnostic(
+                    at,
+                    format!(
+                        "`include {}` includes {}, which is being read: a file may not include itself, directly or through others",
+                        pattern.text,
+                        path.display()
+                    ),
+                ));
+                continue;
+            }
+            if self.sources.files.len() >= MAX_FILES {
+                self.errors.push(self.sources.diagnostic(
+                    at,
+                    format!("more than {MAX_FILES} files included: do the include patterns include the same files over and over?"),
+                ));
+                return;
+            }
+            match self.files.read(&path) {
                 Ok(text) => self.file(&path, &text, anchor, depth + 1),
                 Err(error) => self.errors.push(self.sources.diagnostic(
                     at,
@@ -382,7 +457,7 @@ mod tests {
         std::fs::write(dir.join("conf.d/b.conf"), "b1\nb2\n").unwrap();
         std::fs::write(dir.join("conf.d/a.conf"), "a1\n").unwrap();
         let main = dir.join("main.conf");
-        let (sources, tokens) = read_str(&main, "m1\ninclude conf.d/*.conf\nm3\n").unwrap();
+        let (sources, tokens) = read_str(&main, "m1\ninclude conf.d/*.conf\nm3\n", &Disk).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         let words: Vec<(String, usize, usize)> = tokens
             .iter()

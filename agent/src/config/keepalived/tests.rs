@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{load_keepalived, load_keepalived_str};
 use crate::config::diagnostic::{FieldPath, Item};
-use crate::config::model::{Auth, CheckKind, Instance, Priority, Version, Weight};
+use crate::config::model::{Auth, CheckKind, Instance, Priority, RunAs, Version, Weight};
 use crate::config::{check_str, write, Checked, ConfigErrors};
 
 fn fixtures() -> PathBuf {
@@ -22,6 +22,7 @@ const FIXTURES: &[&str] = &[
     "minimal-backup.conf",
     "include/keepalived.conf",
     "unsupported-sections.conf",
+    "lvs-ssl-get-ah.conf",
 ];
 
 fn fixture(name: &str) -> Checked {
@@ -95,6 +96,7 @@ fn golden_toml_of_fixtures() {
             "openshift-ipfailover.vipd.toml",
         ),
         ("include/keepalived.conf", "include.vipd.toml"),
+        ("lvs-ssl-get-ah.conf", "lvs-ssl-get-ah.vipd.toml"),
     ] {
         let toml = write::to_toml(&fixture(conf).config);
         let expected = std::fs::read_to_string(fixtures().join(golden)).unwrap();
@@ -280,7 +282,66 @@ fn an_include_loop_is_an_error() {
     let dir = TempDir::new("inc-loop");
     let main = dir.write("keepalived.conf", "include keepalived.conf\n");
     let errors = load_keepalived(&main).unwrap_err().to_string();
-    assert!(errors.contains("includes nest deeper"), "{errors}");
+    assert!(
+        errors.contains("keepalived.conf:1:1: `include keepalived.conf` includes")
+            && errors.contains("which is being read"),
+        "{errors}"
+    );
+}
+
+/// A file that includes itself through another is caught at once, not after the loop has
+/// read the files over and over down to the depth limit (a glob matching both doubled the
+/// reads at every level: 65,536 files).
+#[test]
+fn an_include_loop_through_a_glob_is_an_error_at_once() {
+    let dir = TempDir::new("inc-glob-loop");
+    dir.write("conf.d/a.conf", "include *.conf\ninclude *.conf\n");
+    dir.write("conf.d/b.conf", &with(""));
+    let main = dir.write("keepalived.conf", "include conf.d/a.conf\n");
+    let errors = load_keepalived(&main).unwrap_err();
+    assert!(
+        errors
+            .0
+            .iter()
+            .all(|e| e.message.contains("which is being read")),
+        "{errors}"
+    );
+    assert_eq!(errors.0.len(), 2, "{errors}");
+}
+
+#[test]
+fn includes_nesting_too_deep_are_an_error() {
+    let dir = TempDir::new("inc-deep");
+    for level in 0..20 {
+        dir.write(
+            &format!("f{level}.conf"),
+            &format!("include f{}.conf\n", level + 1),
+        );
+    }
+    let main = dir.write("keepalived.conf", "include f0.conf\n");
+    let errors = load_keepalived(&main).unwrap_err().to_string();
+    assert!(
+        errors.contains("includes nest deeper than 16 levels"),
+        "{errors}"
+    );
+}
+
+/// Without a loop, includes can still multiply: two files at each level, each including both
+/// of the next level, read 2^levels files.
+#[test]
+fn includes_that_multiply_are_an_error() {
+    let dir = TempDir::new("inc-multiply");
+    for level in 0..12 {
+        for file in 0..2 {
+            dir.write(
+                &format!("l{level}-{file}.conf"),
+                &format!("include l{}-*.conf\n", level + 1),
+            );
+        }
+    }
+    let main = dir.write("keepalived.conf", "include l0-*.conf\n");
+    let errors = load_keepalived(&main).unwrap_err().to_string();
+    assert!(errors.contains("more than 1024 files included"), "{errors}");
 }
 
 const BASE: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.1/24\n }\n";
@@ -364,12 +425,41 @@ fn ipv6_instances_run_version_3() {
 }
 
 #[test]
+fn auth_type_ah_imports_with_its_password_cut_to_8_bytes() {
+    let checked = import(&with(
+        " authentication {\n  auth_type AH\n  auth_pass secret1234\n }\n",
+    ));
+    assert_eq!(instance(&checked).auth, Auth::Ah("secret12".to_string()));
+    assert!(warnings(&checked).contains("only `secret12` is used"));
+}
+
+#[test]
 fn authentication_is_dropped_in_version_3() {
     let checked = import(&with(
         " version 3\n authentication {\n  auth_type PASS\n  auth_pass secret\n }\n",
     ));
     assert_eq!(instance(&checked).auth, Auth::None);
     assert!(warnings(&checked).contains("authentication does not exist in VRRP version 3"));
+}
+
+#[test]
+fn a_vrrp_script_user_keeps_its_group() {
+    let text = format!(
+        "vrrp_script chk {{\n script /bin/check\n user nobody nogroup\n}}\n{}",
+        with(" track_script {\n  chk\n }\n")
+    );
+    let checked = import(&text);
+    let CheckKind::Script { user, .. } = &checked.config.checks[0].kind else {
+        panic!()
+    };
+    assert_eq!(
+        user,
+        &Some(RunAs {
+            user: "nobody".into(),
+            group: Some("nogroup".into())
+        })
+    );
+    assert!(checked.warnings.0.is_empty(), "{}", checked.warnings);
 }
 
 #[test]
@@ -447,7 +537,13 @@ fn global_defs_settings() {
     let checked = import(&text);
     let global = &checked.config.global;
     assert_eq!(global.router_id.as_deref(), Some("r1"));
-    assert_eq!(global.script_user.as_deref(), Some("ka"));
+    assert_eq!(
+        global.script_user,
+        Some(RunAs {
+            user: "ka".into(),
+            group: Some("ka".into())
+        })
+    );
     assert!(global.script_security);
     assert!(global.realtime.enabled);
     assert_eq!(global.realtime.priority, 60);
@@ -476,7 +572,7 @@ fn malformed_files_are_errors_with_file_line_and_what_was_expected() {
         ("vrrp_instance X {\n virtual_router_id 3\n}\n", "keepalived.conf:1:1: vrrp_instance X needs `interface` and `virtual_router_id`"),
         ("vrrp_instanse X {\n}\n", "keepalived.conf:1:1: unknown keyword `vrrp_instanse`"),
         ("vrrp_script c {\n script \"/bin/x\n}\n", "keepalived.conf:2:9: unterminated quote"),
-        (&with(" authentication {\n  auth_type AH\n  auth_pass x\n }\n"), "keepalived.conf:8:13: auth_type AH is not supported"),
+        (&with(" authentication {\n  auth_type AH\n }\n"), "keepalived.conf:8:13: auth_type AH needs `auth_pass SECRET`"),
     ];
     for (text, expected) in cases {
         let errors = refuse(text).to_string();
@@ -497,6 +593,26 @@ fn comments_quotes_and_blocks_on_the_next_line() {
         vi.notify.master.as_ref().unwrap().argv,
         ["/bin/echo", "two words", "#not", "a", "comment"]
     );
+}
+
+/// keepalived reads the words after a notify command's first as `username [groupname]`.
+#[test]
+fn a_notify_command_for_another_user_is_left_out_and_one_for_the_script_user_kept() {
+    let text = format!(
+        "global_defs {{\n script_user nobody\n}}\n{}",
+        with(" notify_master \"/bin/m x\" nobody\n notify_backup /bin/b root\n notify_fault /bin/f nobody daemon\n")
+    );
+    let checked = import(&text);
+    let notify = &instance(&checked).notify;
+    assert_eq!(notify.master.as_ref().unwrap().argv, ["/bin/m", "x"]);
+    assert_eq!(notify.backup, None);
+    assert_eq!(notify.fault, None, "the group differs from script_user's");
+    let text = warnings(&checked);
+    assert!(
+        text.contains("`notify_backup` is not run: keepalived runs it as user `root`"),
+        "{text}"
+    );
+    assert!(!text.contains("notify_master"), "{text}");
 }
 
 #[test]
@@ -617,5 +733,84 @@ fn an_instance_with_many_vips_imports() {
     assert_eq!(
         vips[count as usize - 1].address.to_string(),
         "10.0.195.79/32"
+    );
+}
+
+#[test]
+fn auth_hmac_block_imports_with_keys_inline_and_from_a_file() {
+    use crate::vrrp::auth_hmac::{AntiReplay, Mode};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("auth-hmac");
+    let file = dir.write(
+        "vrrp.key",
+        "hex:a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\n",
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let text = format!(
+        "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  version 3\n  advert_int 1\n  virtual_ipaddress {{\n    192.0.2.100\n  }}\n  auth_hmac {{\n    key 1 hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n    key 2 file:{}\n    active_key 2\n    anti_replay monotonic\n    time_window 30\n    mode permissive\n  }}\n}}\n",
+        file.display()
+    );
+    let checked = import(&text);
+    let auth = instance(&checked).auth_hmac.clone().unwrap();
+    assert_eq!(auth.keys.len(), 2);
+    assert_eq!(auth.keys[0].material, (0u8..32).collect::<Vec<_>>());
+    assert_eq!(auth.keys[1].material, vec![0xa5; 32]);
+    assert_eq!(auth.keys[1].file.as_deref(), Some(file.as_path()));
+    assert_eq!(
+        (
+            auth.active_key,
+            auth.mode,
+            auth.anti_replay,
+            auth.time_window
+        ),
+        (2, Mode::Permissive, AntiReplay::Monotonic, Some(30))
+    );
+    // The printed vipd.toml names the file, not the key in it, and reloads as the same model.
+    let toml = write::to_toml(&checked.config);
+    assert!(toml.contains(&format!("file:{}", file.display())), "{toml}");
+    assert!(!toml.contains("a5a5"), "{toml}");
+    let reloaded = check_str(Path::new("imported.toml"), &toml).unwrap();
+    assert_eq!(reloaded.config, checked.config);
+
+    // A key file others may read is refused, naming the file and its mode.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let errors = refuse(&text).to_string();
+    assert!(
+        errors.contains(&format!(
+            "auth_hmac key file {} has mode 0644",
+            file.display()
+        )),
+        "{errors}"
+    );
+}
+
+#[test]
+fn auth_hmac_replaces_legacy_authentication_as_keepalived_does() {
+    let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  authentication {\n    auth_type PASS\n    auth_pass secret\n  }\n  virtual_ipaddress {\n    192.0.2.100\n  }\n  auth_hmac {\n    key 1 an-ascii-key-of-thirty-two-bytes\n    active_key 1\n  }\n}\n";
+    let checked = import(text);
+    assert_eq!(instance(&checked).auth, Auth::None);
+    assert!(instance(&checked).auth_hmac.is_some());
+    assert!(
+        warnings(&checked).contains("auth_hmac replaces authentication"),
+        "{}",
+        warnings(&checked)
+    );
+    let refused = refuse(&text.replace("active_key 1", "active_key 9")).to_string();
+    assert!(
+        refused.contains("auth_hmac active_key 9 is not among the keys defined"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn vrrp_strict_makes_auth_hmac_enforce_as_keepalived_does() {
+    let text = "global_defs {\n  vrrp_strict\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  version 3\n  virtual_ipaddress {\n    192.0.2.100\n  }\n  auth_hmac {\n    key 1 an-ascii-key-of-thirty-two-bytes\n    active_key 1\n    mode receive-only\n  }\n}\n";
+    let checked = import(text);
+    let auth = instance(&checked).auth_hmac.clone().unwrap();
+    assert_eq!(auth.mode, crate::vrrp::auth_hmac::Mode::Enforce);
+    assert!(
+        warnings(&checked).contains("vrrp_strict requires auth_hmac mode enforce"),
+        "{}",
+        warnings(&checked)
     );
 }

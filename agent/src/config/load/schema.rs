@@ -19,6 +19,7 @@ pub struct RawGlobal {
     pub control_socket: Option<Spanned<String>>,
     pub metrics_listen: Option<Spanned<String>>,
     pub script_user: Option<Spanned<String>>,
+    pub script_group: Option<Spanned<String>>,
     pub script_security: Option<Spanned<bool>>,
     pub notify_fifo: Option<Spanned<String>>,
     pub realtime: Option<Spanned<RawRealtime>>,
@@ -58,6 +59,13 @@ pub enum RawLogFormat {
 
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
+pub enum RawAuthType {
+    Pass,
+    Ah,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
 pub enum RawV3Checksum {
     WithPseudoHeader,
     MessageOnly,
@@ -80,6 +88,8 @@ pub struct RawInstance {
     pub unicast_peers: Option<Spanned<Vec<Spanned<Address>>>>,
     pub unicast_ttl_check: Option<Spanned<bool>>,
     pub auth_password: Option<Spanned<String>>,
+    pub auth_type: Option<Spanned<RawAuthType>>,
+    pub auth_hmac: Option<Spanned<RawAuthHmac>>,
     pub preempt: Option<Spanned<bool>>,
     pub preempt_delay: Option<Spanned<DurationText>>,
     pub accept_mode: Option<Spanned<bool>>,
@@ -100,6 +110,41 @@ pub struct RawInstance {
     pub notify_backup: Option<Spanned<CommandLine>>,
     pub notify_fault: Option<Spanned<CommandLine>>,
     pub notify_stop: Option<Spanned<CommandLine>>,
+}
+
+/// `[instance.auth_hmac]`, keepalived's `auth_hmac` block.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthHmac {
+    pub keys: Spanned<Vec<Spanned<RawAuthKey>>>,
+    pub active_key: Spanned<i64>,
+    pub mode: Option<Spanned<RawAuthMode>>,
+    pub anti_replay: Option<Spanned<RawAntiReplay>>,
+    /// Seconds.
+    pub time_window: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthKey {
+    pub id: Spanned<i64>,
+    /// `hex:...`, `file:/path` or ASCII, as in keepalived.conf.
+    pub key: Spanned<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawAuthMode {
+    Enforce,
+    Permissive,
+    ReceiveOnly,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum RawAntiReplay {
+    Time,
+    Monotonic,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +200,7 @@ pub struct RawCheck {
     pub tls_verify: Option<Spanned<bool>>,
     pub command: Option<Spanned<CommandLine>>,
     pub user: Option<Spanned<String>>,
+    pub group: Option<Spanned<String>>,
     pub interval: Option<Spanned<DurationText>>,
     pub timeout: Option<Spanned<DurationText>>,
     pub weight: Option<Spanned<i64>>,

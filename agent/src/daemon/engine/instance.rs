@@ -1,6 +1,9 @@
 //! One VRRP instance at run time: its protocol state machine and the kernel objects it drives
 //! (its VRRP socket, its announcement socket and plan, its VIPs).
-use std::{net::IpAddr, time::Duration};
+use std::{
+    net::IpAddr,
+    time::{Duration, SystemTime},
+};
 use tracing::{debug, info, warn};
 
 use super::{adverts::AdvertBytes, vips::VipInstaller};
@@ -9,10 +12,13 @@ use crate::{
     control::board::InstanceFeed,
     dataplane::{
         netlink::Vip,
-        packet::{AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, IpFamily, VrrpSocket},
+        packet::{
+            AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, IpFamily,
+            VrrpSocket,
+        },
         xdp::{FollowedMaster, XdpMaps},
     },
-    vrrp::{Action, Instant, Router, RxMeta, State, TransitionReason},
+    vrrp::{wire::ah::AhPacket, Action, Instant, Router, RxMeta, State, TransitionReason},
 };
 
 /// What the engine reports to the rest of the daemon about an instance.
@@ -106,7 +112,13 @@ impl InstanceRuntime {
                 }
             };
             // Several instances can share an interface; another VRID is another instance's.
-            if received.payload.get(1) != Some(&vrid) {
+            // A malformed AH packet names no VRID: every AH instance counts it.
+            let ours = match self.socket.protocol() {
+                AdvertProtocol::Vrrp => received.payload.get(1) == Some(&vrid),
+                AdvertProtocol::IpsecAh => AhPacket::split(received.payload)
+                    .map_or(true, |packet| packet.message.get(1) == Some(&vrid)),
+            };
+            if !ours {
                 continue;
             }
             let meta = received.meta;
@@ -116,7 +128,10 @@ impl InstanceRuntime {
                 dst: meta.destination,
                 ttl: meta.ttl,
             };
-            match self.router.validate(&rx, received.payload) {
+            match self
+                .router
+                .validate(&rx, received.payload, SystemTime::now())
+            {
                 Ok(advert) => {
                     if self.started {
                         self.note_advert(at);
@@ -132,12 +147,18 @@ impl InstanceRuntime {
 
     /// An advert from `src` (Ethernet source `mac`) with `priority` seen by the XDP program at
     /// `at`: a liveness signal that is as early as any the kernel can give.
+    /// With auth_hmac the record proves nothing (it carries no MAC): the router ignores it,
+    /// and it is not taken as the last advert seen either; the verified copy from the socket
+    /// is. With auth_type AH no record comes (the program matches protocol 112 only).
     pub fn master_seen(&mut self, at: Instant, src: IpAddr, priority: u8, mac: [u8; 6]) {
-        if !self.started {
+        if !self.started || self.router.authenticates() {
             return;
         }
-        self.note_advert(at);
-        self.router.handle_master_seen(at, src, priority, mac);
+        // Only a record the router counted as the followed master's is an advert seen: junk
+        // records from anyone else must not move the detection-latency origin.
+        if self.router.handle_master_seen(at, src, priority, mac) {
+            self.note_advert(at);
+        }
     }
 
     /// The master echoed one of our probes at `at` (see [`Router::handle_echo`]).
@@ -260,7 +281,12 @@ impl InstanceRuntime {
     }
 
     fn send_advert(&mut self, priority: u8) {
-        let packets = match self.adverts.get(&self.router, &self.destinations, priority) {
+        let packets = match self.adverts.get(
+            &mut self.router,
+            &self.destinations,
+            priority,
+            SystemTime::now(),
+        ) {
             Ok(packets) => packets,
             Err(error) => {
                 warn!(instance = %self.name, %error, "cannot build advert");
@@ -296,8 +322,10 @@ impl InstanceRuntime {
         let mac = self.announcer.sender_mac();
         let vrid = self.router.config().vrid;
         let family = IpFamily::of(self.router.config().primary_address);
-        // Echo probes are reflected exactly while the node answers for the VIPs.
-        if let Err(error) = maps.set_reflect(ifindex, vrid, family, own) {
+        // Echo probes are reflected exactly while the node answers for the VIPs; never with
+        // auth_hmac, whose backups do not probe (an echo carries no MAC).
+        let reflect = own && !self.router.authenticates();
+        if let Err(error) = maps.set_reflect(ifindex, vrid, family, reflect) {
             warn!(instance = %self.name, %error, "XDP echo reflection not updated");
         }
         for vip in list.iter().filter(|v| v.ifindex() == self.vip_ifindex) {

@@ -176,6 +176,29 @@ fn removing_a_vip_that_became_primary_keeps_the_admin_secondary() {
     assert!(!shown.contains("203.0.113.1"), "{shown}");
 }
 
+/// Beside a live daemon, a starting one removes only what a dead one left of its own VIPs.
+#[test]
+fn removing_stale_vips_among_some_addresses_leaves_the_others() {
+    let ns = namespace_with_veth("among");
+    ns.run_async(|| async {
+        let netlink = Netlink::new().unwrap();
+        let va = netlink.ifindex("va").await.unwrap();
+        let ours = vip("192.0.2.41", 24, va);
+        let theirs = vip("192.0.2.42", 24, va);
+        for vip in [&ours, &theirs] {
+            assert_eq!(netlink.add_vip(vip).await.unwrap(), AddOutcome::Added);
+        }
+        assert_eq!(
+            netlink
+                .remove_stale_vips_among(&[ours.addr()])
+                .await
+                .unwrap(),
+            vec![ours.clone()]
+        );
+        assert_eq!(netlink.list_vips(va).await.unwrap(), vec![theirs.clone()]);
+    });
+}
+
 #[test]
 fn a_new_handle_removes_what_a_dead_one_left_and_only_that() {
     let ns = namespace_with_veth("stale");

@@ -28,6 +28,7 @@ mod vmac;
 mod kernel_tests;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use futures_util::TryStreamExt;
 use rtnetlink::packet_route::address::AddressMessage;
@@ -189,6 +190,19 @@ impl Netlink {
     /// that died left behind. Call once at start, before any instance runs.
     /// Returns what was removed, for the log.
     pub async fn remove_stale_vips(&self) -> Result<Vec<Vip>, NetlinkError> {
+        self.remove_marked(|_| true).await
+    }
+
+    /// Removes the vipd-marked addresses among `addrs`: what a dead vipd
+    /// left of them, when other live daemons' VIPs share the namespace.
+    pub async fn remove_stale_vips_among(
+        &self,
+        addrs: &[IpAddr],
+    ) -> Result<Vec<Vip>, NetlinkError> {
+        self.remove_marked(|vip| addrs.contains(&vip.addr())).await
+    }
+
+    async fn remove_marked(&self, which: impl Fn(&Vip) -> bool) -> Result<Vec<Vip>, NetlinkError> {
         let names = self.link_names().await?;
         let addresses = self.dump_addresses(None).await?;
         let mut removed = Vec::new();
@@ -200,7 +214,7 @@ impl Netlink {
                 .get(&message.header.index)
                 .map(String::as_str)
                 .unwrap_or_default();
-            let Some(stale) = vip::vip_from_message(message, ifname) else {
+            let Some(stale) = vip::vip_from_message(message, ifname).filter(&which) else {
                 continue;
             };
             self.keep_secondaries(message, &addresses).await?;

@@ -32,7 +32,9 @@ pub use announce_socket::AnnounceSocket;
 pub use echo_socket::EchoSocket;
 pub use interface::InterfaceInfo;
 pub use receive::{Received, RecvError, RecvMeta};
-pub use vrrp_socket::{AsyncVrrpSocket, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL};
+pub use vrrp_socket::{
+    AdvertProtocol, AsyncVrrpSocket, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL,
+};
 
 /// The IP version a VRRP socket speaks; one socket per (interface, family).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +91,11 @@ pub enum PacketError {
         family: IpFamily,
         source_address: IpAddr,
     },
+    #[error(
+        "interface {interface}: auth_type AH runs over IPv4 only (VRRP version 2); \
+         use no authentication, PASS or auth_hmac for IPv6"
+    )]
+    AhNeedsIpv4 { interface: String },
     #[error(
         "interface {interface} has no MAC address, so no ARP or neighbour advertisement can \
          announce a VIP on it"

@@ -135,9 +135,9 @@ fn sockets(
 ) -> (VrrpSocket, VrrpSocket) {
     let a = link
         .a
-        .run(|| VrrpSocket::open(IF_A, family, a_source).expect("open in a"));
+        .run(|| VrrpSocket::open(IF_A, family, a_source, AdvertProtocol::Vrrp).expect("open in a"));
     let b = link.b.run(|| {
-        let mut b = VrrpSocket::open(IF_B, family, None).expect("open in b");
+        let mut b = VrrpSocket::open(IF_B, family, None, AdvertProtocol::Vrrp).expect("open in b");
         if join {
             b.join_group().expect("join in b");
         }
@@ -341,7 +341,7 @@ fn opening_without_a_source_address_names_the_interface() {
     ]);
     for family in [IpFamily::V4, IpFamily::V6] {
         let err = netns
-            .run(|| VrrpSocket::open("vipd-bare", family, None))
+            .run(|| VrrpSocket::open("vipd-bare", family, None, AdvertProtocol::Vrrp))
             .unwrap_err();
         assert!(
             matches!(err, PacketError::NoSourceAddress { family: f, .. } if f == family),

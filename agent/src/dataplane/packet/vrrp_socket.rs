@@ -1,9 +1,15 @@
 //! The raw IP socket that sends and receives VRRP advertisements on one interface for one IP
 //! family, configured as RFC 9568 demands (TTL / hop limit 255, the right source address) and
 //! usable both from a dedicated polling thread and from tokio.
+//!
+//! With keepalived's `auth_type AH` adverts are IP protocol 51 instead ([`AdvertProtocol`]):
+//! the socket is opened for that protocol with `IP_HDRINCL`, because the AH ICV covers the IP
+//! header, so vipd writes the header itself (identification included: the kernel would fill a
+//! zero one in after the ICV was computed). It then moves whole IPv4 packets both ways.
 
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::ops::Range;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, SockaddrIn, SockaddrIn6};
@@ -14,9 +20,20 @@ use tokio::io::Interest;
 use super::interface::InterfaceInfo;
 use super::receive::{recv_packet, Received, RecvError};
 use super::{IpFamily, PacketError};
+use crate::vrrp::wire::ah::IP_PROTOCOL_AH;
 
 /// IANA protocol number of VRRP.
 pub const VRRP_PROTOCOL: i32 = 112;
+
+/// The IP protocol adverts travel as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvertProtocol {
+    /// VRRP itself (112): the socket moves VRRP messages, the kernel writes the IP header.
+    Vrrp,
+    /// keepalived's `auth_type AH` (IPv4 only): IPsec AH (51) around the VRRP message; the
+    /// socket moves whole IPv4 packets.
+    IpsecAh,
+}
 /// The IPv4 multicast group VRRP advertisements go to (RFC 9568 §5.1.1.2).
 pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// The IPv6 multicast group VRRP advertisements go to (RFC 9568 §5.1.2.2).
@@ -46,6 +63,7 @@ pub struct VrrpSocket {
     source: IpAddr,
     configured_source: Option<IpAddr>,
     joined: bool,
+    protocol: AdvertProtocol,
 }
 
 impl VrrpSocket {
@@ -56,8 +74,14 @@ impl VrrpSocket {
         interface: &str,
         family: IpFamily,
         source: Option<IpAddr>,
+        protocol: AdvertProtocol,
     ) -> Result<VrrpSocket, PacketError> {
         let info = InterfaceInfo::lookup(interface)?;
+        if protocol == AdvertProtocol::IpsecAh && family != IpFamily::V4 {
+            return Err(PacketError::AhNeedsIpv4 {
+                interface: interface.to_owned(),
+            });
+        }
         if let Some(address) = source.filter(|address| IpFamily::of(*address) != family) {
             return Err(PacketError::SourceFamilyMismatch {
                 interface: interface.to_owned(),
@@ -70,7 +94,7 @@ impl VrrpSocket {
             Some(address) => address,
             None => interface_source(&info, family)?,
         };
-        let socket = open_configured(&info, family)
+        let socket = open_configured(&info, family, protocol)
             .map_err(PacketError::io(interface, "setting up the VRRP raw socket"))?;
         Ok(VrrpSocket {
             socket,
@@ -80,6 +104,7 @@ impl VrrpSocket {
             source,
             configured_source,
             joined: false,
+            protocol,
         })
     }
 
@@ -153,8 +178,14 @@ impl VrrpSocket {
         self.ifindex
     }
 
-    /// Sends one VRRP message (`payload`, everything after the IP header) to `destination`: the
-    /// family's group in multicast mode, a peer in unicast mode. The source address and the
+    /// What the socket's adverts travel as.
+    pub fn protocol(&self) -> AdvertProtocol {
+        self.protocol
+    }
+
+    /// Sends one VRRP message (`payload`, everything after the IP header; with
+    /// [`AdvertProtocol::IpsecAh`] the whole IPv4 packet) to `destination`: the family's group
+    /// in multicast mode, a peer in unicast mode. The source address and the
     /// outgoing interface are pinned per packet with IP_PKTINFO / IPV6_PKTINFO, so neither the
     /// routing table nor another address on the interface can change them. Like every call on
     /// this non-blocking socket it fails with `WouldBlock` rather than wait when the socket's
@@ -219,10 +250,12 @@ impl VrrpSocket {
     /// Receives one VRRP message into `buf` without blocking. When nothing is queued it returns
     /// an error whose [`RecvError::is_would_block`] is true. A packet larger than `buf` is
     /// dropped and reported as [`RecvError::Truncated`]; VRRP messages fit in 1500 bytes.
+    /// With [`AdvertProtocol::IpsecAh`] the payload is the whole IPv4 packet, which the AH
+    /// check needs.
     pub fn recv<'buf>(&self, buf: &'buf mut [u8]) -> Result<Received<'buf>, RecvError> {
         let (payload, meta) = recv_packet(self.as_raw_fd(), buf)?;
         Ok(Received {
-            payload: &buf[payload],
+            payload: &buf[self.protocol.delivered(payload)],
             meta,
         })
     }
@@ -262,12 +295,37 @@ fn interface_source(info: &InterfaceInfo, family: IpFamily) -> Result<IpAddr, Pa
     })
 }
 
-fn open_configured(info: &InterfaceInfo, family: IpFamily) -> io::Result<Socket> {
+impl AdvertProtocol {
+    fn number(self) -> i32 {
+        match self {
+            AdvertProtocol::Vrrp => VRRP_PROTOCOL,
+            AdvertProtocol::IpsecAh => i32::from(IP_PROTOCOL_AH),
+        }
+    }
+
+    /// What of a received IPv4 packet the socket hands over: the payload, or with AH the
+    /// packet from its first byte to the end of the payload.
+    fn delivered(self, payload: Range<usize>) -> Range<usize> {
+        match self {
+            AdvertProtocol::Vrrp => payload,
+            AdvertProtocol::IpsecAh => 0..payload.end,
+        }
+    }
+}
+
+fn open_configured(
+    info: &InterfaceInfo,
+    family: IpFamily,
+    protocol: AdvertProtocol,
+) -> io::Result<Socket> {
     let domain = match family {
         IpFamily::V4 => Domain::IPV4,
         IpFamily::V6 => Domain::IPV6,
     };
-    let socket = Socket::new(domain, Type::RAW, Some(Protocol::from(VRRP_PROTOCOL)))?;
+    let socket = Socket::new(domain, Type::RAW, Some(Protocol::from(protocol.number())))?;
+    if protocol == AdvertProtocol::IpsecAh {
+        socket.set_header_included_v4(true)?;
+    }
     socket.bind_device(Some(info.name.as_bytes()))?;
     match family {
         IpFamily::V4 => {
@@ -344,10 +402,11 @@ impl AsyncVrrpSocket {
                 Err(err) if err.is_would_block() => ready.clear_ready(),
                 Err(err) => return Err(err),
                 Ok((payload, meta)) => {
+                    let payload = self.inner.get_ref().protocol.delivered(payload);
                     return Ok(Received {
                         payload: &buf[payload],
                         meta,
-                    })
+                    });
                 }
             }
         }

@@ -20,4 +20,4 @@ mod program;
 pub use adverts::{Advert, AdvertRing, AsyncAdvertRing};
 pub use counters::XdpCounters;
 pub use maps::{FollowedMaster, XdpMapError, XdpMaps};
-pub use program::{AttachMode, Attachment, XdpError, XdpProgram};
+pub use program::{xdp_action, AttachMode, Attachment, XdpError, XdpProgram, TEST_RUN_IFINDEX};

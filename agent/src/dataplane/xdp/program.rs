@@ -68,6 +68,18 @@ pub enum XdpError {
     TestRun(#[source] ProgramError),
 }
 
+/// The verdicts (the kernel's `enum xdp_action`) the program returns, as
+/// [`XdpProgram::test_run`] reports them: vipd's program only ever passes, drops or sends back.
+pub mod xdp_action {
+    pub const XDP_DROP: u32 = 1;
+    pub const XDP_PASS: u32 = 2;
+    pub const XDP_TX: u32 = 3;
+}
+
+/// The ingress interface the program sees under [`XdpProgram::test_run`]: the loopback of the
+/// calling thread's network namespace, the index to key VRID and owned-VIP entries with.
+pub const TEST_RUN_IFINDEX: u32 = 1;
+
 /// The loaded XDP object: the program (verified and loaded into the kernel once, attachable to
 /// any number of interfaces) and its maps.
 pub struct XdpProgram {
@@ -148,7 +160,7 @@ impl XdpProgram {
     /// Runs the program once on `frame` through BPF_PROG_TEST_RUN and returns its verdict
     /// (an `xdp_action`) and the frame as the program left it. The kernel refuses frames shorter
     /// than an Ethernet header with EINVAL. The program sees the loopback device of the calling
-    /// thread's network namespace as the ingress interface (ifindex 1).
+    /// thread's network namespace as the ingress interface ([`TEST_RUN_IFINDEX`]).
     pub fn test_run(&mut self, frame: &[u8]) -> Result<(u32, Vec<u8>), XdpError> {
         let program = program_mut(&mut self.ebpf)?;
         // Room for programs that grow the frame (bpf_xdp_adjust_tail), plus headroom slack.

@@ -5,6 +5,7 @@
 mod command;
 mod http_check;
 mod script_check;
+mod script_security;
 mod tcp_check;
 mod track_file_watch;
 

@@ -1,6 +1,6 @@
 //! Tests of the inputs only the daemon gives: XDP liveness signals and reconfiguration.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
 use crate::vrrp::test_support::{addr, v3_config, wire};
@@ -24,7 +24,7 @@ fn following_master() -> Router {
     r.handle_startup(at(0));
     let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
     let (meta, bytes) = wire(peer.config(), &peer.advert(200), addr(1));
-    let advert = r.validate(&meta, &bytes).unwrap();
+    let advert = r.validate(&meta, &bytes, UNIX_EPOCH).unwrap();
     r.handle_advert(at(0), &advert);
     drain(&mut r);
     r
@@ -99,7 +99,7 @@ fn master_alive_restarts_the_timer_for_an_accepted_master_only() {
     high.handle_startup(at(0));
     let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
     let (meta, bytes) = wire(peer.config(), &peer.advert(200), addr(1));
-    let advert = high.validate(&meta, &bytes).unwrap();
+    let advert = high.validate(&meta, &bytes, UNIX_EPOCH).unwrap();
     high.handle_advert(at(0), &advert);
     let deadline = high.poll_timeout();
     assert!(!high.handle_echo(at(5_000)));
@@ -177,7 +177,7 @@ fn a_resigned_master_is_not_waited_for() {
     let mut r = probing_backup();
     let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
     let (meta, bytes) = wire(peer.config(), &peer.advert(0), addr(1));
-    let advert = r.validate(&meta, &bytes).unwrap();
+    let advert = r.validate(&meta, &bytes, UNIX_EPOCH).unwrap();
     r.handle_advert(at(1_000), &advert);
     // Its kernel still echoes, and the probe is not yet old: Skew_Time decides alone.
     r.handle_echo(at(1_100));
@@ -194,7 +194,7 @@ fn the_echo_never_holds_back_a_preemption() {
     high.handle_startup(at(0));
     let peer = Router::new(v3_config(1, 200, 10 * MS)).unwrap();
     let (meta, bytes) = wire(peer.config(), &peer.advert(200), addr(1));
-    let advert = high.validate(&meta, &bytes).unwrap();
+    let advert = high.validate(&meta, &bytes, UNIX_EPOCH).unwrap();
     high.handle_advert(at(0), &advert);
     let deadline = high.poll_timeout().unwrap();
     assert!(!high.handle_master_seen(at(1_000), addr(1), 200, MAC));

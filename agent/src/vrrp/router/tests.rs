@@ -1,6 +1,6 @@
 //! State machine tests: one router driven by hand, fed real encoded adverts.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
 use crate::vrrp::test_support::{addr, v3_config, wire, VIP};
@@ -27,7 +27,8 @@ fn drain(r: &mut Router) -> Vec<Action> {
 fn advert_from(r: &mut Router, n: u8, priority: u8, interval: Duration) -> ValidAdvert {
     let peer = Router::new(v3_config(n, priority.max(1), interval)).unwrap();
     let (meta, bytes) = wire(peer.config(), &peer.advert(priority), addr(n));
-    r.validate(&meta, &bytes).expect("peer advert is valid")
+    r.validate(&meta, &bytes, UNIX_EPOCH)
+        .expect("peer advert is valid")
 }
 
 fn became_master(from: State, reason: TransitionReason) -> Vec<Action> {
@@ -97,7 +98,7 @@ fn owner_starts_as_master() {
         wire(peer.config(), &peer.advert(254), addr(2))
     };
     assert_eq!(
-        r.validate(&meta_bytes.0, &meta_bytes.1),
+        r.validate(&meta_bytes.0, &meta_bytes.1, UNIX_EPOCH),
         Err(DropReason::LocalRouterIsOwner)
     );
     assert_eq!(r.drop_counters().get(DropReason::LocalRouterIsOwner), 1);
@@ -231,6 +232,22 @@ fn master_yields_to_higher_priority_and_to_equal_priority_from_higher_address() 
             assert_eq!(drain(&mut r), lower_claim_answered(), "{peer} {priority}");
         }
     }
+}
+
+#[test]
+fn a_master_standing_down_on_a_late_advert_waits_a_full_interval_from_the_newest_signal() {
+    let mut r = Router::new(v3_config(1, 100, SEC)).unwrap();
+    r.handle_startup(at(0));
+    r.handle_timeout(at(3_609_375));
+    drain(&mut r);
+    // The preferred master's ring record, stamped at 5 s, did not count while we were master;
+    // its full advert, stamped at 1 s, is read after it.
+    assert!(!r.handle_master_seen(at(5_000_000), addr(2), 101, [2, 0, 0, 0, 0, 2]));
+    let a = advert_from(&mut r, 2, 101, SEC);
+    r.handle_advert(at(1_000_000), &a);
+    assert_eq!(r.state(), State::Backup);
+    let mdi = timers::master_down_interval(Version::V3, 100, SEC);
+    assert_eq!(r.poll_timeout(), Some(at(5_000_000).saturating_add(mdi)));
 }
 
 /// What a master does when a lower-priority router claims mastership.
@@ -410,7 +427,7 @@ fn peers_are_remembered_with_their_checksum_variant() {
     peer_config.v3_ipv4_checksum = V3Ipv4Checksum::MessageOnly;
     let peer = Router::new(peer_config).unwrap();
     let (meta, bytes) = wire(peer.config(), &peer.advert(200), addr(2));
-    let a = r.validate(&meta, &bytes).unwrap();
+    let a = r.validate(&meta, &bytes, UNIX_EPOCH).unwrap();
     r.handle_advert(at(7), &a);
     let b = advert_from(&mut r, 3, 150, SEC);
     r.handle_advert(at(8), &b);
@@ -435,10 +452,19 @@ fn drops_are_counted_and_change_nothing() {
     let peer = Router::new(v3_config(2, 200, SEC)).unwrap();
     let (mut meta, bytes) = wire(peer.config(), &peer.advert(200), addr(2));
     meta.ttl = 64;
-    assert_eq!(r.validate(&meta, &bytes), Err(DropReason::BadTtl));
-    assert_eq!(r.validate(&meta, &bytes[..5]), Err(DropReason::BadTtl));
+    assert_eq!(
+        r.validate(&meta, &bytes, UNIX_EPOCH),
+        Err(DropReason::BadTtl)
+    );
+    assert_eq!(
+        r.validate(&meta, &bytes[..5], UNIX_EPOCH),
+        Err(DropReason::BadTtl)
+    );
     meta.ttl = 255;
-    assert_eq!(r.validate(&meta, &bytes[..5]), Err(DropReason::Truncated));
+    assert_eq!(
+        r.validate(&meta, &bytes[..5], UNIX_EPOCH),
+        Err(DropReason::Truncated)
+    );
     assert_eq!(r.drop_counters().get(DropReason::BadTtl), 2);
     assert_eq!(r.drop_counters().total(), 3);
     assert_eq!(r.poll_timeout(), before);
@@ -486,4 +512,123 @@ fn a_running_master_down_timer_follows_a_priority_change() {
         r.poll_timeout(),
         Some(at(2_000_000).saturating_add(timers::skew_time(Version::V3, 200, SEC)))
     );
+}
+
+mod auth_ah {
+    use super::*;
+    use crate::vrrp::wire::ah::{AhKey, AhPacket};
+    use crate::vrrp::wire::{V2Auth, VRRP_GROUP_V4};
+
+    fn ah_config(n: u8, priority: u8, key: &[u8; 8]) -> RouterConfig {
+        let mut c = v3_config(n, priority, SEC);
+        c.version = Version::V2;
+        c.v2_auth = V2Auth::IpsecAh;
+        c.ah_key = Some(AhKey::new(*key));
+        c
+    }
+
+    /// The next advert of `r` as the IPv4 packet it sends to the group.
+    fn sealed(r: &mut Router, priority: u8) -> Vec<u8> {
+        let message = r
+            .advert(priority)
+            .emit_to_vec(
+                r.config().primary_address,
+                IpAddr::V4(VRRP_GROUP_V4),
+                V3Ipv4Checksum::default(),
+            )
+            .unwrap();
+        let mut packets = vec![Vec::new()];
+        assert!(r.seal_ah_advert(&message, &[IpAddr::V4(VRRP_GROUP_V4)], &mut packets));
+        packets.pop().unwrap()
+    }
+
+    fn sequence(packet: &[u8]) -> u32 {
+        AhPacket::split(packet).unwrap().ah.sequence
+    }
+
+    fn meta(n: u8) -> RxMeta {
+        RxMeta {
+            src: addr(n),
+            dst: IpAddr::V4(VRRP_GROUP_V4),
+            ttl: 255,
+        }
+    }
+
+    fn master(n: u8, priority: u8) -> Router {
+        let mut r = Router::new(ah_config(n, priority, b"secret12")).unwrap();
+        r.handle_startup(at(0));
+        r.handle_timeout(at(10_000_000));
+        assert_eq!(r.state(), State::Master);
+        drain(&mut r);
+        r
+    }
+
+    #[test]
+    fn a_master_hearing_a_lower_router_continues_above_its_numbers() {
+        let mut ours = master(2, 200);
+        let mut lower = Router::new(ah_config(1, 100, b"secret12")).unwrap();
+        for _ in 0..40 {
+            sealed(&mut lower, 100);
+        }
+        let claim = sealed(&mut lower, 100);
+        assert_eq!(sequence(&claim), 41);
+        ours.validate(&meta(1), &claim, UNIX_EPOCH).unwrap();
+        assert_eq!(sequence(&sealed(&mut ours, 200)), 43);
+    }
+
+    #[test]
+    fn a_backup_continues_above_the_master_it_heard() {
+        let mut master = master(2, 200);
+        let mut backup = Router::new(ah_config(1, 100, b"secret12")).unwrap();
+        backup.handle_startup(at(0));
+        for _ in 0..5 {
+            let advert = sealed(&mut master, 200);
+            backup.validate(&meta(2), &advert, UNIX_EPOCH).unwrap();
+        }
+        assert_eq!(sequence(&sealed(&mut backup, 100)), 6);
+    }
+
+    #[test]
+    fn forged_and_replayed_adverts_are_counted_and_move_nothing() {
+        let mut sender = master(2, 200);
+        let mut backup = Router::new(ah_config(1, 100, b"secret12")).unwrap();
+        backup.handle_startup(at(0));
+        drain(&mut backup);
+        let first = sealed(&mut sender, 200);
+        let advert = backup.validate(&meta(2), &first, UNIX_EPOCH).unwrap();
+        backup.handle_advert(at(1), &advert);
+        assert_eq!(
+            backup.validate(&meta(2), &first, UNIX_EPOCH),
+            Err(DropReason::AhReplay)
+        );
+        let mut forger = master(2, 255);
+        forger.ah.as_mut().unwrap().reconfigure(
+            AhKey::new(*b"guessed!"),
+            crate::vrrp::wire::ah::Delivery::Multicast,
+        );
+        for _ in 0..5 {
+            sealed(&mut forger, 255);
+        }
+        assert_eq!(
+            backup.validate(&meta(2), &sealed(&mut forger, 255), UNIX_EPOCH),
+            Err(DropReason::AhBadIcv)
+        );
+        assert_eq!(
+            backup.validate(&meta(2), &first[..40], UNIX_EPOCH),
+            Err(DropReason::AhMalformed)
+        );
+        let drops = backup.drop_counters();
+        assert_eq!(
+            (
+                drops.get(DropReason::AhReplay),
+                drops.get(DropReason::AhBadIcv),
+                drops.get(DropReason::AhMalformed)
+            ),
+            (1, 1, 1)
+        );
+        // The genuine master's next advert is still accepted: nothing forged moved the counter.
+        assert!(backup
+            .validate(&meta(2), &sealed(&mut sender, 200), UNIX_EPOCH)
+            .is_ok());
+    }
 }

@@ -273,6 +273,33 @@ proptest! {
         );
     }
 
+    /// A freeze of every node at once, kernels included (a hypervisor pausing the machine
+    /// the nodes share), never causes a takeover, however long: when it ends, a backup that
+    /// woke late asks again before it judges, and the master, frozen too, advertises at once.
+    #[test]
+    fn a_freeze_of_every_node_never_causes_a_takeover(
+        s in setup(),
+        length_us in 0u64..20_000,
+        phase_us in 0u64..4_000,
+    ) {
+        let mut sim = s.sim();
+        settle(&mut sim, &s)?;
+        sim.run_for(US * phase_us as u32);
+        let budget = s.budget(&sim, Fault::Freeze);
+        let length = (US * length_us as u32).min(budget.tolerated);
+        let at = sim.now;
+        sim.freeze_all(length);
+        sim.run_for(length + s.quiet(&sim));
+        prop_assert_eq!(
+            transitions_since(&sim, at),
+            vec![],
+            "freeze of {:?} (tolerated {:?}) at {}",
+            length,
+            budget.tolerated,
+            at
+        );
+    }
+
     /// A death is detected within its budget: a crash and a cable pull within
     /// max(Master_Down_Interval, echo interval + timeout), a hung agent whose kernel still
     /// reflects within that plus the dead-man bound; each plus the link's delay and jitter.

@@ -11,7 +11,8 @@
 //! Faults: per-link delay, jitter (reordering) and loss, partitions, a node's cable pulled
 //! (everything to and from it lost, in flight too), its link's softirq stalled (everything to
 //! and from it held, then delivered and stamped together), its agent stalled (or dead: a stall
-//! that never ends, the kernel still up), crash (the node vanishes: no resignation, no
+//! that never ends, the kernel still up), every node frozen at once (kernels too, as a
+//! hypervisor pauses a VM), crash (the node vanishes: no resignation, no
 //! reflection, addresses gone) and restart, graceful shutdown. Adverts travel as real bytes
 //! through the codec and each receiver's validation, exactly as the daemon feeds them.
 //! Everything random comes from one seeded RNG, so a failing seed replays exactly.
@@ -19,8 +20,9 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
+use super::budget::FREEZE_RELEASE;
 use super::config::RouterConfig;
 use super::router::{Action, Router, State};
 use super::test_support::{addr, GROUP_V4};
@@ -231,6 +233,20 @@ impl Sim {
     /// they arrive, and are stamped, when it ends.
     pub fn stall_link(&mut self, node: usize, d: Duration) {
         self.link_stall[node] = Some((self.now, self.now.saturating_add(d)));
+    }
+
+    /// Every node freezes for `d`, kernels included: what a hypervisor's pause of the one
+    /// machine they share does (the benchmark's nodes are namespaces of one VM), or of each
+    /// node's own. Nothing runs and nothing is stamped. When it ends, the overdue timers wake
+    /// the agents before the kernels deliver what the freeze held (a frame waiting in a frozen
+    /// CPU's softirq comes out after the woken realtime thread ran), so the held frames arrive
+    /// [`FREEZE_RELEASE`] after the agents resumed.
+    pub fn freeze_all(&mut self, d: Duration) {
+        let end = self.now.saturating_add(d);
+        for node in 0..self.nodes.len() {
+            self.stall_agent(node, Some(d));
+            self.link_stall[node] = Some((self.now, end.saturating_add(FREEZE_RELEASE)));
+        }
     }
 
     /// Node's agent runs nothing for `d` (`None`: ever again, its kernel still up).
@@ -466,7 +482,7 @@ impl Sim {
                     ttl: 255,
                 };
                 let router = &mut self.nodes[node].router;
-                match router.validate(&meta, &bytes) {
+                match router.validate(&meta, &bytes, UNIX_EPOCH) {
                     Ok(advert) => {
                         router.handle_master_seen(at, advert.src(), advert.priority(), mac(from));
                         router.handle_advert(at, &advert);

@@ -244,7 +244,7 @@ fn v2_auth_and_interval() {
 }
 
 #[test]
-fn v2_ah_is_refused_with_its_own_reason() {
+fn v2_ah_message_is_an_auth_type_mismatch_without_ah_configured() {
     let c = v2_local(V2Auth::None);
     let (meta, mut bytes) = wire(&c, &v2_repr(V2Auth::None, 1), addr(2));
     bytes[4] = 2;
@@ -255,7 +255,7 @@ fn v2_ah_is_refused_with_its_own_reason() {
     bytes[6..8].copy_from_slice(&sum.to_be_bytes());
     assert_eq!(
         validate(&c, 100, &meta, &bytes),
-        Err(DropReason::AuthTypeAh)
+        Err(DropReason::AuthTypeMismatch)
     );
     bytes[4] = 9;
     bytes[6] = 0;

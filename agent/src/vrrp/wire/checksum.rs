@@ -135,12 +135,28 @@ impl PseudoHeader {
 
 /// The checksum of `message` (whose checksum field must be zero) with `pseudo`.
 pub(crate) fn compute(pseudo: PseudoHeader, message: &[u8]) -> u16 {
-    Sum(pseudo.sum(message.len()).0).add_bytes(message).finish()
+    compute_parts(pseudo, &[message])
+}
+
+/// The checksum of the concatenation of `parts`, each but the last of even length (a VRRP
+/// message always is: 8 bytes, then 4- or 16-byte addresses, then 8 bytes of v2 auth data).
+fn compute_parts(pseudo: PseudoHeader, parts: &[&[u8]]) -> u16 {
+    let len = parts.iter().map(|p| p.len()).sum();
+    parts
+        .iter()
+        .fold(pseudo.sum(len), |sum, part| sum.add_bytes(part))
+        .finish()
 }
 
 /// Whether `message` (checksum field as received) sums to zero with `pseudo`.
 pub(crate) fn verify(pseudo: PseudoHeader, message: &[u8]) -> bool {
     compute(pseudo, message) == 0
+}
+
+/// Whether `message` followed by `trailer` (the auth_hmac trailer, which the IPv6 checksum
+/// covers) sums to zero with `pseudo`.
+pub(crate) fn verify_with_trailer(pseudo: PseudoHeader, message: &[u8], trailer: &[u8]) -> bool {
+    compute_parts(pseudo, &[message, trailer]) == 0
 }
 
 #[cfg(test)]

@@ -4,11 +4,14 @@
 //! [`AdvertRepr`] is its parsed, owned form with [`AdvertRepr::parse`], [`AdvertRepr::emit`] and
 //! [`AdvertRepr::buffer_len`]. The IP header is the caller's: it passes the IP source and
 //! destination (needed for the pseudo-header checksum) and checks the TTL itself through
-//! [`crate::vrrp::validate`].
+//! [`crate::vrrp::validate`]. The exception is [`ah`], keepalived's IPsec-AH wrapping of a
+//! VRRPv2 message, whose ICV covers the IP header.
 
+pub mod ah;
 pub(crate) mod checksum;
 mod packet;
 mod repr;
+pub mod trailer;
 
 pub use checksum::{ChecksumVariant, V3Ipv4Checksum, IP_PROTOCOL_VRRP, VRRP_GROUP_V4};
 pub use packet::{field, Packet, HEADER_LEN, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
@@ -59,10 +62,6 @@ pub enum ParseError {
     FamilyMismatch,
     #[error("checksum does not match")]
     BadChecksum,
-    #[error(
-        "VRRPv2 auth type 2 (IPsec AH) is not supported: configure auth type PASS or none on all routers of this VRID"
-    )]
-    AuthTypeAh,
     #[error("VRRPv2 auth type {0} is unknown (0 none, 1 PASS, 2 AH)")]
     UnknownAuthType(u8),
 }

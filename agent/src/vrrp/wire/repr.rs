@@ -42,6 +42,9 @@ pub enum V2Auth {
     /// Auth type 1 (RFC 2338, keepalived `auth_type PASS`): an 8-byte password, zero padded,
     /// in the clear. It guards against misconfiguration, not against attackers.
     SimplePassword([u8; V2_AUTH_DATA_LEN]),
+    /// Auth type 2 (RFC 2338, keepalived `auth_type AH`): the auth data is zero and an IPsec
+    /// AH header before the message authenticates it (see [`super::ah`]).
+    IpsecAh,
 }
 
 /// A VRRPv3 advert (RFC 9568).
@@ -170,6 +173,18 @@ impl AdvertRepr {
         src: IpAddr,
         dst: IpAddr,
     ) -> Result<ParsedAdvert, ParseError> {
+        Self::parse_with_trailer(packet, &[], src, dst)
+    }
+
+    /// [`AdvertRepr::parse`] of a message that an auth_hmac trailer followed (see
+    /// [`super::trailer`]): over IPv6 the checksum covers the trailer too; over IPv4 it does
+    /// not. `trailer` is empty when there was none.
+    pub fn parse_with_trailer<T: AsRef<[u8]>>(
+        packet: &Packet<T>,
+        trailer: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+    ) -> Result<ParsedAdvert, ParseError> {
         if packet.as_bytes().len() < HEADER_LEN {
             return Err(ParseError::Truncated);
         }
@@ -191,11 +206,13 @@ impl AdvertRepr {
             verified(PseudoHeader::None, bytes, ChecksumVariant::MessageOnly)?
         } else {
             match family {
-                AddressFamily::V6 => verified(
-                    pseudo_header(src, dst),
-                    bytes,
-                    ChecksumVariant::Ipv6PseudoHeader,
-                )?,
+                AddressFamily::V6 => {
+                    if checksum::verify_with_trailer(pseudo_header(src, dst), bytes, trailer) {
+                        ChecksumVariant::Ipv6PseudoHeader
+                    } else {
+                        return Err(ParseError::BadChecksum);
+                    }
+                }
                 AddressFamily::V4 => verified(
                     pseudo_header(src, dst),
                     bytes,
@@ -219,7 +236,7 @@ impl AdvertRepr {
             let auth = match packet.v2_auth_type() {
                 AUTH_NONE => V2Auth::None,
                 AUTH_SIMPLE_PASSWORD => V2Auth::SimplePassword(packet.v2_auth_data()),
-                AUTH_IPSEC_AH => return Err(ParseError::AuthTypeAh),
+                AUTH_IPSEC_AH => V2Auth::IpsecAh,
                 other => return Err(ParseError::UnknownAuthType(other)),
             };
             AdvertRepr::V2(V2Advert {
@@ -268,6 +285,14 @@ impl AdvertRepr {
         match self {
             AdvertRepr::V2(_) => AddressFamily::V4,
             AdvertRepr::V3(a) => a.addresses.family(),
+        }
+    }
+
+    /// The VRRP version, 2 or 3.
+    pub fn version(&self) -> u8 {
+        match self {
+            AdvertRepr::V2(_) => 2,
+            AdvertRepr::V3(_) => 3,
         }
     }
 
@@ -328,6 +353,7 @@ impl AdvertRepr {
                 let (auth_type, data) = match a.auth {
                     V2Auth::None => (AUTH_NONE, [0; V2_AUTH_DATA_LEN]),
                     V2Auth::SimplePassword(p) => (AUTH_SIMPLE_PASSWORD, p),
+                    V2Auth::IpsecAh => (AUTH_IPSEC_AH, [0; V2_AUTH_DATA_LEN]),
                 };
                 packet.set_v2_auth_type(auth_type);
                 packet.set_v2_adver_int(a.adver_int_secs);

@@ -134,21 +134,11 @@ impl Importer<'_> {
                         check.weight = weight;
                     }
                 }
-                "user" => match s.args.as_slice() {
-                    [] => self.error(s.keyword.origin, "`user` needs a user name"),
-                    [name, rest @ ..] => {
-                        user = Some(name.text.clone());
-                        if let Some(group) = rest.first() {
-                            self.warn(
-                                group.origin,
-                                format!(
-                                    "the group `{}` is ignored: the script runs with the user's own groups",
-                                    group.text,
-                                ),
-                            );
-                        }
+                "user" => {
+                    if let Some(run_as) = self.run_as(&s) {
+                        user = Some(run_as);
                     }
-                },
+                }
                 "init_fail" => check.init_fail = true,
                 _ => unreachable!("script_arity() lists only the keywords handled here"),
             }

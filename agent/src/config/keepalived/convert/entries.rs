@@ -8,7 +8,7 @@ use super::Importer;
 use crate::config::keepalived::source::Origin;
 use crate::config::keepalived::syntax::{arity_in, Arity, Statement, Word};
 use crate::config::keepalived::values;
-use crate::config::model::{Vip, Weight, MAX_PASSWORD_LEN};
+use crate::config::model::{Auth, Vip, Weight, MAX_PASSWORD_LEN};
 
 /// The keywords of this block and how many values each takes.
 pub(super) const AUTHENTICATION_KEYWORDS: &[(&str, Arity)] = &[
@@ -41,9 +41,9 @@ const VIP_OPTIONS: &[(&str, bool)] = &[
 ];
 
 impl Importer<'_> {
-    /// `authentication { auth_type PASS auth_pass SECRET }`: the password, truncated to 8 bytes
-    /// as keepalived does.
-    pub(super) fn authentication(&mut self, block: &[Statement]) -> Option<(String, Origin)> {
+    /// `authentication { auth_type PASS|AH auth_pass SECRET }`: the password, truncated to 8
+    /// bytes as keepalived does, as a simple password or the key of IPsec-AH.
+    pub(super) fn authentication(&mut self, block: &[Statement]) -> Option<(Auth, Origin)> {
         let mut kind = None;
         let mut password = None;
         for s in self.statements(block, authentication_arity, "authentication", true) {
@@ -57,15 +57,9 @@ impl Importer<'_> {
             }
         }
         let kind = kind?;
-        match kind.text.as_str() {
-            "PASS" => {}
-            "AH" => {
-                self.error(
-                    kind.origin,
-                    "auth_type AH is not supported by vipd (RFC 3768 removed it): use PASS, or no authentication",
-                );
-                return None;
-            }
+        let ah = match kind.text.as_str() {
+            "PASS" => false,
+            "AH" => true,
             other => {
                 self.error(
                     kind.origin,
@@ -73,9 +67,12 @@ impl Importer<'_> {
                 );
                 return None;
             }
-        }
+        };
         let Some(password) = password else {
-            self.error(kind.origin, "auth_type PASS needs `auth_pass SECRET`");
+            self.error(
+                kind.origin,
+                format!("auth_type {} needs `auth_pass SECRET`", kind.text),
+            );
             return None;
         };
         let mut text = password.text.clone();
@@ -94,7 +91,8 @@ impl Importer<'_> {
             self.error(password.origin, "auth_pass is empty");
             return None;
         }
-        Some((text, password.origin))
+        let auth = if ah { Auth::Ah(text) } else { Auth::Pass(text) };
+        Some((auth, password.origin))
     }
 
     /// The entries of virtual_ipaddress: `ADDRESS[/PREFIX] [dev IF] [label LABEL] [brd ADDR]

@@ -200,20 +200,8 @@ impl Importer<'_> {
     }
 
     fn script_user(&mut self, statement: &Statement) {
-        match statement.args.as_slice() {
-            [] => self.error(statement.keyword.origin, "`script_user` needs a user name"),
-            [user, rest @ ..] => {
-                self.config.global.script_user = Some(user.text.clone());
-                if let Some(group) = rest.first() {
-                    self.warn(
-                        group.origin,
-                        format!(
-                            "the group `{}` is ignored: scripts run with the user's own groups",
-                            group.text
-                        ),
-                    );
-                }
-            }
+        if let Some(run_as) = self.run_as(statement) {
+            self.config.global.script_user = Some(run_as);
         }
     }
 

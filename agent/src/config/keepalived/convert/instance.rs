@@ -18,6 +18,7 @@ use crate::config::model::{
     duration_text, Auth, Family, Instance, NotifyCommands, Priority, TrackedCheck, TrackedFile,
     TrackedInterface, Version, Vip, Vrid, Weight, FAST_MODE_BELOW,
 };
+use crate::vrrp::auth_hmac::Mode;
 
 /// Keywords keepalived accepts in vrrp_instance that vipd does not act on; each is warned about.
 const IGNORED: &[(&str, &str)] = &[
@@ -148,6 +149,7 @@ pub(super) const KEYWORDS: &[(&str, Arity)] = &[
     ("use_vmac_addr", Arity::Fixed(0)),
     ("linkbeat_use_polling", Arity::Fixed(0)),
     ("authentication", Arity::Fixed(0)),
+    ("auth_hmac", Arity::Fixed(0)),
     ("virtual_ipaddress", Arity::Fixed(0)),
     ("virtual_ipaddress_excluded", Arity::Fixed(0)),
     ("unicast_peer", Arity::Fixed(0)),
@@ -193,7 +195,8 @@ struct Said {
     master: Option<Origin>,
     nopreempt: Option<Origin>,
     accept: Option<bool>,
-    auth: Option<(String, Origin)>,
+    auth: Option<(Auth, Origin)>,
+    auth_hmac: Option<Origin>,
 }
 
 /// An instance being read: the model so far, what was said, and where each value came from
@@ -219,6 +222,7 @@ impl Draft {
 /// The keywords whose statements carry a block.
 pub(super) const WITH_BLOCK: &[&str] = &[
     "authentication",
+    "auth_hmac",
     "virtual_ipaddress",
     "virtual_ipaddress_excluded",
     "unicast_peer",
@@ -283,6 +287,7 @@ impl Importer<'_> {
             unicast_peers: Vec::new(),
             unicast_ttl_check: Instance::DEFAULT_UNICAST_TTL_CHECK,
             auth: Auth::None,
+            auth_hmac: None,
             preempt: true,
             preempt_delay: Duration::ZERO,
             accept_mode: Instance::DEFAULT_ACCEPT_MODE,
@@ -314,6 +319,13 @@ impl Importer<'_> {
                     if let Some((_, origin)) = d.said.auth {
                         d.at("auth_password", origin);
                     }
+                }
+            }
+            "auth_hmac" => {
+                if let Some(block) = self.block_of(s) {
+                    d.instance.auth_hmac = Some(self.auth_hmac(block));
+                    d.said.auth_hmac = Some(s.keyword.origin);
+                    d.at("auth_hmac", s.keyword.origin);
                 }
             }
             "virtual_ipaddress" | "virtual_ipaddress_excluded" | "unicast_peer" => {
@@ -553,7 +565,7 @@ impl Importer<'_> {
     }
 
     fn instance_notify(&mut self, d: &mut Draft, s: &Statement) {
-        let Some(command) = self.command(s) else {
+        let Some(command) = self.notify_command(s) else {
             return;
         };
         let notify = &mut d.instance.notify;
@@ -665,17 +677,31 @@ impl Importer<'_> {
             instance.advert_interval = Instance::DEFAULT_ADVERT_INTERVAL;
         }
 
-        if let Some((password, origin)) = said.auth {
+        if let (Some((_, origin)), Some(_)) = (&said.auth, said.auth_hmac) {
+            self.warn(
+                *origin,
+                format!("{what}: auth_hmac replaces authentication: authentication dropped, as keepalived does"),
+            );
+        } else if let Some((auth, origin)) = said.auth {
             if instance.version == Version::V3 {
                 self.warn(
                     origin,
                     format!("{what}: authentication does not exist in VRRP version 3: ignored, as keepalived does"),
                 );
             } else {
-                instance.auth = Auth::Pass(password);
+                instance.auth = auth;
             }
         }
 
+        if let (Some(auth), Some(origin)) = (&mut instance.auth_hmac, said.auth_hmac) {
+            if self.defaults.strict && auth.mode != Mode::Enforce {
+                self.warn(
+                    origin,
+                    format!("{what}: vrrp_strict requires auth_hmac mode enforce: enforce used, as keepalived does"),
+                );
+                auth.mode = Mode::Enforce;
+            }
+        }
         instance.accept_mode = said.accept.unwrap_or(!self.defaults.strict);
         true
     }

@@ -3,6 +3,7 @@
 //! line; what keepalived itself would refuse is an error. One file per kind of block; this one
 //! holds the importer, the top level and the helpers the blocks share.
 
+mod auth_hmac;
 mod checks;
 mod entries;
 mod global;
@@ -17,7 +18,7 @@ use super::source::{Origin, Sources};
 use super::syntax::{split_line, Arity, Statement, Word};
 use super::values;
 use crate::config::diagnostic::{Diagnostic, FieldPath, Item, SourceMap};
-use crate::config::model::{Command, Config, Garp, Global, Version};
+use crate::config::model::{Command, Config, Garp, Global, RunAs, Version};
 
 /// What the importer made of a configuration.
 pub struct Imported {
@@ -355,6 +356,80 @@ impl Importer<'_> {
             );
         }
         parsed
+    }
+
+    /// keepalived's `username [groupname]` after `script_user` or a vrrp_script's `user`.
+    fn run_as(&mut self, statement: &Statement) -> Option<RunAs> {
+        match statement.args.as_slice() {
+            [] => {
+                self.error(
+                    statement.keyword.origin,
+                    format!("`{}` needs a user name", statement.name()),
+                );
+                None
+            }
+            [user, rest @ ..] => {
+                if let Some(extra) = rest.get(1) {
+                    self.warn(
+                        extra.origin,
+                        format!(
+                            "`{}` takes a user and a group; `{}` and what follows are ignored",
+                            statement.name(),
+                            extra.text
+                        ),
+                    );
+                }
+                Some(RunAs {
+                    user: user.text.clone(),
+                    group: rest.first().map(|group| group.text.clone()),
+                })
+            }
+        }
+    }
+
+    /// A notify command: keepalived's `notify_* SCRIPT [username [groupname]]`, where SCRIPT is
+    /// one word (quoted if it has arguments). vipd runs notify commands as `script_user`, so a
+    /// command for another user is left out rather than run as someone it was not meant for.
+    fn notify_command(&mut self, statement: &Statement) -> Option<Command> {
+        let (script, run_as) = match statement.args.as_slice() {
+            [script, user, rest @ ..] => (
+                script,
+                Some(RunAs {
+                    user: user.text.clone(),
+                    group: rest.first().map(|group| group.text.clone()),
+                }),
+            ),
+            [script] => (script, None),
+            [] => {
+                self.error(
+                    statement.keyword.origin,
+                    format!("`{}` needs a command", statement.name()),
+                );
+                return None;
+            }
+        };
+        let Some(argv) = values::command_words([script.text.as_str()]) else {
+            self.error(
+                script.origin,
+                format!("`{}` needs a command; check its quotes", statement.name()),
+            );
+            return None;
+        };
+        if let Some(run_as) = run_as.filter(|r| self.config.global.script_user.as_ref() != Some(r))
+        {
+            self.warn(
+                statement.args[1].origin,
+                format!(
+                    "`{}` is not run: keepalived runs it as user `{}`, and vipd runs notify \
+                     commands only as script_user (set script_user to that user, or quote the \
+                     command with its arguments if these words were meant as arguments)",
+                    statement.name(),
+                    run_as.user
+                ),
+            );
+            return None;
+        }
+        Some(Command { argv })
     }
 
     /// A command from the words after a notify or script keyword.

@@ -65,7 +65,7 @@ impl Importer<'_> {
                     }
                 }
                 "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
-                    let Some(command) = self.command(&s) else { continue };
+                    let Some(command) = self.notify_command(&s) else { continue };
                     let slot = match s.name() {
                         "notify" => &mut group.notify.any,
                         "notify_master" => &mut group.notify.master,

@@ -20,7 +20,7 @@ impl Converter<'_> {
 
         let type_name = kind.name();
         // Keys that only some kinds have: refuse them on the others, naming where they belong.
-        let kind_keys: [(&str, Option<usize>, RawCheckKind); 7] = [
+        let kind_keys: [(&str, Option<usize>, RawCheckKind); 8] = [
             (
                 "address",
                 raw.address.as_ref().map(|v| v.span().start),
@@ -54,6 +54,11 @@ impl Converter<'_> {
             (
                 "user",
                 raw.user.as_ref().map(|v| v.span().start),
+                RawCheckKind::Script,
+            ),
+            (
+                "group",
+                raw.group.as_ref().map(|v| v.span().start),
                 RawCheckKind::Script,
             ),
         ];
@@ -147,7 +152,7 @@ impl Converter<'_> {
                 }
             }
             RawCheckKind::Script => {
-                let user = raw.user.map(|v| self.at(item, "user", v));
+                let user = self.run_as(item, ("user", raw.user), ("group", raw.group));
                 match raw.command {
                     None => {
                         missing(self, "command");

@@ -57,7 +57,11 @@ impl Converter<'_> {
                 PathBuf::from(self.at(item, "control_socket", v))
             }),
             metrics_listen,
-            script_user: raw.script_user.map(|v| self.at(item, "script_user", v)),
+            script_user: self.run_as(
+                item,
+                ("script_user", raw.script_user),
+                ("script_group", raw.script_group),
+            ),
             script_security: raw
                 .script_security
                 .map_or(defaults.script_security, Spanned::into_inner),

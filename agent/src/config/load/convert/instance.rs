@@ -6,13 +6,18 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::Converter;
+use crate::config::auth_key;
 use crate::config::diagnostic::{FieldPath, Item};
-use crate::config::load::schema::{RawInstance, RawSyncGroup, RawTrackFile, RawV3Checksum};
+use crate::config::load::schema::{
+    RawAntiReplay, RawAuthHmac, RawAuthMode, RawAuthType, RawInstance, RawSyncGroup, RawTrackFile,
+    RawV3Checksum,
+};
 use crate::config::load::values::{Entry, TrackCheckEntry, TrackInterfaceEntry, VipEntry};
 use crate::config::model::{
-    Auth, Family, Garp, Instance, Priority, SyncGroup, TrackedCheck, TrackedFile, TrackedInterface,
-    V3Checksum, Version, Vip, Vrid, Weight, MAX_PASSWORD_LEN,
+    Auth, AuthHmac, Family, Garp, Instance, Priority, SyncGroup, TrackedCheck, TrackedFile,
+    TrackedInterface, V3Checksum, Version, Vip, Vrid, Weight, MAX_PASSWORD_LEN,
 };
+use crate::vrrp::auth_hmac::{AntiReplay, Mode};
 
 impl Converter<'_> {
     /// Returns `None` when a value is unusable (its error is recorded).
@@ -101,8 +106,21 @@ impl Converter<'_> {
             }
         };
 
+        let auth_type = raw.auth_type.map(|t| {
+            let start = t.span().start;
+            (start, self.at(item, "auth_type", t))
+        });
         let auth = match raw.auth_password {
-            None => Auth::None,
+            None => {
+                if let Some((start, _)) = auth_type {
+                    self.error(
+                        start,
+                        "auth_type needs `auth_password`: set the password, or remove auth_type"
+                            .to_string(),
+                    );
+                }
+                Auth::None
+            }
             Some(password) => {
                 let start = password.span().start;
                 let password = self.at(item, "auth_password", password);
@@ -115,9 +133,14 @@ impl Converter<'_> {
                         ),
                     );
                 }
-                Auth::Pass(password)
+                match auth_type {
+                    Some((_, RawAuthType::Ah)) => Auth::Ah(password),
+                    Some((_, RawAuthType::Pass)) | None => Auth::Pass(password),
+                }
             }
         };
+
+        let auth_hmac = raw.auth_hmac.map(|block| self.auth_hmac(item, block));
 
         let track_interfaces = self.track_interfaces(item, raw.track_interfaces);
         let track_files = self.track_files(item, raw.track_files);
@@ -160,6 +183,7 @@ impl Converter<'_> {
                 Instance::DEFAULT_UNICAST_TTL_CHECK,
             ),
             auth,
+            auth_hmac,
             preempt: self.flag(item, "preempt", raw.preempt, Instance::DEFAULT_PREEMPT),
             preempt_delay,
             accept_mode: self.flag(
@@ -185,6 +209,45 @@ impl Converter<'_> {
             notify,
         };
         (self.errors.len() == errors_before).then_some(instance)
+    }
+
+    /// `[instance.auth_hmac]`. Ids are range-checked here; lengths, duplicates, the active
+    /// key and the window are the validator's, as for an imported keepalived.conf.
+    fn auth_hmac(&mut self, item: Item, raw: Spanned<RawAuthHmac>) -> AuthHmac {
+        let raw = self.at(item, "auth_hmac", raw);
+        let mut keys = Vec::new();
+        for entry in raw.keys.into_inner() {
+            let entry = entry.into_inner();
+            let Some(id) = self.ranged(&entry.id, 1..=255, "auth_hmac key id", "a key id") else {
+                continue;
+            };
+            let start = entry.key.span().start;
+            match auth_key::parse(id as u8, entry.key.get_ref()) {
+                Ok(key) => keys.push(key),
+                Err(message) => self.error(start, message),
+            }
+        }
+        let active_key = self
+            .ranged(&raw.active_key, 1..=255, "auth_hmac active_key", "a key id")
+            .unwrap_or(0) as u8;
+        let time_window = raw.time_window.and_then(|w| {
+            self.ranged(&w, 1..=300, "auth_hmac time_window", "seconds")
+                .map(|w| w as u32)
+        });
+        AuthHmac {
+            keys,
+            active_key,
+            mode: match raw.mode.map(Spanned::into_inner) {
+                None | Some(RawAuthMode::Enforce) => Mode::Enforce,
+                Some(RawAuthMode::Permissive) => Mode::Permissive,
+                Some(RawAuthMode::ReceiveOnly) => Mode::ReceiveOnly,
+            },
+            anti_replay: match raw.anti_replay.map(Spanned::into_inner) {
+                None | Some(RawAntiReplay::Time) => AntiReplay::Time,
+                Some(RawAntiReplay::Monotonic) => AntiReplay::Monotonic,
+            },
+            time_window,
+        }
     }
 
     fn vips(

@@ -15,7 +15,7 @@ use toml::Spanned;
 use super::values::{CommandLine, DurationText};
 use super::RawDocument;
 use crate::config::diagnostic::{Diagnostic, FieldPath, Item, LineIndex, Location, SourceMap};
-use crate::config::model::{Command, Config, Global, NotifyCommands, Weight};
+use crate::config::model::{Command, Config, Global, NotifyCommands, RunAs, Weight};
 
 pub(super) struct Converter<'a> {
     file: &'a Path,
@@ -176,6 +176,31 @@ impl<'a> Converter<'a> {
     pub(super) fn at<T>(&mut self, item: Item, key: &'static str, value: Spanned<T>) -> T {
         self.record(FieldPath::key(item, key), value.span().start);
         value.into_inner()
+    }
+
+    /// A script's user and optional group from their two keys; a group without a user is an
+    /// error, since the group alone cannot say whom the script runs as.
+    pub(super) fn run_as(
+        &mut self,
+        item: Item,
+        (user_key, user): (&'static str, Option<Spanned<String>>),
+        (group_key, group): (&'static str, Option<Spanned<String>>),
+    ) -> Option<RunAs> {
+        let group = group.map(|group| (group.span().start, self.at(item, group_key, group)));
+        match (user, group) {
+            (Some(user), group) => Some(RunAs {
+                user: self.at(item, user_key, user),
+                group: group.map(|(_, group)| group),
+            }),
+            (None, Some((start, _))) => {
+                self.error(
+                    start,
+                    format!("`{group_key}` needs `{user_key}`: name the user the scripts run as, and the group with it"),
+                );
+                None
+            }
+            (None, None) => None,
+        }
     }
 
     pub(super) fn element<T>(

@@ -1,0 +1,134 @@
+//! `vipd run` with `auth_type AH`: two vipd nodes on a bridge elect and fail over, and a third
+//! node that watches the link replays a captured AH advert to the new master, which refuses it
+//! and does not move (the captured master's priority is higher than its own).
+//!
+//! Every wait is a generous "eventually" bound; nothing here asserts how fast anything happened.
+use socket2::{Domain, Protocol, Socket, Type};
+use std::{
+    mem::MaybeUninit,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    time::{Duration, Instant},
+};
+
+use vipd_tests::{
+    frames, kernel_tests_enabled,
+    topology::Lan,
+    vipd::{wait_until, Scratch, Vipd},
+};
+
+const VIP: &str = "192.0.2.100";
+const EVENTUALLY: Duration = Duration::from_secs(20);
+const ATTACKER: usize = 3;
+const IP_PROTOCOL_AH: i32 = 51;
+/// IPv4 header + AH header + VRRPv2 header, one address and the auth data.
+const AH_PACKET_LEN: usize = 20 + 24 + 20;
+
+fn vip() -> IpAddr {
+    VIP.parse().unwrap()
+}
+
+/// A VRRPv2 instance on eth0, VRID 51, 1 s adverts, `auth_type AH` keyed with "secret12".
+fn config(priority: u8) -> String {
+    format!(
+        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = {priority}\n\
+         version = 2\nadvert_interval = \"1s\"\nvips = [\"{VIP}/24\"]\n\
+         auth_password = \"secret12\"\nauth_type = \"ah\"\n"
+    )
+}
+
+fn drops(node: &Vipd, reason: &str) -> u64 {
+    let out = std::process::Command::new(vipd_tests::vipd::binary())
+        .args(["status", "--json", "--socket"])
+        .arg(&node.socket)
+        .output()
+        .expect("vipd status");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json");
+    json["instances"][0]["drops"][reason]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no drop counter {reason} in {json}"))
+}
+
+fn transitions(node: &Vipd) -> usize {
+    node.log().matches("state changed").count()
+}
+
+/// A raw AH socket on `node`'s eth0 (IP header included both ways), joined to 224.0.0.18.
+fn ah_socket(lan: &Lan, node: usize) -> Socket {
+    lan.node(node).run(|| {
+        let socket = Socket::new(
+            Domain::IPV4,
+            Type::RAW,
+            Some(Protocol::from(IP_PROTOCOL_AH)),
+        )
+        .expect("raw AH socket");
+        socket.bind_device(Some(b"eth0")).expect("SO_BINDTODEVICE");
+        socket.set_header_included_v4(true).expect("IP_HDRINCL");
+        socket
+            .join_multicast_v4(&frames::VRRP_MCAST_V4, &Lan::ipv4(node))
+            .expect("join 224.0.0.18");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        socket
+    })
+}
+
+/// The next AH advert `from` sends, IP header included.
+fn capture(socket: &Socket, from: Ipv4Addr) -> Vec<u8> {
+    let deadline = Instant::now() + EVENTUALLY;
+    let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
+    while Instant::now() < deadline {
+        let Ok(n) = socket.recv(&mut buf) else {
+            continue;
+        };
+        // SAFETY: recv initialised the first n bytes.
+        let packet: Vec<u8> = buf[..n]
+            .iter()
+            .map(|b| unsafe { b.assume_init() })
+            .collect();
+        if packet.len() >= 20 && packet[12..16] == from.octets() {
+            return packet;
+        }
+    }
+    panic!("no AH advert from {from} seen on the link");
+}
+
+#[test]
+fn ah_nodes_elect_fail_over_and_refuse_a_replayed_advert() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(3);
+    let dir = Scratch::new("auth-ah");
+    let watch = ah_socket(&lan, ATTACKER);
+    let old = Vipd::start(lan.node(1), dir.path(), "n1", &config(200), &[]);
+    let new = Vipd::start(lan.node(2), dir.path(), "n2", &config(100), &[]);
+    assert!(
+        wait_until(EVENTUALLY, || lan.holders(vip()) == [1]),
+        "election: the VIP is on {:?}",
+        lan.holders(vip())
+    );
+    let captured = capture(&watch, Lan::ipv4(1));
+    assert_eq!(captured.len(), AH_PACKET_LEN, "{captured:02x?}");
+    assert_eq!(captured[9], 51, "IP protocol AH");
+    assert_eq!(captured[20], 112, "AH next header VRRP");
+    assert_eq!(captured[24..28], Lan::ipv4(1).octets(), "SPI = source");
+    assert_ne!(captured[4..6], [0, 0], "vipd sets the IP identification");
+    assert_eq!(drops(&new, "ah_bad_icv") + drops(&new, "ah_replay"), 0);
+
+    old.signal(libc::SIGKILL);
+    assert!(
+        wait_until(EVENTUALLY, || lan.has_address(2, vip())),
+        "the backup never took over"
+    );
+    let before = transitions(&new);
+    let to = SocketAddr::new(frames::VRRP_MCAST_V4.into(), 0).into();
+    let end = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < end {
+        watch.send_to(&captured, &to).expect("replay advert");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(drops(&new, "ah_replay") > 0, "{}", new.log());
+    assert_eq!(transitions(&new), before, "{}", new.log());
+    assert!(lan.has_address(2, vip()), "the replay moved the VIP");
+}
