@@ -72,7 +72,8 @@ macro_rules! xdp_counters {
     ($($(#[$extra:meta])* $index:literal $constant:ident $name:literal $help:literal;)*) => {
         /// Indices into the per-CPU [`names::COUNTERS`] array, one per row of [`XDP_COUNTERS`].
         /// Every frame the program sees ends in exactly one of `ADVERTS_DROPPED`,
-        /// `ARP_ANSWERED`, `NA_ANSWERED`, `DEADMAN_SUPPRESSED` or `PASSED` (or an echo counter);
+        /// `ADVERTS_UNSIGNED`, `ADVERTS_THROTTLED`, `ARP_ANSWERED`, `NA_ANSWERED`,
+        /// `DEADMAN_SUPPRESSED` or `PASSED` (or an echo counter);
         /// the others count reasons along the way.
         pub mod counter {
             $(
@@ -112,6 +113,15 @@ xdp_counters! {
     9 ECHO_REFLECTED "echo_reflected" "Echo probes reflected back to a backup (this node is master).";
     10 ECHO_RECORDED "echo_recorded"
         "Echoes of this node's own probes recorded for the hot loop (this node is a backup).";
+    /// See [`super::VRID_TRAILER_REQUIRED`].
+    11 ADVERTS_UNSIGNED "adverts_unsigned"
+        "Adverts of an auth_hmac (enforce) VRID with no room for the trailer: dropped at XDP.";
+    /// See [`super::VridConfig::news_period_ns`].
+    12 ADVERTS_THROTTLED "adverts_throttled"
+        "Adverts from routers other than the followed master beyond the VRID's allowance: \
+         dropped at XDP, so a flood cannot crowd the master's adverts out of the agent's socket.";
+    13 ECHO_FOREIGN "echo_foreign"
+        "Echo replies not from the followed master's Ethernet address: dropped unrecorded.";
 }
 
 /// Each row sits at its own index, so `XDP_COUNTERS[i]` is counter `i`.
@@ -232,7 +242,8 @@ pub struct VridKey {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VridConfig {
-    /// [`VRID_ALLOW_ANY_TTL_UNICAST`], [`VRID_FOLLOWING`], or zero.
+    /// Any of [`VRID_ALLOW_ANY_TTL_UNICAST`], [`VRID_FOLLOWING`], [`VRID_AUTHENTICATED`] and
+    /// [`VRID_TRAILER_REQUIRED`].
     pub flags: u32,
     /// With [`VRID_FOLLOWING`]: the followed master's advertised priority.
     pub master_priority: u8,
@@ -244,7 +255,25 @@ pub struct VridConfig {
     /// With [`VRID_FOLLOWING`]: the followed master's source address, laid out as
     /// [`AdvertRecord::src`].
     pub master: [u8; 16],
+    /// With [`VRID_FOLLOWING`] and the liveness echo on: the followed master's Ethernet address,
+    /// the only source whose echo replies are recorded (all zero: none are).
+    pub master_mac: [u8; 6],
+    /// Always zero.
+    pub _pad_mac: [u8; 2],
+    /// Nanoseconds per advert that routers other than the followed master may bring to the
+    /// agent (the refill period of the news allowance; zero: no limit). The agent sets it from
+    /// the instance's advert interval, see `agent::dataplane::xdp::maps::news_period`.
+    pub news_period_ns: u32,
+    /// Written by the program: adverts from other routers the allowance still admits (at most
+    /// [`NEWS_BURST`]; the agent writes zero, and the first such advert finds it refilled).
+    pub news_tokens: u32,
+    /// Written by the program: when the allowance was last refilled, `bpf_ktime_get_ns()`.
+    pub news_refilled_ns: u64,
 }
+
+/// How many adverts from routers other than the followed master the allowance admits at once
+/// (see [`VridConfig::news_period_ns`]): an election's burst, not a flood's.
+pub const NEWS_BURST: u32 = 64;
 
 /// Accept unicast adverts of this VRID with any TTL / hop limit (keepalived's unicast peers
 /// may be routed hops away); multicast adverts still need 255.
@@ -253,6 +282,19 @@ pub const VRID_ALLOW_ANY_TTL_UNICAST: u32 = 1;
 /// The agent follows the master in [`VridConfig::master`]: its routine adverts, and the echoes
 /// of the agent's probes, are recorded without a wake-up (see [`VridConfig`]).
 pub const VRID_FOLLOWING: u32 = 2;
+
+/// Adverts of this VRID count only once their MAC is verified (auth_hmac in any mode): a
+/// record proves nothing, so the program records none and passes every advert to the agent's
+/// socket, never dropping a followed master's as routine.
+pub const VRID_AUTHENTICATED: u32 = 4;
+
+/// auth_hmac in enforce mode: an advert whose length leaves no room for the 28-byte trailer
+/// after its address list (see [`AUTH_TRAILER_LEN`]) would be refused by the agent, so the
+/// program drops it at the driver instead of queueing it on the agent's socket.
+pub const VRID_TRAILER_REQUIRED: u32 = 8;
+
+/// Length of keepalived 2.4's auth_hmac trailer (draft-cassen-vrrp-auth-hmac).
+pub const AUTH_TRAILER_LEN: usize = 28;
 
 /// Key of [`names::OWNED_V4`].
 #[repr(C)]

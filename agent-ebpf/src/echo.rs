@@ -62,6 +62,12 @@ pub fn handle(ctx: &XdpContext, l2: &L2) -> u32 {
             let Some(vrid) = (unsafe { VRIDS.get(key) }).copied() else {
                 return xdp_action::XDP_PASS;
             };
+            // Only the master this node probes answers its probes: anyone else's replies are
+            // forged (or stray) and must neither fill the ring nor reach the hot loop.
+            if vrid.flags & VRID_FOLLOWING == 0 || eth.src != vrid.master_mac {
+                count(counter::ECHO_FOREIGN);
+                return xdp_action::XDP_DROP;
+            }
             let Some(mut entry) = ADVERTS.reserve::<AdvertRecord>(0) else {
                 count(counter::RING_FULL);
                 return xdp_action::XDP_DROP;
@@ -84,12 +90,7 @@ pub fn handle(ctx: &XdpContext, l2: &L2) -> u32 {
             });
             // A following backup drains the ring before its echo timeout could expire: the echo
             // need not wake it (it only ever keeps the master alive).
-            let wakeup = if vrid.flags & VRID_FOLLOWING != 0 {
-                BPF_RB_NO_WAKEUP
-            } else {
-                0
-            };
-            entry.submit(u64::from(wakeup));
+            entry.submit(u64::from(BPF_RB_NO_WAKEUP));
             count(counter::ECHO_RECORDED);
             // The echo is for this node's agent only; the stack has no use for it.
             xdp_action::XDP_DROP

@@ -4,11 +4,14 @@
 //! Only packets whose IP protocol (IPv6: first next header) is 112 qualify; IPv6 adverts with
 //! extension headers and IPv4 fragments are left to the kernel stack and the agent's raw socket.
 //! The checks are the cheap invariants (TTL / hop limit, version, type, VRID configured for the
-//! interface and family); full validation (checksum, authentication, address list) stays in user
-//! space: here we only filter, stamp and forward.
+//! interface and family, room for auth_hmac's trailer where it is enforced) and the news
+//! allowance, which keeps a flood of adverts from other sources from crowding the followed
+//! master's out of the agent's socket; full validation (checksum, authentication, address
+//! list) stays in user space: here we only filter, stamp and forward.
 use agent_common::{
-    counter, family, record_kind, AdvertRecord, VridKey, CONFIG_DROP_ADVERTS, IPPROTO_VRRP,
-    VRID_ALLOW_ANY_TTL_UNICAST, VRID_FOLLOWING, VRRP_TTL,
+    counter, family, record_kind, AdvertRecord, VridConfig, VridKey, AUTH_TRAILER_LEN,
+    CONFIG_DROP_ADVERTS, IPPROTO_VRRP, NEWS_BURST, VRID_ALLOW_ANY_TTL_UNICAST, VRID_AUTHENTICATED,
+    VRID_FOLLOWING, VRID_TRAILER_REQUIRED, VRRP_TTL,
 };
 use aya_ebpf::{
     bindings::{xdp_action, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
@@ -32,6 +35,9 @@ struct IpInfo {
     unicast: bool,
     src: [u8; 16],
     vrrp_offset: usize,
+    /// Length of the VRRP message and anything after it, from the IP header (not the frame,
+    /// which Ethernet may have padded).
+    vrrp_len: usize,
 }
 
 /// Handles an IPv4 packet: `Some(verdict)` when it was VRRP, `None` when it is someone else's.
@@ -59,6 +65,7 @@ pub fn handle_v4(ctx: &XdpContext, l2: &L2) -> Option<u32> {
         unicast: ip.dst[0] < 224,
         src,
         vrrp_offset: l2.l3 + ihl,
+        vrrp_len: (u16::from_be_bytes(ip.total_len) as usize).saturating_sub(ihl),
     };
     Some(handle(ctx, l2, &info))
 }
@@ -72,6 +79,7 @@ pub fn handle_v6(ctx: &XdpContext, l2: &L2, ip: &Ipv6Hdr) -> u32 {
         unicast: ip.dst[0] != 0xff,
         src: ip.src,
         vrrp_offset: l2.l3 + IPV6_HLEN,
+        vrrp_len: u16::from_be_bytes(ip.payload_len) as usize,
     };
     handle(ctx, l2, &info)
 }
@@ -110,6 +118,23 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         count(counter::ADVERT_INVARIANT_FAILED);
         return xdp_action::XDP_PASS;
     }
+    if vrid.flags & VRID_TRAILER_REQUIRED != 0
+        && ip.vrrp_len != signed_len(ip.family, version, head.addr_count)
+        && deadman::agent_alive()
+    {
+        count(counter::ADVERTS_UNSIGNED);
+        return xdp_action::XDP_DROP;
+    }
+    let from_followed = vrid.flags & VRID_FOLLOWING != 0 && ip.src == vrid.master;
+    // SAFETY: as above; racing writers (other CPUs) can only make the allowance a little
+    // looser or tighter for a moment.
+    if !from_followed && !news_admitted(unsafe { &mut *vrid_ptr }, now) && deadman::agent_alive() {
+        count(counter::ADVERTS_THROTTLED);
+        return xdp_action::XDP_DROP;
+    }
+    if vrid.flags & VRID_AUTHENTICATED != 0 {
+        return xdp_action::XDP_PASS;
+    }
     let adver_int = match version {
         // v3: keep the whole Rsvd|Max Adver Int word; user space reads vipd's fast-mode flag
         // from the Rsvd bits.
@@ -117,7 +142,6 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         _ => head.interval[1] as u16,
     };
     // See `agent_common::VridConfig`: a followed master's routine advert only says it lives.
-    let from_followed = vrid.flags & VRID_FOLLOWING != 0 && ip.src == vrid.master;
     let routine =
         from_followed && head.priority == vrid.master_priority && adver_int == vrid.seen_adver_int;
     if from_followed && !routine {
@@ -162,4 +186,39 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         return xdp_action::XDP_DROP;
     }
     xdp_action::XDP_PASS
+}
+
+/// The length of a signed advert (see `agent_common::VRID_TRAILER_REQUIRED`): the eight-byte
+/// header, the address list, VRRPv2's eight bytes of authentication data, then the trailer.
+#[inline(always)]
+fn signed_len(family: u8, version: u8, addr_count: u8) -> usize {
+    let address_len = if family == family::IPV4 { 4 } else { 16 };
+    let v2_auth_data = if version == 2 { 8 } else { 0 };
+    8 + addr_count as usize * address_len + v2_auth_data + AUTH_TRAILER_LEN
+}
+
+/// Whether the news allowance of `vrid` (see `agent_common::VridConfig::news_period_ns`)
+/// admits one more advert from a router other than the followed master at `now`, taking it.
+#[inline(always)]
+fn news_admitted(vrid: &mut VridConfig, now: u64) -> bool {
+    let period = u64::from(vrid.news_period_ns);
+    if period == 0 {
+        return true;
+    }
+    let earned = now.saturating_sub(vrid.news_refilled_ns) / period;
+    if earned > 0 {
+        let tokens = u64::from(vrid.news_tokens) + earned;
+        if tokens >= u64::from(NEWS_BURST) {
+            vrid.news_tokens = NEWS_BURST;
+            vrid.news_refilled_ns = now;
+        } else {
+            vrid.news_tokens = tokens as u32;
+            vrid.news_refilled_ns += earned * period;
+        }
+    }
+    if vrid.news_tokens == 0 {
+        return false;
+    }
+    vrid.news_tokens -= 1;
+    true
 }

@@ -102,7 +102,7 @@ pub fn build(kind: Kind, target: &Target, to: Destination) -> Vec<Vec<u8>> {
         Kind::ForgedTrailer => (0..VARIANTS)
             .map(|v| {
                 let (advert, src) = forged(v);
-                with_garbage_trailer(advert_frame(&advert, src, to), v)
+                frames::with_garbage_trailer(advert_frame(&advert, src, to), v)
             })
             .collect(),
         Kind::Replayed => vec![target.captured.clone()],
@@ -142,31 +142,6 @@ fn advert_frame(advert: &Advert, src: Ipv4Addr, to: Destination) -> Vec<u8> {
 /// IPv4 header starts after the Ethernet header; its total length is at 2..4, its checksum at
 /// 10..12.
 const IP: usize = frames::ETH_HLEN;
-
-/// `frame` (an IPv4 advert) with an auth_hmac trailer whose MAC is garbage; `variant` varies its
-/// sequence number. Over IPv4 the VRRP checksum does not cover the trailer, so it stays right.
-fn with_garbage_trailer(mut frame: Vec<u8>, variant: u8) -> Vec<u8> {
-    let mut trailer = [0u8; 28];
-    trailer[0] = 1; // HMAC-SHA256/128
-    trailer[1] = 1; // key id 1, which the nodes know
-    trailer[4..8].copy_from_slice(&0x7000_0000u32.to_be_bytes());
-    trailer[11] = variant;
-    for (i, byte) in trailer[12..].iter_mut().enumerate() {
-        *byte = 0xa5 ^ i as u8 ^ variant;
-    }
-    frame.extend_from_slice(&trailer);
-    fix_ipv4_length(&mut frame);
-    frame
-}
-
-/// Rewrites the IPv4 total length to match the frame and recomputes the header checksum.
-fn fix_ipv4_length(frame: &mut [u8]) {
-    let total = (frame.len() - IP) as u16;
-    frame[IP + 2..IP + 4].copy_from_slice(&total.to_be_bytes());
-    frame[IP + 10..IP + 12].copy_from_slice(&[0, 0]);
-    let checksum = frames::internet_checksum(0, &frame[IP..IP + 20]);
-    frame[IP + 10..IP + 12].copy_from_slice(&checksum.to_be_bytes());
-}
 
 /// One advert each with a bad checksum, a bad version (4, its checksum right) and an address
 /// count of 3 in a message carrying one (its checksum right).

@@ -300,6 +300,33 @@ pub fn neighbor_advertisement(
     icmpv6_frame(eth_dst, owner_mac, target, dst, 255, &message)
 }
 
+/// `frame` (an IPv4 advert from [`advert_frame_v4_to`]) with an auth_hmac trailer whose MAC is
+/// garbage (key id 1); `variant` varies its sequence number. Over IPv4 the VRRP checksum does
+/// not cover the trailer, so it stays right.
+pub fn with_garbage_trailer(mut frame: Vec<u8>, variant: u8) -> Vec<u8> {
+    let mut trailer = [0u8; 28];
+    trailer[0] = 1; // HMAC-SHA256/128
+    trailer[1] = 1; // key id 1
+    trailer[4..8].copy_from_slice(&0x7000_0000u32.to_be_bytes());
+    trailer[11] = variant;
+    for (i, byte) in trailer[12..].iter_mut().enumerate() {
+        *byte = 0xa5 ^ i as u8 ^ variant;
+    }
+    frame.extend_from_slice(&trailer);
+    fix_ipv4_length(&mut frame);
+    frame
+}
+
+/// Rewrites the IPv4 total length to match the frame and recomputes the header checksum.
+fn fix_ipv4_length(frame: &mut [u8]) {
+    const IP: usize = ETH_HLEN;
+    let total = (frame.len() - IP) as u16;
+    frame[IP + 2..IP + 4].copy_from_slice(&total.to_be_bytes());
+    frame[IP + 10..IP + 12].copy_from_slice(&[0, 0]);
+    let checksum = internet_checksum(0, &frame[IP..IP + 20]);
+    frame[IP + 10..IP + 12].copy_from_slice(&checksum.to_be_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

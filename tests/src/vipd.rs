@@ -8,6 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+use vipd::control::{
+    client::fetch_status,
+    status::{InstanceStatus, Snapshot},
+};
+
 use crate::netns::Netns;
 
 /// The `vipd` binary cargo built next to the running executable: beside it (the benchmark in
@@ -169,6 +174,52 @@ impl Vipd {
 
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The daemon's status over its control socket, as `vipd status` asks for it (waiting a
+    /// while for a daemon still starting to answer).
+    pub fn status(&self) -> Snapshot {
+        let mut snapshot = None;
+        wait_until(Duration::from_secs(10), || {
+            snapshot = fetch_status(&self.socket).ok();
+            snapshot.is_some()
+        });
+        snapshot.unwrap_or_else(|| panic!("vipd never answered:\n{}", self.log()))
+    }
+
+    /// The status of the daemon's first (in these tests, only) instance.
+    pub fn instance_status(&self) -> InstanceStatus {
+        self.status()
+            .instances
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no instance:\n{}", self.log()))
+    }
+
+    /// The first instance's drops for `reason` (zero until one is counted).
+    pub fn drops(&self, reason: &str) -> u64 {
+        self.instance_status()
+            .drops
+            .get(reason)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The XDP program's counter `name` (see `agent_common::XDP_COUNTERS`); zero without XDP.
+    pub fn xdp_counter(&self, name: &str) -> u64 {
+        let Some(counters) = self.status().daemon.xdp else {
+            return 0;
+        };
+        let value = counters
+            .iter()
+            .find(|(spec, _)| spec.name == name)
+            .map(|(_, value)| value);
+        value.unwrap_or_else(|| panic!("no XDP counter {name}"))
+    }
+
+    /// How many state changes the daemon has logged.
+    pub fn logged_transitions(&self) -> usize {
+        self.log().matches("state changed").count()
     }
 }
 

@@ -36,22 +36,6 @@ fn config(priority: u8) -> String {
     )
 }
 
-fn drops(node: &Vipd, reason: &str) -> u64 {
-    let out = std::process::Command::new(vipd_tests::vipd::binary())
-        .args(["status", "--json", "--socket"])
-        .arg(&node.socket)
-        .output()
-        .expect("vipd status");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json");
-    json["instances"][0]["drops"][reason]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no drop counter {reason} in {json}"))
-}
-
-fn transitions(node: &Vipd) -> usize {
-    node.log().matches("state changed").count()
-}
-
 /// A raw AH socket on `node`'s eth0 (IP header included both ways), joined to 224.0.0.18.
 fn ah_socket(lan: &Lan, node: usize) -> Socket {
     lan.node(node).run(|| {
@@ -114,21 +98,21 @@ fn ah_nodes_elect_fail_over_and_refuse_a_replayed_advert() {
     assert_eq!(captured[20], 112, "AH next header VRRP");
     assert_eq!(captured[24..28], Lan::ipv4(1).octets(), "SPI = source");
     assert_ne!(captured[4..6], [0, 0], "vipd sets the IP identification");
-    assert_eq!(drops(&new, "ah_bad_icv") + drops(&new, "ah_replay"), 0);
+    assert_eq!(new.drops("ah_bad_icv") + new.drops("ah_replay"), 0);
 
     old.signal(libc::SIGKILL);
     assert!(
         wait_until(EVENTUALLY, || lan.has_address(2, vip())),
         "the backup never took over"
     );
-    let before = transitions(&new);
+    let before = new.logged_transitions();
     let to = SocketAddr::new(frames::VRRP_MCAST_V4.into(), 0).into();
     let end = Instant::now() + Duration::from_secs(3);
     while Instant::now() < end {
         watch.send_to(&captured, &to).expect("replay advert");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(drops(&new, "ah_replay") > 0, "{}", new.log());
-    assert_eq!(transitions(&new), before, "{}", new.log());
+    assert!(new.drops("ah_replay") > 0, "{}", new.log());
+    assert_eq!(new.logged_transitions(), before, "{}", new.log());
     assert!(lan.has_address(2, vip()), "the replay moved the VIP");
 }

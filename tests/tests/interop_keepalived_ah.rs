@@ -8,10 +8,7 @@
 //! Master_Down_Interval is about 3.6 s; every wait is a generous "eventually".
 use std::{net::IpAddr, time::Duration};
 
-use vipd::control::{
-    client::fetch_status,
-    status::{InstanceStatus, StateName},
-};
+use vipd::control::status::StateName;
 use vipd_tests::{
     keepalived::{Keepalived, Member},
     kernel_tests_enabled,
@@ -36,20 +33,6 @@ fn start_vipd(lan: &Lan, dir: &Scratch, name: &str, member: &Member) -> Vipd {
     Vipd::start(lan.node(2), dir.path(), name, &member.vipd_toml(), &[])
 }
 
-fn status(vipd: &Vipd) -> InstanceStatus {
-    let mut snapshot = None;
-    wait_until(EVENTUALLY, || {
-        snapshot = fetch_status(&vipd.socket).ok();
-        snapshot.is_some()
-    });
-    let snapshot = snapshot.unwrap_or_else(|| panic!("vipd never answered:\n{}", vipd.log()));
-    snapshot
-        .instances
-        .into_iter()
-        .next()
-        .expect("instance VI_1")
-}
-
 /// The VIP is on `expected` and still is after [`SETTLE`].
 fn assert_holders_stay(lan: &Lan, expected: &[usize], what: &str) {
     assert!(
@@ -67,10 +50,6 @@ fn assert_keepalived_entered(keepalived: &Keepalived, state: &str, before: usize
         "keepalived did not enter {state}:\n{}",
         keepalived.log()
     );
-}
-
-fn drops(vipd: &Vipd, reason: &str) -> u64 {
-    status(vipd).drops.get(reason).copied().unwrap_or(0)
 }
 
 /// keepalived logs every AH advert it refuses; none of vipd's may be among them.
@@ -94,7 +73,7 @@ fn vipd_master_is_followed_by_keepalived_which_takes_over_when_vipd_crashes_and_
     assert_holders_stay(&lan, &[2], "AH: vipd (200) against keepalived (100)");
     assert_keepalived_entered(&keepalived, "BACKUP", 0);
     assert_keepalived_refused_nothing(&keepalived);
-    assert_eq!(status(&vipd).state, StateName::Master);
+    assert_eq!(vipd.instance_status().state, StateName::Master);
 
     // A crashed vipd leaves the VIP behind, as a dead host would.
     vipd.signal(libc::SIGKILL);
@@ -113,7 +92,7 @@ fn vipd_master_is_followed_by_keepalived_which_takes_over_when_vipd_crashes_and_
     assert_keepalived_entered(&keepalived, "BACKUP", masters);
     assert_holders_stay(&lan, &[2], "AH: the restarted vipd (200) takes over again");
     assert_keepalived_refused_nothing(&keepalived);
-    assert_eq!(status(&vipd).state, StateName::Master);
+    assert_eq!(vipd.instance_status().state, StateName::Master);
 }
 
 #[test]
@@ -126,7 +105,7 @@ fn keepalived_master_is_followed_by_vipd_which_takes_over_when_keepalived_crashe
     let mut keepalived = start_keepalived(&lan, &dir, &Member::v2_ah(200, PASSWORD));
     let vipd = start_vipd(&lan, &dir, "vipd2", &Member::v2_ah(100, PASSWORD));
     assert_holders_stay(&lan, &[1], "AH: keepalived (200) against vipd (100)");
-    let s = status(&vipd);
+    let s = vipd.instance_status();
     assert_eq!(s.state, StateName::Backup, "{s:?}");
     assert_eq!(s.master, Some(Lan::ipv4(1).into()), "{s:?}");
     assert_eq!(s.drops.values().sum::<u64>(), 0, "{s:?}");
@@ -136,7 +115,7 @@ fn keepalived_master_is_followed_by_vipd_which_takes_over_when_keepalived_crashe
     assert!(
         wait_until(EVENTUALLY, || lan.has_address(2, vip())),
         "AH: vipd must take over from the crashed keepalived: {:?}",
-        status(&vipd)
+        vipd.instance_status()
     );
 }
 
@@ -152,11 +131,11 @@ fn a_wrong_auth_pass_is_refused_on_both_sides_and_counted() {
     let vipd = start_vipd(&lan, &dir, "vipd2", &Member::v2_ah(100, "wrong"));
     assert_holders_stay(&lan, &[1, 2], "AH with different auth_pass");
     assert!(
-        drops(&vipd, "ah_bad_icv") > 0,
+        vipd.drops("ah_bad_icv") > 0,
         "vipd must have dropped keepalived's adverts for their ICV: {:?}",
-        status(&vipd).drops
+        vipd.instance_status().drops
     );
-    assert_eq!(status(&vipd).state, StateName::Master);
+    assert_eq!(vipd.instance_status().state, StateName::Master);
     assert!(
         keepalived.log().contains("invalid IPSEC HMAC-MD5"),
         "keepalived must have refused vipd's adverts:\n{}",
@@ -183,7 +162,7 @@ fn unicast_each_side_follows_the_other_and_takes_over_when_it_crashes() {
         &[1],
         "AH unicast: keepalived (200) against vipd (100)",
     );
-    let s = status(&vipd);
+    let s = vipd.instance_status();
     assert_eq!(s.state, StateName::Backup, "{s:?}");
     assert_eq!(s.drops.values().sum::<u64>(), 0, "{s:?}");
 
@@ -191,7 +170,7 @@ fn unicast_each_side_follows_the_other_and_takes_over_when_it_crashes() {
     assert!(
         wait_until(EVENTUALLY, || lan.has_address(2, vip())),
         "AH unicast: vipd must take over from the crashed keepalived: {:?}",
-        status(&vipd)
+        vipd.instance_status()
     );
     drop(keepalived);
     // keepalived restarted with the lower priority follows vipd.

@@ -1,5 +1,6 @@
 //! Golden frames for the liveness echo: a master reflects probes for the VRIDs it is master of
-//! while its agent is alive; a backup records the echoes of its own probes and drops them.
+//! while its agent is alive; a backup records the echoes of its own probes, from the master it
+//! follows only, and drops them.
 //! Frames are built here byte by byte, independently of the agent's probe builder.
 //!
 //! Under BPF_PROG_TEST_RUN the ingress interface is the loopback, ifindex 1.
@@ -10,13 +11,31 @@ use vipd::dataplane::{
     packet::IpFamily,
     xdp::{
         xdp_action::{XDP_DROP, XDP_PASS, XDP_TX},
-        AdvertRing, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
+        AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
     },
 };
 use vipd_tests::{clock::monotonic_ns, kernel_tests_enabled};
 
 const MASTER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 const BACKUP_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+const ATTACKER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x66];
+
+/// The backup follows the master at `MASTER_MAC` for VRID 51.
+fn follow_master(maps: &mut XdpMaps) {
+    let master = FollowedMaster {
+        address: "192.0.2.1".parse().unwrap(),
+        priority: 200,
+        mac: Some(MASTER_MAC),
+    };
+    maps.set_vrid_following(
+        TEST_RUN_IFINDEX,
+        51,
+        IpFamily::V4,
+        VridPolicy::default(),
+        Some(master),
+    )
+    .unwrap();
+}
 
 /// An echo frame: `kind` 1 (probe) or 2 (reply), VRID 51, IPv4, sequence 7, padded to 60 bytes.
 fn echo(dst: [u8; 6], src: [u8; 6], kind: u8) -> Vec<u8> {
@@ -74,7 +93,7 @@ fn a_master_reflects_probes_only_while_master_and_alive() {
 }
 
 #[test]
-fn a_backup_records_and_drops_the_echoes_of_its_vrids() {
+fn a_backup_records_and_drops_the_echoes_of_the_master_it_follows() {
     if !kernel_tests_enabled() {
         return;
     }
@@ -85,8 +104,23 @@ fn a_backup_records_and_drops_the_echoes_of_its_vrids() {
     assert_eq!(verdict, XDP_PASS, "VRID not configured here");
     assert!(ring.try_next().is_none());
 
-    maps.set_vrid(TEST_RUN_IFINDEX, 51, IpFamily::V4, false)
+    maps.set_vrid(TEST_RUN_IFINDEX, 51, IpFamily::V4, VridPolicy::default())
         .unwrap();
+    let (verdict, _) = program.test_run(&reply).unwrap();
+    assert_eq!(
+        verdict, XDP_DROP,
+        "following no master: nobody's echo to record"
+    );
+    assert!(ring.try_next().is_none());
+
+    follow_master(&mut maps);
+    let (verdict, _) = program
+        .test_run(&echo(BACKUP_MAC, ATTACKER_MAC, 2))
+        .unwrap();
+    assert_eq!(verdict, XDP_DROP, "a forged reply is dropped");
+    assert!(ring.try_next().is_none(), "and not recorded");
+    assert_eq!(maps.counters().unwrap().get(counter::ECHO_FOREIGN), 2);
+
     let before = monotonic_ns();
     let (verdict, _) = program.test_run(&reply).unwrap();
     assert_eq!(verdict, XDP_DROP);
@@ -113,8 +147,7 @@ fn every_truncation_of_an_echo_passes() {
         return;
     }
     let (mut program, mut maps, mut ring) = program();
-    maps.set_vrid(TEST_RUN_IFINDEX, 51, IpFamily::V4, false)
-        .unwrap();
+    follow_master(&mut maps);
     maps.set_reflect(TEST_RUN_IFINDEX, 51, IpFamily::V4, true)
         .unwrap();
     for frame in [

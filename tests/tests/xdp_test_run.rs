@@ -3,7 +3,7 @@
 //!
 //! Under BPF_PROG_TEST_RUN the program sees the loopback device of the calling thread's namespace
 //! as the ingress interface: ifindex 1, the index the VRID map entries here are keyed with.
-use agent_common::counter;
+use agent_common::{counter, NEWS_BURST};
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
     time::Duration,
@@ -13,7 +13,7 @@ use vipd::dataplane::{
     packet::IpFamily,
     xdp::{
         xdp_action::{XDP_DROP, XDP_PASS},
-        Advert, AdvertRing, FollowedMaster, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
+        Advert, AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
     },
 };
 use vipd_tests::{
@@ -24,6 +24,14 @@ use vipd_tests::{
 
 /// The kernel will not run an XDP program on less than an Ethernet header.
 const ETH_HLEN: usize = 14;
+
+/// Unicast adverts of any TTL count.
+fn any_ttl() -> VridPolicy {
+    VridPolicy {
+        allow_any_ttl: true,
+        ..VridPolicy::default()
+    }
+}
 
 struct Harness {
     program: XdpProgram,
@@ -38,7 +46,7 @@ fn harness(vrids: &[u8]) -> Harness {
     let mut maps = program.take_maps().expect("control maps");
     for &vrid in vrids {
         for family in [IpFamily::V4, IpFamily::V6] {
-            maps.set_vrid(TEST_RUN_IFINDEX, vrid, family, false)
+            maps.set_vrid(TEST_RUN_IFINDEX, vrid, family, VridPolicy::default())
                 .expect("set VRID");
         }
     }
@@ -214,7 +222,7 @@ fn a_vrid_configured_for_one_family_does_not_record_the_other() {
     }
     let mut h = harness(&[]);
     h.maps
-        .set_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V6, false)
+        .set_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V6, VridPolicy::default())
         .unwrap();
     let v4 = advert_frame_v4(
         &frames::Advert::v3(3, 100, 100),
@@ -224,7 +232,7 @@ fn a_vrid_configured_for_one_family_does_not_record_the_other() {
     assert_eq!(h.passes(&v4), vec![]);
 
     h.maps
-        .set_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V4, false)
+        .set_vrid(TEST_RUN_IFINDEX, 3, IpFamily::V4, VridPolicy::default())
         .unwrap();
     assert_eq!(h.passes(&v4).len(), 1);
     h.maps
@@ -244,7 +252,7 @@ fn allow_any_ttl_admits_unicast_adverts_only() {
     }
     let mut h = harness(&[]);
     h.maps
-        .set_vrid(TEST_RUN_IFINDEX, 8, IpFamily::V4, true)
+        .set_vrid(TEST_RUN_IFINDEX, 8, IpFamily::V4, any_ttl())
         .unwrap();
     let advert = frames::Advert::v3(8, 100, 100);
     let src = Ipv4Addr::new(192, 0, 2, 1);
@@ -315,9 +323,16 @@ fn a_followed_masters_routine_adverts_are_recorded_and_dropped_news_passes() {
     let followed = FollowedMaster {
         address: IpAddr::V4(master),
         priority: 150,
+        mac: None,
     };
     h.maps
-        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, false, Some(followed))
+        .set_vrid_following(
+            TEST_RUN_IFINDEX,
+            4,
+            IpFamily::V4,
+            VridPolicy::default(),
+            Some(followed),
+        )
         .unwrap();
     h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
     h.maps.heartbeat(monotonic_ns()).unwrap();
@@ -366,7 +381,13 @@ fn a_followed_masters_routine_adverts_are_recorded_and_dropped_news_passes() {
     // Not following: everything passes.
     h.maps.heartbeat(monotonic_ns()).unwrap();
     h.maps
-        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, false, None)
+        .set_vrid_following(
+            TEST_RUN_IFINDEX,
+            4,
+            IpFamily::V4,
+            VridPolicy::default(),
+            None,
+        )
         .unwrap();
     assert_eq!(verdict(&mut h, &routine), XDP_PASS);
     assert_eq!(verdict(&mut h, &routine), XDP_PASS);
@@ -446,4 +467,135 @@ fn every_truncation_of_an_advert_passes_without_a_record() {
         assert_eq!(h.passes(frame).len(), 1, "the whole frame is recorded");
     }
     assert!(h.maps.counters().unwrap().get(counter::MALFORMED) > 0);
+}
+
+/// auth_hmac in enforce mode: an advert with no room for the trailer is dropped at the driver
+/// (the agent would refuse it); one with room passes to the socket unrecorded, the followed
+/// master's included (a record proves nothing before the MAC is checked). A stale agent gets
+/// them all passed again.
+#[test]
+fn an_enforced_auth_vrid_drops_unsigned_adverts_and_records_none() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[]);
+    let master = Ipv4Addr::new(192, 0, 2, 1);
+    let policy = VridPolicy {
+        authenticated: true,
+        trailer_required: true,
+        ..VridPolicy::default()
+    };
+    let followed = FollowedMaster {
+        address: IpAddr::V4(master),
+        priority: 150,
+        mac: None,
+    };
+    h.maps
+        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, policy, Some(followed))
+        .unwrap();
+    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
+    h.maps.heartbeat(monotonic_ns()).unwrap();
+    let unsigned = advert_frame_v4(&frames::Advert::v3(4, 150, 100), master, 255);
+    let signed = frames::with_garbage_trailer(unsigned.clone(), 0);
+
+    let (verdict, _) = h.program.test_run(&unsigned).unwrap();
+    assert_eq!(verdict, XDP_DROP, "no room for the trailer");
+    for _ in 0..3 {
+        assert_eq!(
+            h.passes(&signed),
+            vec![],
+            "passed for verification, not recorded"
+        );
+    }
+    // Padding as long as a trailer, which the IP length does not count.
+    let mut padded = unsigned.clone();
+    padded.resize(signed.len(), 0);
+    let (verdict, _) = h.program.test_run(&padded).unwrap();
+    assert_eq!(verdict, XDP_DROP, "the IP length, not the frame, decides");
+
+    h.maps
+        .heartbeat(monotonic_ns() - Duration::from_secs(120).as_nanos() as u64)
+        .unwrap();
+    assert_eq!(
+        h.passes(&unsigned),
+        vec![],
+        "stale agent: the kernel's default"
+    );
+
+    // Permissive and receive-only modes accept unsigned adverts: nothing is dropped.
+    h.maps.heartbeat(monotonic_ns()).unwrap();
+    let permissive = VridPolicy {
+        trailer_required: false,
+        ..policy
+    };
+    h.maps
+        .set_vrid(TEST_RUN_IFINDEX, 4, IpFamily::V4, permissive)
+        .unwrap();
+    assert_eq!(h.passes(&unsigned), vec![]);
+    let counters = h.maps.counters().unwrap();
+    assert_eq!(
+        (
+            counters.get(counter::ADVERTS_UNSIGNED),
+            counters.get(counter::ADVERTS_RECORDED)
+        ),
+        (2, 0)
+    );
+}
+
+/// Adverts from routers other than the followed master reach the agent at a bounded rate (the
+/// news allowance: a burst of `NEWS_BURST`, then one per period), the rest are dropped and
+/// counted; the followed master's are never held back.
+#[test]
+fn the_news_allowance_bounds_other_routers_adverts_but_never_the_masters() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut h = harness(&[]);
+    let master = Ipv4Addr::new(192, 0, 2, 1);
+    let attacker = Ipv4Addr::new(192, 0, 2, 66);
+    // 100 ms adverts: one more from others per millisecond.
+    let policy = VridPolicy {
+        advert_interval: Some(Duration::from_millis(100)),
+        ..VridPolicy::default()
+    };
+    let followed = FollowedMaster {
+        address: IpAddr::V4(master),
+        priority: 150,
+        mac: None,
+    };
+    h.maps
+        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, policy, Some(followed))
+        .unwrap();
+    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
+    h.maps.heartbeat(monotonic_ns()).unwrap();
+    let forged = advert_frame_v4(&frames::Advert::v3(4, 255, 100), attacker, 255);
+    let from_master = advert_frame_v4(&frames::Advert::v3(4, 150, 100), master, 255);
+
+    let flood = 4 * NEWS_BURST as usize;
+    let started = std::time::Instant::now();
+    let mut admitted = 0;
+    for _ in 0..flood {
+        let (verdict, _) = h.program.test_run(&forged).unwrap();
+        if verdict == XDP_PASS {
+            admitted += 1;
+        }
+        // Interleaved with the flood, every one of the master's adverts is recorded.
+        h.program.test_run(&from_master).unwrap();
+    }
+    let refilled = started.elapsed().as_millis() as usize + 1;
+    let records = h.drain();
+    let throttled = h.maps.counters().unwrap().get(counter::ADVERTS_THROTTLED);
+    assert!(
+        admitted >= NEWS_BURST as usize && admitted <= NEWS_BURST as usize + refilled,
+        "{admitted} of {flood} admitted"
+    );
+    assert_eq!(throttled as usize, flood - admitted);
+    let from = |src: Ipv4Addr| {
+        records
+            .iter()
+            .filter(|r| r.source == IpAddr::V4(src))
+            .count()
+    };
+    assert_eq!(from(master), flood, "the master's adverts are all recorded");
+    assert_eq!(from(attacker), admitted, "only admitted news is recorded");
 }

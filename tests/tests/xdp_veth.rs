@@ -8,7 +8,7 @@ use std::{
 
 use vipd::dataplane::{
     packet::IpFamily,
-    xdp::{Advert, AttachMode, XdpProgram},
+    xdp::{Advert, AttachMode, VridPolicy, XdpProgram},
 };
 use vipd_tests::{
     clock::monotonic_ns,
@@ -72,9 +72,9 @@ fn adverts_from_the_peer_namespace_arrive_stamped_at_the_driver() {
     assert_eq!(attachment.mode, AttachMode::Driver);
     let receiver_ifindex = receiver.ifindex(RECEIVER_IF);
     assert_eq!(attachment.ifindex, receiver_ifindex);
-    maps.set_vrid(receiver_ifindex, 51, IpFamily::V4, false)
+    maps.set_vrid(receiver_ifindex, 51, IpFamily::V4, VridPolicy::default())
         .unwrap();
-    maps.set_vrid(receiver_ifindex, 52, IpFamily::V6, false)
+    maps.set_vrid(receiver_ifindex, 52, IpFamily::V6, VridPolicy::default())
         .unwrap();
 
     let sent = 5u8;

@@ -3,8 +3,8 @@
 //! changed only when it is answered (an ARP request or neighbour solicitation for the owned
 //! VIP, an echo probe while master, each only while the agent's heartbeat is fresh), the answer
 //! is exactly the one the protocol prescribes and never longer than the input plus
-//! [`MAX_GROWTH`], and the ring gets a record exactly for an advert or echo of the configured
-//! VRID.
+//! [`MAX_GROWTH`], and the ring gets a record exactly for an advert of the configured VRID
+//! (unless it is authenticated) or an echo from the followed master.
 //!
 //! The first input byte sets the switches of the run (see [`Switches::from_byte`]); the rest is
 //! the frame. The object is loaded and its maps set up once per process, as the daemon does.
@@ -18,10 +18,12 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use vipd::dataplane::packet::IpFamily;
-use vipd::dataplane::xdp::{AdvertRing, XdpMaps, XdpProgram, TEST_RUN_IFINDEX};
+use vipd::dataplane::xdp::{
+    AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
+};
 use vipd_fuzz::xdp_model::{
-    expected, Record, Switches, ETH_HLEN, MAX_GROWTH, OTHER_INTERFACE_VIP4, OWNER_MAC, VIP4, VIP6,
-    VRID,
+    expected, Record, Switches, ETH_HLEN, FOLLOWED_MAC, FOLLOWED_MASTER4, FOLLOWED_PRIORITY,
+    MAX_GROWTH, OTHER_INTERFACE_VIP4, OWNER_MAC, VIP4, VIP6, VRID,
 };
 
 /// The largest frame tried: a full Ethernet frame behind a VLAN tag. (The kernel refuses test
@@ -72,11 +74,30 @@ impl Harness {
         self.maps
             .set_drop_adverts(switches.drop_adverts)
             .expect("drop mode");
-        for family in [IpFamily::V4, IpFamily::V6] {
-            self.maps
-                .set_vrid(TEST_RUN_IFINDEX, VRID, family, switches.allow_any_ttl)
-                .expect("VRID");
-        }
+        let policy = VridPolicy {
+            allow_any_ttl: switches.allow_any_ttl,
+            authenticated: switches.authenticated,
+            trailer_required: switches.trailer_required,
+            advert_interval: Some(Duration::from_millis(100)),
+        };
+        let followed = FollowedMaster {
+            address: IpAddr::V4(FOLLOWED_MASTER4),
+            priority: FOLLOWED_PRIORITY,
+            mac: Some(FOLLOWED_MAC),
+        };
+        // Written afresh every run: no interval seen yet, a full news allowance.
+        self.maps
+            .set_vrid_following(
+                TEST_RUN_IFINDEX,
+                VRID,
+                IpFamily::V4,
+                policy,
+                switches.following.then_some(followed),
+            )
+            .expect("VRID");
+        self.maps
+            .set_vrid(TEST_RUN_IFINDEX, VRID, IpFamily::V6, policy)
+            .expect("VRID");
     }
 }
 

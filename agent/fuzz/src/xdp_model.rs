@@ -4,7 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use agent_common::{echo_kind, family, ECHO_MAGIC, ETH_P_VIPD_ECHO, IPPROTO_VRRP, VRRP_TTL};
+use agent_common::{
+    echo_kind, family, AUTH_TRAILER_LEN, ECHO_MAGIC, ETH_P_VIPD_ECHO, IPPROTO_VRRP, VRRP_TTL,
+};
 use vipd::dataplane::xdp::xdp_action::{XDP_DROP, XDP_PASS, XDP_TX};
 
 pub const ETH_HLEN: usize = 14;
@@ -31,6 +33,11 @@ pub const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
 /// Owned on another interface than the one test runs arrive on: never answered here.
 pub const OTHER_INTERFACE_VIP4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 101);
 pub const OWNER_MAC: [u8; 6] = [0x00, 0x00, 0x5e, 0x00, 0x01, VRID];
+/// With [`Switches::following`]: the master followed for VRID 51 over IPv4, the priority it
+/// advertises, and its Ethernet address (the only source of echo replies recorded).
+pub const FOLLOWED_MASTER4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+pub const FOLLOWED_PRIORITY: u8 = 200;
+pub const FOLLOWED_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 
 /// The switches one run is made under (the rest of the maps stay as set up).
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +48,13 @@ pub struct Switches {
     pub drop_adverts: bool,
     /// Unicast adverts of VRID 51 count whatever their TTL.
     pub allow_any_ttl: bool,
+    /// The agent follows [`FOLLOWED_MASTER4`] (IPv4) at [`FOLLOWED_MAC`]; the entry is written
+    /// afresh before the run, so no interval has been seen yet (zero).
+    pub following: bool,
+    /// VRID 51's adverts are authenticated (auth_hmac): none is recorded.
+    pub authenticated: bool,
+    /// auth_hmac in enforce mode: adverts with no room for the trailer are dropped.
+    pub trailer_required: bool,
 }
 
 impl Switches {
@@ -49,6 +63,9 @@ impl Switches {
             alive: byte & 1 != 0,
             drop_adverts: byte & 2 != 0,
             allow_any_ttl: byte & 4 != 0,
+            following: byte & 8 != 0,
+            authenticated: byte & 16 != 0,
+            trailer_required: byte & 32 != 0,
         }
     }
 }
@@ -178,8 +195,8 @@ fn arp(frame: &[u8], l2: &L2, switches: Switches) -> Outcome {
 }
 
 /// The liveness echo: a probe for the VRID this node is master of is sent back with the
-/// addresses swapped while the agent lives; a reply for a configured VRID is recorded and
-/// dropped.
+/// addresses swapped while the agent lives; a reply for a configured VRID is dropped, and
+/// recorded only when it comes from the followed master's Ethernet address.
 fn echo(frame: &[u8], l2: &L2, switches: Switches) -> Outcome {
     let e = l2.l3;
     if frame.len() < e + 12 || frame[e..e + 4] != ECHO_MAGIC {
@@ -195,11 +212,12 @@ fn echo(frame: &[u8], l2: &L2, switches: Switches) -> Outcome {
             Outcome::tx(reply)
         }
         echo_kind::REPLY if vrid == VRID && (fam == family::IPV4 || fam == family::IPV6) => {
+            let src_mac = mac_at(frame, 6);
+            // Only the IPv4 entry follows a master.
+            let from_followed =
+                switches.following && fam == family::IPV4 && src_mac == FOLLOWED_MAC;
             Outcome {
-                record: Some(Record::Echo {
-                    vrid,
-                    src_mac: mac_at(frame, 6),
-                }),
+                record: from_followed.then_some(Record::Echo { vrid, src_mac }),
                 ..Outcome::drop(frame)
             }
         }
@@ -224,6 +242,7 @@ fn ipv4(frame: &[u8], l2: &L2, switches: Switches) -> Outcome {
         ttl: frame[ip + 8],
         unicast: frame[ip + 16] < 224,
         at: ip + ihl,
+        len: usize::from(be16(frame, ip + 2)).saturating_sub(ihl),
     };
     vrrp(frame, l2, &advert, switches)
 }
@@ -242,6 +261,7 @@ fn ipv6(frame: &[u8], l2: &L2, switches: Switches) -> Outcome {
                 ttl: frame[ip + 7],
                 unicast: frame[ip + 24] != 0xff,
                 at: ip + 40,
+                len: usize::from(be16(frame, ip + 4)),
             };
             vrrp(frame, l2, &advert, switches)
         }
@@ -258,10 +278,15 @@ struct Candidate {
     unicast: bool,
     /// Where its VRRP header starts.
     at: usize,
+    /// The length of the VRRP message and what follows, as the IP header says.
+    len: usize,
 }
 
-/// RFC 9568 section 7.1's cheap invariants (TTL, version, type) and the VRIDs configured; what
-/// passes them is recorded, and dropped only in drop mode while the agent lives.
+/// RFC 9568 section 7.1's cheap invariants (TTL, version, type) and the VRIDs configured; then,
+/// while the agent lives, an enforced auth VRID's advert with no room for the trailer is
+/// dropped. An authenticated VRID's advert passes unrecorded; any other is recorded, and
+/// dropped while the agent lives in drop mode or when it is the followed master's routine one.
+/// (The news allowance starts full on every run, so it admits the one frame.)
 fn vrrp(frame: &[u8], l2: &L2, advert: &Candidate, switches: Switches) -> Outcome {
     let v = advert.at;
     if frame.len() < v + 8 {
@@ -273,23 +298,38 @@ fn vrrp(frame: &[u8], l2: &L2, advert: &Candidate, switches: Switches) -> Outcom
     if frame[v] & 0x0f != 1 || !version_ok || frame[v + 1] != VRID || !ttl_ok {
         return Outcome::pass(frame);
     }
+    let addr_count = frame[v + 3];
+    let address_len = if advert.family == family::IPV4 { 4 } else { 16 };
+    let v2_auth_data = if version == 2 { 8 } else { 0 };
+    let signed_len = 8 + usize::from(addr_count) * address_len + v2_auth_data + AUTH_TRAILER_LEN;
+    if switches.trailer_required && switches.alive && advert.len != signed_len {
+        return Outcome::drop(frame);
+    }
+    if switches.authenticated {
+        return Outcome::pass(frame);
+    }
     let adver_int = if version == 3 {
         be16(frame, v + 4)
     } else {
         u16::from(frame[v + 5])
     };
+    let priority = frame[v + 2];
+    let routine = switches.following
+        && advert.source == IpAddr::V4(FOLLOWED_MASTER4)
+        && priority == FOLLOWED_PRIORITY
+        && adver_int == 0;
     let record = Some(Record::Advert {
         source: advert.source,
         version,
         vrid: VRID,
-        priority: frame[v + 2],
+        priority,
         adver_int,
         ttl: advert.ttl,
-        addr_count: frame[v + 3],
+        addr_count,
         vlan_id: l2.vlan_id,
         src_mac: mac_at(frame, 6),
     });
-    let verdict = if switches.drop_adverts && switches.alive {
+    let verdict = if (switches.drop_adverts || routine) && switches.alive {
         XDP_DROP
     } else {
         XDP_PASS

@@ -113,6 +113,7 @@ fn row(i: &InstanceStatus) -> [String; 9] {
     let drops: Vec<String> = i
         .drops
         .iter()
+        .chain([(&"socket_overflow".to_string(), &i.socket_overflow)])
         .filter(|(_, n)| **n > 0)
         .map(|(reason, n)| format!("{reason}={n}"))
         .collect();
@@ -169,6 +170,9 @@ fn health(i: &InstanceStatus) -> Option<String> {
             .iter()
             .map(|t| format!("interface {} {}", t.name, up_down(t.up))),
     );
+    if let Some(auth_type) = &i.auth_type {
+        parts.push(format!("auth_type {auth_type}"));
+    }
     if let Some(auth) = &i.auth_hmac {
         let ids: Vec<String> = auth.key_ids.iter().map(u8::to_string).collect();
         let window = auth
@@ -220,7 +224,7 @@ mod tests {
     fn table_golden() {
         let expected = "\
 vipd 0.1.0 (pid 4242), router_id node-a, dataplane xdp, up 3h 4m 5s since 2026-11-21T18:00:00.000Z
-xdp: adverts_recorded=1217 dropped=0 advert_invariant_failed=0 arp_answered=5 na_answered=0 deadman_suppressed=0 malformed=0 passed=0 ring_full=2 echo_reflected=0 echo_recorded=0
+xdp: adverts_recorded=1217 dropped=0 advert_invariant_failed=0 arp_answered=5 na_answered=0 deadman_suppressed=0 malformed=0 passed=0 ring_full=2 echo_reflected=0 echo_recorded=0 adverts_unsigned=0 adverts_throttled=0 echo_foreign=0
 
 INSTANCE  INTERFACE  VRID           STATE   PRIO BASE/EFF  MASTER    LAST TRANSITION                                                   ADVERTS IN/OUT  DROPS
 vi_db6    bond0.20   7 (ipv6, v3)   BACKUP  100/100        fe80::2   INITIALIZE->BACKUP startup 250ms ago (2026-11-21T18:00:00.000Z)   17/0            -
@@ -319,6 +323,18 @@ vi_web: check apiserver up (120 runs, 2 failed, last 1.2ms); interface eth1 down
             s.instances[0].name
         );
         assert!(text.contains(&line), "{text}");
+    }
+
+    #[test]
+    fn shows_auth_type_and_socket_overflow() {
+        let mut s = snapshot();
+        s.instances[0].auth_type = Some("AH".into());
+        s.instances[0].socket_overflow = 7;
+        let text = render(&s);
+        let name = &s.instances[0].name;
+        assert!(text.contains(&format!("{name}: auth_type AH")), "{text}");
+        let row = text.lines().find(|l| l.starts_with(name.as_str())).unwrap();
+        assert!(row.ends_with(" socket_overflow=7"), "{text}");
     }
 
     #[test]

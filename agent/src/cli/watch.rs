@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::dataplane::{
     packet::IpFamily,
-    xdp::{Advert, AttachMode, XdpProgram},
+    xdp::{Advert, AttachMode, VridPolicy, XdpProgram},
 };
 
 #[derive(clap::Args)]
@@ -35,10 +35,15 @@ async fn watch(opts: Options) -> Result<()> {
     let mut adverts = program.take_adverts()?.into_async()?;
     let mut maps = program.take_maps()?;
     let attachment = program.attach(&opts.interface, opts.xdp_mode)?;
-    // Watching is for seeing everything: every VRID of both families, unicast at any TTL.
+    // Watching is for seeing everything: every VRID of both families, unicast at any TTL,
+    // with no allowance.
+    let watch_policy = VridPolicy {
+        allow_any_ttl: true,
+        ..VridPolicy::default()
+    };
     for vrid in 1..=u8::MAX {
         for family in [IpFamily::V4, IpFamily::V6] {
-            maps.set_vrid(attachment.ifindex, vrid, family, true)?;
+            maps.set_vrid(attachment.ifindex, vrid, family, watch_policy)?;
         }
     }
     println!(

@@ -51,7 +51,7 @@ use super::status::{
     TrackedInterfaceStatus, TransitionStatus,
 };
 use crate::dataplane::xdp::XdpCounters;
-use crate::vrrp::{Instant, Router, State, TransitionReason};
+use crate::vrrp::{wire::V2Auth, Instant, Router, State, TransitionReason};
 
 /// The longest a counter change waits before readers can see it; state changes are published
 /// at once.
@@ -106,6 +106,7 @@ impl StatusBoard {
             detection: LatencyHistogram::new(),
             checks: Vec::new(),
             tracked: Vec::new(),
+            socket_overflow: 0,
         };
         let (tx, rx) = watch::channel(Arc::new(recorded.build(router)));
         lock(&self.inner.instances).push(rx);
@@ -236,6 +237,8 @@ struct Recorded {
     detection: LatencyHistogram,
     checks: Vec<CheckStatus>,
     tracked: Vec<TrackedInterfaceStatus>,
+    /// The VRRP socket's receive-queue drops, as the kernel last reported them.
+    socket_overflow: u64,
 }
 
 impl InstanceFeed {
@@ -280,6 +283,16 @@ impl InstanceFeed {
             None => self.recorded.checks.push(check),
         }
         self.pending = true;
+    }
+
+    /// The kernel reported the instance's VRRP socket had dropped `drops` packets so far for a
+    /// full receive queue (see `RecvMeta::queue_drops`).
+    pub fn set_socket_overflow(&mut self, drops: u32) {
+        let drops = u64::from(drops);
+        if drops != self.recorded.socket_overflow {
+            self.recorded.socket_overflow = drops;
+            self.pending = true;
+        }
     }
 
     /// A tracked interface went up or down.
@@ -372,11 +385,17 @@ impl Recorded {
             priority_zero_in: stats.priority_zero_received,
             priority_zero_out: stats.priority_zero_sent,
             lower_priority_claims: stats.lower_priority_claims,
+            socket_overflow: self.socket_overflow,
             drops: router
                 .drop_counters()
                 .iter()
                 .map(|(reason, n)| (reason.name().to_string(), n))
                 .collect(),
+            auth_type: match config.v2_auth {
+                V2Auth::None => None,
+                V2Auth::SimplePassword(_) => Some("PASS".to_string()),
+                V2Auth::IpsecAh => Some("AH".to_string()),
+            },
             auth_hmac: config.auth_hmac.as_ref().map(AuthHmacStatus::from),
             checks: self.checks.clone(),
             tracked_interfaces: self.tracked.clone(),

@@ -77,10 +77,12 @@ fn instance(name: &str, state: StateName) -> InstanceStatus {
         priority_zero_in: 0,
         priority_zero_out: 0,
         lower_priority_claims: 0,
+        socket_overflow: 0,
         drops: DropReason::ALL
             .iter()
             .map(|r| (r.name().to_string(), 0))
             .collect(),
+        auth_type: None,
         auth_hmac: None,
         checks: Vec::new(),
         tracked_interfaces: Vec::new(),

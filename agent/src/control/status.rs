@@ -70,8 +70,17 @@ pub struct InstanceStatus {
     /// takeover elsewhere in the group, answered by re-announcing the VIPs).
     #[serde(default)]
     pub lower_priority_claims: u64,
+    /// Packets the kernel dropped before vipd could read them because the VRRP socket's
+    /// receive queue was full (a flood, or an engine that fell behind): adverts lost unseen,
+    /// counted in no `drops` reason.
+    #[serde(default)]
+    pub socket_overflow: u64,
     /// Dropped adverts by reason ([`vrrp::DropReason::name`]), every reason present.
     pub drops: BTreeMap<String, u64>,
+    /// VRRPv2 authentication (keepalived's `auth_type`): "PASS" or "AH", never the secret;
+    /// none without.
+    #[serde(default)]
+    pub auth_type: Option<String>,
     /// keepalived 2.4's auth_hmac, when configured: modes and key ids, never key material.
     #[serde(default)]
     pub auth_hmac: Option<AuthHmacStatus>,

@@ -133,6 +133,7 @@ pub async fn prepare(
             last_advert_seen: None,
             adverts: Default::default(),
             xdp_following: None,
+            drop_log: Default::default(),
         },
         parent_ifindex,
         parent_name: instance.interface.clone(),

@@ -95,6 +95,11 @@ impl EchoProber {
         }
     }
 
+    /// Where the probes go, once the master's adverts showed it.
+    pub fn master_mac(&self) -> Option<[u8; 6]> {
+        self.master_mac
+    }
+
     /// The master echoed.
     pub fn echoed(&mut self) {
         self.first_unanswered = None;

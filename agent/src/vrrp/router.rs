@@ -50,7 +50,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime};
 
 use super::auth_ah::{AhAuthenticator, AhCheckError};
-use super::auth_hmac::{Authenticator, Binding};
+use super::auth_hmac::{self, Authenticator, Binding};
 use super::config::{ConfigError, Preempt, RouterConfig, Version};
 use super::fast_mode;
 use super::liveness::EchoProber;
@@ -573,6 +573,14 @@ impl Router {
         self.auth.as_ref().is_some_and(Authenticator::signs)
     }
 
+    /// Whether an advert without an auth_hmac trailer is refused (auth_hmac in enforce mode),
+    /// so the dataplane may drop one before it reaches the socket.
+    pub fn requires_trailer(&self) -> bool {
+        self.auth
+            .as_ref()
+            .is_some_and(|auth| auth.config().mode == auth_hmac::Mode::Enforce)
+    }
+
     /// Whether adverts must be authenticated to count (auth_hmac configured, in any mode, or
     /// `auth_type AH`). The XDP program's advert records and the liveness echo carry no MAC,
     /// so they must not keep a master alive for such a router: the daemon does not feed them.
@@ -721,15 +729,23 @@ impl Router {
     /// (restart Master_Down_Timer, or not, by the same rule), so the dataplane may spare the
     /// daemon the full copies of those.
     ///
-    /// Never with auth_hmac: those records prove nothing, so every advert must reach the
-    /// socket to be verified.
+    /// With authentication ([`Router::authenticates`]) records prove nothing, so every advert
+    /// must still reach the socket to be verified: the dataplane then only spares the followed
+    /// master's adverts the allowance that bounds everyone else's.
     pub fn followed_master(&self) -> Option<(IpAddr, u8)> {
-        if self.authenticates() || self.state != State::Backup || self.master_resigned() {
+        if self.state != State::Backup || self.master_resigned() {
             return None;
         }
         let master = self.current_master?;
         let peer = self.peers.iter().find(|p| p.address == master)?;
         Some((master, peer.priority))
+    }
+
+    /// The Ethernet address the echo probes of this backup go to (the followed master's, as
+    /// its driver-stamped adverts showed it), once known: the only source of echo replies the
+    /// dataplane should record.
+    pub fn echo_master_mac(&self) -> Option<[u8; 6]> {
+        self.echo.as_ref().and_then(|echo| echo.master_mac())
     }
 
     /// Whether the master this backup followed has resigned (a priority-0 advert), so that

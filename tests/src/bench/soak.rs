@@ -21,7 +21,7 @@ use super::{
 use crate::topology::Lan;
 use vipd::dataplane::{
     packet::IpFamily,
-    xdp::{AdvertRing, AttachMode, XdpProgram},
+    xdp::{AdvertRing, AttachMode, VridPolicy, XdpProgram},
 };
 
 /// The nodes of each soak LAN (the client is one more).
@@ -178,8 +178,13 @@ impl Soaking {
             .node(NODES + 1)
             .run(|| sniffer.attach("eth0", AttachMode::Auto))
             .map_err(|e| e.to_string())?;
-        maps.set_vrid(attached.ifindex, system::VRID, IpFamily::V4, false)
-            .map_err(|e| e.to_string())?;
+        maps.set_vrid(
+            attached.ifindex,
+            system::VRID,
+            IpFamily::V4,
+            VridPolicy::default(),
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Self {
             nodes,
             addresses,

@@ -163,6 +163,15 @@ pub fn render(snapshot: &Snapshot) -> String {
          elsewhere, answered by re-announcing the VIPs).",
         |i| i.lower_priority_claims.to_string(),
     );
+    per_instance(
+        &mut out,
+        instances,
+        "vipd_instance_socket_overflow_total",
+        "counter",
+        "Packets the kernel dropped because the VRRP socket's receive queue was full (adverts \
+         lost unseen, in no drop reason).",
+        |i| i.socket_overflow.to_string(),
+    );
     out.family(
         "vipd_instance_adverts_dropped_total",
         "counter",

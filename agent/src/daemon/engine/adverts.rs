@@ -269,7 +269,9 @@ mod tests {
         }
 
         /// The XDP program's records and the echo carry no MAC: with auth_hmac they keep no
-        /// master alive, and the dataplane is never told to spare the router full adverts.
+        /// master alive. The dataplane still learns which master is followed (its adverts are
+        /// exempt from the news allowance), and that the VRID is authenticated and enforced, so
+        /// it records none and drops the unsigned (see `InstanceRuntime::xdp_policy`).
         #[test]
         fn unauthenticated_liveness_signals_count_for_nothing() {
             let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
@@ -288,8 +290,9 @@ mod tests {
             let advert = backup.validate(&meta(&master, group), &bytes, now).unwrap();
             backup.handle_advert(Instant::from_micros(1_000), &advert);
             assert_eq!(backup.state(), State::Backup);
-            assert_eq!(backup.followed_master(), None);
             let src = master.config().primary_address;
+            assert_eq!(backup.followed_master(), Some((src, 200)));
+            assert!(backup.authenticates() && backup.requires_trailer());
             // Records every 100 ms for 10 s: without the core's gate they would hold the
             // master (down after about 3.6 s) alive all along.
             for i in 1..=100 {

@@ -6,7 +6,7 @@ use std::{
 };
 use tracing::{debug, info, warn};
 
-use super::{adverts::AdvertBytes, vips::VipInstaller};
+use super::{adverts::AdvertBytes, drop_log::DropLog, vips::VipInstaller};
 use crate::{
     clock,
     control::board::InstanceFeed,
@@ -16,7 +16,7 @@ use crate::{
             AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, IpFamily,
             VrrpSocket,
         },
-        xdp::{FollowedMaster, XdpMaps},
+        xdp::{FollowedMaster, VridPolicy, XdpMaps},
     },
     vrrp::{wire::ah::AhPacket, Action, Instant, Router, RxMeta, State, TransitionReason},
 };
@@ -65,6 +65,8 @@ pub struct InstanceRuntime {
     /// The master the XDP program was last told this instance follows (see
     /// [`XdpMaps::set_vrid_following`]).
     pub xdp_following: Option<FollowedMaster>,
+    /// Paces the log lines of refused adverts.
+    pub drop_log: DropLog,
 }
 
 /// When the hops of a takeover happened, logged once the takeover's work is done: a log line is
@@ -122,6 +124,9 @@ impl InstanceRuntime {
                 continue;
             }
             let meta = received.meta;
+            if let Some(drops) = meta.queue_drops {
+                self.feed.set_socket_overflow(drops);
+            }
             let at = clock::instant_of(meta.kernel_rx.unwrap_or(meta.recv_at));
             let rx = RxMeta {
                 src: meta.source,
@@ -139,7 +144,15 @@ impl InstanceRuntime {
                     }
                 }
                 Err(reason) => {
-                    debug!(instance = %self.name, src = %meta.source, %reason, "advert dropped")
+                    if let Some(unlogged) = self.drop_log.note(at) {
+                        warn!(
+                            instance = %self.name,
+                            src = %meta.source,
+                            %reason,
+                            unlogged,
+                            "advert dropped (one line per 10 s at most, the drop counters count every one)"
+                        );
+                    }
                 }
             }
         }
@@ -151,7 +164,7 @@ impl InstanceRuntime {
     /// and it is not taken as the last advert seen either; the verified copy from the socket
     /// is. With auth_type AH no record comes (the program matches protocol 112 only).
     pub fn master_seen(&mut self, at: Instant, src: IpAddr, priority: u8, mac: [u8; 6]) {
-        if !self.started || self.router.authenticates() {
+        if !self.started {
             return;
         }
         // Only a record the router counted as the followed master's is an advert seen: junk
@@ -262,21 +275,29 @@ impl InstanceRuntime {
         let following = self
             .router
             .followed_master()
-            .map(|(address, priority)| FollowedMaster { address, priority });
+            .map(|(address, priority)| FollowedMaster {
+                address,
+                priority,
+                mac: self.router.echo_master_mac(),
+            });
         if following == self.xdp_following {
             return;
         }
         let config = self.router.config();
         let family = IpFamily::of(config.primary_address);
-        match maps.set_vrid_following(
-            ifindex,
-            config.vrid,
-            family,
-            config.unicast_any_ttl,
-            following,
-        ) {
+        match maps.set_vrid_following(ifindex, config.vrid, family, self.xdp_policy(), following) {
             Ok(()) => self.xdp_following = following,
             Err(error) => warn!(instance = %self.name, %error, "XDP VRID entry not updated"),
+        }
+    }
+
+    /// What the XDP program is to check of this instance's adverts.
+    pub fn xdp_policy(&self) -> VridPolicy {
+        VridPolicy {
+            allow_any_ttl: self.router.config().unicast_any_ttl,
+            authenticated: self.router.authenticates(),
+            trailer_required: self.router.requires_trailer(),
+            advert_interval: Some(self.router.config().advert_interval),
         }
     }
 

@@ -17,6 +17,7 @@
 //! and talk to the engine through [`EngineHandle`]; the engine reports transitions back over an
 //! unbounded channel, which never blocks it.
 mod adverts;
+mod drop_log;
 mod instance;
 mod poller;
 mod realtime;
@@ -314,7 +315,7 @@ impl Engine {
         if let Err(error) =
             fast_path
                 .maps
-                .set_vrid(ifindex, config.vrid, family, config.unicast_any_ttl)
+                .set_vrid(ifindex, config.vrid, family, instance.xdp_policy())
         {
             warn!(instance = %instance.name, %error, "XDP cannot watch this VRID; sockets only");
             instance.xdp_ifindex = None;

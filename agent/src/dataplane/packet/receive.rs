@@ -44,6 +44,9 @@ pub struct RecvMeta {
     pub kernel_rx: Option<Duration>,
     /// CLOCK_MONOTONIC time when recvmsg returned this packet.
     pub recv_at: Duration,
+    /// How many packets the socket had dropped for a full receive queue when this one was
+    /// queued (SO_RXQ_OVFL, counted since the socket opened); `None` until the first drop.
+    pub queue_drops: Option<u32>,
 }
 
 /// One received VRRP message: the bytes after the IP header, and their metadata.
@@ -74,8 +77,8 @@ impl RecvError {
     }
 }
 
-/// Room for every control message a VRRP socket asks for (pktinfo, hop limit, timestamp),
-/// aligned for `cmsghdr`.
+/// Room for every control message a VRRP socket asks for (pktinfo, hop limit, timestamp,
+/// queue drops), aligned for `cmsghdr`.
 #[repr(C, align(8))]
 struct ControlBuffer([u8; 256]);
 
@@ -147,6 +150,7 @@ pub(super) fn recv_packet(
             ttl,
             kernel_rx,
             recv_at,
+            queue_drops: control.queue_drops,
         },
     ))
 }
@@ -176,6 +180,8 @@ struct Control {
     hop_limit: Option<u8>,
     /// SCM_TIMESTAMPNS, CLOCK_REALTIME.
     realtime_stamp: Option<Duration>,
+    /// SO_RXQ_OVFL: the socket's receive-queue drops so far (sent only once there was one).
+    queue_drops: Option<u32>,
 }
 
 /// # Safety
@@ -206,6 +212,9 @@ unsafe fn parse_control(msg: &libc::msghdr) -> Control {
                 (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
                     let ts: libc::timespec = std::ptr::read_unaligned(data.cast());
                     control.realtime_stamp = timespec_to_duration(ts);
+                }
+                (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) => {
+                    control.queue_drops = Some(std::ptr::read_unaligned(data.cast::<u32>()));
                 }
                 _ => {}
             }

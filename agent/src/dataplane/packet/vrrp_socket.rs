@@ -349,6 +349,9 @@ fn open_configured(
         }
     }
     set_int_option(&socket, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    // A flood that fills the receive queue loses the master's adverts with the junk: the
+    // kernel's count of those drops comes with each packet, for the status.
+    set_int_option(&socket, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1)?;
     socket.set_nonblocking(true)?;
     Ok(socket)
 }

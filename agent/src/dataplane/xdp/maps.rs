@@ -7,7 +7,7 @@
 //! should answer at all.
 use agent_common::{
     names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig, CONFIG_DROP_ADVERTS,
-    VRID_ALLOW_ANY_TTL_UNICAST, VRID_FOLLOWING,
+    VRID_ALLOW_ANY_TTL_UNICAST, VRID_AUTHENTICATED, VRID_FOLLOWING, VRID_TRAILER_REQUIRED,
 };
 use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray};
 use aya::Ebpf;
@@ -50,6 +50,42 @@ pub struct FollowedMaster {
     pub address: IpAddr,
     /// The priority it advertises.
     pub priority: u8,
+    /// Its Ethernet address, once known with the liveness echo on: where the echo replies this
+    /// backup records must come from.
+    pub mac: Option<[u8; 6]>,
+}
+
+/// What the program checks of one VRID's adverts, fixed by the instance's configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VridPolicy {
+    /// Unicast adverts of any TTL / hop limit count (unicast peers may be routed); multicast
+    /// adverts always need 255.
+    pub allow_any_ttl: bool,
+    /// Adverts count only once their MAC is verified (auth_hmac in any mode): none is recorded,
+    /// every one reaches the socket.
+    pub authenticated: bool,
+    /// auth_hmac in enforce mode: adverts with no room for the trailer are dropped at the
+    /// driver.
+    pub trailer_required: bool,
+    /// The instance's advert interval, which sets how many adverts from routers other than the
+    /// followed master reach the agent (see [`news_period`]); `None`: no limit.
+    pub advert_interval: Option<Duration>,
+}
+
+/// How many routers' worth of adverts, at the instance's own interval, the news allowance
+/// admits besides the followed master's: every router of a large group, or an election's worth.
+const NEWS_ROUTERS: u32 = 8;
+/// The allowance never admits fewer than 1,000 adverts a second: slow instances (one advert a
+/// second) still hear a new master at once.
+const NEWS_PERIOD_MAX: Duration = Duration::from_millis(1);
+
+/// The refill period of a VRID's news allowance (see `agent_common::VridConfig::news_period_ns`):
+/// one advert from another router per `advert_interval / NEWS_ROUTERS`, at most a millisecond
+/// apart, with bursts of `agent_common::NEWS_BURST`. A flood beyond that is dropped at the
+/// driver and cannot crowd the followed master's adverts out of the agent's socket, while the
+/// agent's work on junk stays bounded.
+pub fn news_period(advert_interval: Duration) -> Duration {
+    (advert_interval / NEWS_ROUTERS).min(NEWS_PERIOD_MAX)
 }
 
 /// User space's handle on the program's control maps (taken out of the loaded object with
@@ -88,35 +124,47 @@ impl XdpMaps {
         })
     }
 
-    /// Records adverts of `vrid` arriving on `ifindex` over `family`. With `allow_any_ttl`,
-    /// unicast adverts of any TTL / hop limit count (unicast peers may be routed); multicast
-    /// adverts always need 255.
+    /// Records adverts of `vrid` arriving on `ifindex` over `family`, checked as `policy` says.
     pub fn set_vrid(
         &mut self,
         ifindex: u32,
         vrid: u8,
         family: IpFamily,
-        allow_any_ttl: bool,
+        policy: VridPolicy,
     ) -> Result<(), XdpMapError> {
-        self.set_vrid_following(ifindex, vrid, family, allow_any_ttl, None)
+        self.set_vrid_following(ifindex, vrid, family, policy, None)
     }
 
     /// [`XdpMaps::set_vrid`], saying which master the agent follows for this VRID, if any: its
     /// routine adverts and the echoes of the agent's probes are then recorded without waking
     /// the agent, and those adverts dropped rather than passed to its socket (see
-    /// `agent_common::VridConfig`). The agent must then drain the ring before every decision
-    /// a record could change, which the engine does on every wake-up.
+    /// `agent_common::VridConfig`; with [`VridPolicy::authenticated`] nothing is recorded, and
+    /// following only exempts the master from the news allowance). The agent must then drain
+    /// the ring before every decision a record could change, which the engine does on every
+    /// wake-up.
     pub fn set_vrid_following(
         &mut self,
         ifindex: u32,
         vrid: u8,
         family: IpFamily,
-        allow_any_ttl: bool,
+        policy: VridPolicy,
         following: Option<FollowedMaster>,
     ) -> Result<(), XdpMapError> {
         let mut value = VridConfig::default();
-        if allow_any_ttl {
-            value.flags |= VRID_ALLOW_ANY_TTL_UNICAST;
+        for (on, flag) in [
+            (policy.allow_any_ttl, VRID_ALLOW_ANY_TTL_UNICAST),
+            (policy.authenticated, VRID_AUTHENTICATED),
+            (policy.trailer_required, VRID_TRAILER_REQUIRED),
+        ] {
+            if on {
+                value.flags |= flag;
+            }
+        }
+        if let Some(interval) = policy.advert_interval {
+            // At least one nanosecond: zero would mean no limit.
+            value.news_period_ns = u32::try_from(news_period(interval).as_nanos())
+                .unwrap_or(u32::MAX)
+                .max(1);
         }
         if let Some(master) = following {
             value.flags |= VRID_FOLLOWING;
@@ -129,6 +177,7 @@ impl XdpMaps {
                 }
                 IpAddr::V6(addr) => addr.octets(),
             };
+            value.master_mac = master.mac.unwrap_or_default();
         }
         self.vrids
             .insert(vrid_key(ifindex, vrid, family), value, 0)

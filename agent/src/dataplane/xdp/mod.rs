@@ -19,5 +19,5 @@ mod program;
 
 pub use adverts::{Advert, AdvertRing, AsyncAdvertRing};
 pub use counters::XdpCounters;
-pub use maps::{FollowedMaster, XdpMapError, XdpMaps};
+pub use maps::{FollowedMaster, VridPolicy, XdpMapError, XdpMaps};
 pub use program::{xdp_action, AttachMode, Attachment, XdpError, XdpProgram, TEST_RUN_IFINDEX};
