@@ -99,7 +99,8 @@ xdp_counters! {
         "Recorded adverts then dropped at XDP: drop mode, or a followed master's routine advert.";
     2 ADVERT_INVARIANT_FAILED "advert_invariant_failed"
         "VRRP frames failing TTL or hop limit, version, type, or with a VRID not configured for \
-         the interface and family: passed without a record.";
+         the interface and family: passed without a record (a configured VRID's within its \
+         allowance).";
     3 ARP_ANSWERED "arp_answered" "ARP requests for an owned VIP answered with XDP_TX.";
     4 NA_ANSWERED "na_answered"
         "Neighbour solicitations for an owned VIP answered with an advertisement through XDP_TX.";
@@ -118,8 +119,9 @@ xdp_counters! {
         "Adverts of an auth_hmac (enforce) VRID with no room for the trailer: dropped at XDP.";
     /// See [`super::VridConfig::news_period_ns`].
     12 ADVERTS_THROTTLED "adverts_throttled"
-        "Adverts from routers other than the followed master beyond the VRID's allowance: \
-         dropped at XDP, so a flood cannot crowd the master's adverts out of the agent's socket.";
+        "Adverts from routers other than the followed master, or failing an invariant, beyond \
+         the VRID's allowance: dropped at XDP, so a flood cannot crowd the master's adverts out \
+         of the agent's socket.";
     13 ECHO_FOREIGN "echo_foreign"
         "Echo replies not from the followed master's Ethernet address: dropped unrecorded.";
 }

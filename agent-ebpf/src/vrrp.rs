@@ -94,12 +94,6 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
     // SAFETY: header_at proved the eight bytes lie inside the frame.
     let head = unsafe { &*head };
     let version = head.version_type >> 4;
-    // VRRPv2 exists only over IPv4 (RFC 3768); v3 over both (RFC 9568).
-    let version_ok = version == 3 || (version == 2 && ip.family == family::IPV4);
-    if head.version_type & 0x0f != VRRP_TYPE_ADVERT || !version_ok {
-        count(counter::ADVERT_INVARIANT_FAILED);
-        return xdp_action::XDP_PASS;
-    }
     let key = VridKey {
         ifindex: ctx.ingress_ifindex() as u32,
         vrid: head.vrid,
@@ -107,15 +101,27 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         _pad: [0; 2],
     };
     let Some(vrid_ptr) = VRIDS.get_ptr_mut(key) else {
+        // Another router's VRID (perhaps another daemon's on this host): not ours to judge.
         count(counter::ADVERT_INVARIANT_FAILED);
         return xdp_action::XDP_PASS;
     };
     // SAFETY: the pointer is the map's value; it is copied out at once (user space may replace
     // it concurrently, which only makes one advert news or routine a moment early).
     let vrid = unsafe { *vrid_ptr };
+    // VRRPv2 exists only over IPv4 (RFC 3768); v3 over both (RFC 9568).
+    let version_ok = version == 3 || (version == 2 && ip.family == family::IPV4);
     let any_ttl = ip.unicast && vrid.flags & VRID_ALLOW_ANY_TTL_UNICAST != 0;
-    if ip.ttl != VRRP_TTL && !any_ttl {
+    let ttl_ok = ip.ttl == VRRP_TTL || any_ttl;
+    if head.version_type & 0x0f != VRRP_TYPE_ADVERT || !version_ok || !ttl_ok {
         count(counter::ADVERT_INVARIANT_FAILED);
+        // The agent refuses it too (and says why, at a bounded rate): what the news allowance
+        // does not admit never reaches its socket.
+        // SAFETY: as above; racing writers (other CPUs) can only make the allowance a little
+        // looser or tighter for a moment.
+        if !news_admitted(unsafe { &mut *vrid_ptr }, now) && deadman::agent_alive() {
+            count(counter::ADVERTS_THROTTLED);
+            return xdp_action::XDP_DROP;
+        }
         return xdp_action::XDP_PASS;
     }
     if vrid.flags & VRID_TRAILER_REQUIRED != 0
@@ -126,8 +132,7 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
         return xdp_action::XDP_DROP;
     }
     let from_followed = vrid.flags & VRID_FOLLOWING != 0 && ip.src == vrid.master;
-    // SAFETY: as above; racing writers (other CPUs) can only make the allowance a little
-    // looser or tighter for a moment.
+    // SAFETY: as above.
     if !from_followed && !news_admitted(unsafe { &mut *vrid_ptr }, now) && deadman::agent_alive() {
         count(counter::ADVERTS_THROTTLED);
         return xdp_action::XDP_DROP;

@@ -542,9 +542,9 @@ fn an_enforced_auth_vrid_drops_unsigned_adverts_and_records_none() {
     );
 }
 
-/// Adverts from routers other than the followed master reach the agent at a bounded rate (the
-/// news allowance: a burst of `NEWS_BURST`, then one per period), the rest are dropped and
-/// counted; the followed master's are never held back.
+/// Adverts from routers other than the followed master, and adverts failing an invariant,
+/// reach the agent at a bounded rate (the news allowance: a burst of `NEWS_BURST`, then one per
+/// period), the rest are dropped and counted; the followed master's are never held back.
 #[test]
 fn the_news_allowance_bounds_other_routers_adverts_but_never_the_masters() {
     if !kernel_tests_enabled() {
@@ -571,6 +571,19 @@ fn the_news_allowance_bounds_other_routers_adverts_but_never_the_masters() {
     let forged = advert_frame_v4(&frames::Advert::v3(4, 255, 100), attacker, 255);
     let from_master = advert_frame_v4(&frames::Advert::v3(4, 150, 100), master, 255);
 
+    // Failing an invariant (here the TTL) draws on the same allowance, whoever the source.
+    let bad_ttl = advert_frame_v4(&frames::Advert::v3(4, 150, 100), master, 64);
+    let mut bad_ttl_passed = 0;
+    for _ in 0..2 * NEWS_BURST {
+        if h.program.test_run(&bad_ttl).unwrap().0 == XDP_PASS {
+            bad_ttl_passed += 1;
+        }
+    }
+    assert!(bad_ttl_passed < 2 * NEWS_BURST, "{bad_ttl_passed} passed");
+    assert!(h.drain().is_empty());
+    std::thread::sleep(Duration::from_millis(u64::from(NEWS_BURST) + 1));
+    let before = h.maps.counters().unwrap().get(counter::ADVERTS_THROTTLED);
+
     let flood = 4 * NEWS_BURST as usize;
     let started = std::time::Instant::now();
     let mut admitted = 0;
@@ -584,7 +597,7 @@ fn the_news_allowance_bounds_other_routers_adverts_but_never_the_masters() {
     }
     let refilled = started.elapsed().as_millis() as usize + 1;
     let records = h.drain();
-    let throttled = h.maps.counters().unwrap().get(counter::ADVERTS_THROTTLED);
+    let throttled = h.maps.counters().unwrap().get(counter::ADVERTS_THROTTLED) - before;
     assert!(
         admitted >= NEWS_BURST as usize && admitted <= NEWS_BURST as usize + refilled,
         "{admitted} of {flood} admitted"

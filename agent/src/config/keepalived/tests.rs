@@ -814,3 +814,26 @@ fn vrrp_strict_makes_auth_hmac_enforce_as_keepalived_does() {
         warnings(&checked)
     );
 }
+
+/// keepalived's per-instance `strict_mode` overrides `vrrp_strict` both ways.
+#[test]
+fn strict_mode_is_vrrp_strict_for_one_instance_either_way() {
+    let instance_with = |global: &str, line: &str| {
+        let text = format!(
+            "global_defs {{\n{global}}}\nvrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n{line}  virtual_ipaddress {{\n    192.0.2.100\n  }}\n}}\n"
+        );
+        let checked = import(&text);
+        (instance(&checked).accept_mode, warnings(&checked))
+    };
+    assert!(instance_with("", "").0, "accept mode on by default");
+    assert!(!instance_with("", "  strict_mode\n").0);
+    assert!(!instance_with("", "  strict_mode on\n").0);
+    assert!(instance_with("  vrrp_strict\n", "  strict_mode off\n").0);
+    assert!(!instance_with("  vrrp_strict\n", "  strict_mode false\n  no_accept\n").0);
+    let (accept, warned) = instance_with("", "  strict_mode sometimes\n");
+    assert!(accept, "an invalid value is ignored");
+    assert!(
+        warned.contains("invalid strict_mode `sometimes`"),
+        "{warned}"
+    );
+}

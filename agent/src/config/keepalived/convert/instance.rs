@@ -1,6 +1,7 @@
 //! `vrrp_instance` blocks as vipd instances, with keepalived's defaults: VRRP version 2 unless
 //! global_defs says otherwise, priority 100 (255 for `state MASTER` without a priority), GARP
-//! settings from global_defs, accept mode on unless `vrrp_strict`.
+//! settings from global_defs, accept mode on unless `vrrp_strict` (or the instance's
+//! `strict_mode`).
 //!
 //! keepalived refuses intervals below 10 ms; vipd runs them as its fast mode (VRRP version 3
 //! only), so `advert_int 0.001` gives a keepalived user vipd's fast detection by changing one
@@ -33,10 +34,6 @@ const IGNORED: &[(&str, &str)] = &[
     (
         "promote_secondaries",
         "vipd does not change the kernel's promote_secondaries setting",
-    ),
-    (
-        "strict_mode",
-        "vipd does not apply keepalived's strict RFC checks",
     ),
     (
         "skip_check_adv_addr",
@@ -195,6 +192,8 @@ struct Said {
     master: Option<Origin>,
     nopreempt: Option<Origin>,
     accept: Option<bool>,
+    /// `strict_mode`: this instance's own `vrrp_strict`.
+    strict: Option<bool>,
     auth: Option<(Auth, Origin)>,
     auth_hmac: Option<Origin>,
 }
@@ -313,6 +312,7 @@ impl Importer<'_> {
             | "garp_master_repeat"
             | "garp_master_refresh"
             | "garp_master_refresh_repeat" => self.instance_garp(d, s),
+            "strict_mode" => self.strict_mode(d, s),
             "authentication" => {
                 if let Some(block) = self.block_of(s) {
                     d.said.auth = self.authentication(block);
@@ -388,6 +388,32 @@ impl Importer<'_> {
                     d.said.version = Some((version, value.origin));
                 }
             }
+        }
+    }
+
+    /// `strict_mode [on|off]`: `vrrp_strict` for this instance alone, either way. As keepalived
+    /// does, a value other than true/false, on/off or yes/no is reported and ignored.
+    fn strict_mode(&mut self, d: &mut Draft, s: &Statement) {
+        let on = match s.args.first().map(|w| w.text.to_ascii_lowercase()) {
+            None => true,
+            Some(word) => match word.as_str() {
+                "true" | "on" | "yes" => true,
+                "false" | "off" | "no" => false,
+                _ => {
+                    self.warn(
+                        s.keyword.origin,
+                        format!("invalid strict_mode `{word}` (expected on or off): ignored, as keepalived does"),
+                    );
+                    return;
+                }
+            },
+        };
+        d.said.strict = Some(on);
+        if on {
+            self.warn(
+                s.keyword.origin,
+                "`strict_mode`: accept mode is turned off as keepalived does (unless the instance says `accept`); keepalived's other strict checks are not applied",
+            );
         }
     }
 
@@ -693,8 +719,9 @@ impl Importer<'_> {
             }
         }
 
+        let strict = said.strict.unwrap_or(self.defaults.strict);
         if let (Some(auth), Some(origin)) = (&mut instance.auth_hmac, said.auth_hmac) {
-            if self.defaults.strict && auth.mode != Mode::Enforce {
+            if strict && auth.mode != Mode::Enforce {
                 self.warn(
                     origin,
                     format!("{what}: vrrp_strict requires auth_hmac mode enforce: enforce used, as keepalived does"),
@@ -702,7 +729,7 @@ impl Importer<'_> {
                 auth.mode = Mode::Enforce;
             }
         }
-        instance.accept_mode = said.accept.unwrap_or(!self.defaults.strict);
+        instance.accept_mode = said.accept.unwrap_or(!strict);
         true
     }
 }
