@@ -6,13 +6,11 @@
 //! Under BPF_PROG_TEST_RUN the ingress interface is the loopback, ifindex 1.
 use agent_common::counter;
 use std::time::Duration;
+use vipd::family::IpFamily;
 
-use vipd::dataplane::{
-    packet::IpFamily,
-    xdp::{
-        xdp_action::{XDP_DROP, XDP_PASS, XDP_TX},
-        AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
-    },
+use vipd::dataplane::xdp::{
+    xdp_action::{XDP_DROP, XDP_PASS, XDP_TX},
+    AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
 };
 use vipd_tests::{clock::monotonic_ns, kernel_tests_enabled};
 

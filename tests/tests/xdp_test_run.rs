@@ -8,13 +8,11 @@ use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
     time::Duration,
 };
+use vipd::family::IpFamily;
 
-use vipd::dataplane::{
-    packet::IpFamily,
-    xdp::{
-        xdp_action::{XDP_DROP, XDP_PASS},
-        Advert, AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
-    },
+use vipd::dataplane::xdp::{
+    xdp_action::{XDP_DROP, XDP_PASS},
+    Advert, AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
 };
 use vipd_tests::{
     clock::monotonic_ns,

@@ -5,11 +5,9 @@ use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
     time::{Duration, Instant},
 };
+use vipd::family::IpFamily;
 
-use vipd::dataplane::{
-    packet::IpFamily,
-    xdp::{Advert, AttachMode, VridPolicy, XdpProgram},
-};
+use vipd::dataplane::xdp::{Advert, AttachMode, VridPolicy, XdpProgram};
 use vipd_tests::{
     clock::monotonic_ns,
     frames::{self, VRRP_MCAST_V4, VRRP_MCAST_V6},

@@ -15,9 +15,9 @@
 use std::cell::RefCell;
 use std::net::IpAddr;
 use std::time::Duration;
+use vipd::family::IpFamily;
 
 use libfuzzer_sys::fuzz_target;
-use vipd::dataplane::packet::IpFamily;
 use vipd::dataplane::xdp::{
     AdvertRing, FollowedMaster, VridPolicy, XdpMaps, XdpProgram, TEST_RUN_IFINDEX,
 };

@@ -120,7 +120,7 @@ fn row(i: &InstanceStatus) -> [String; 9] {
     [
         i.name.clone(),
         i.interface.clone(),
-        format!("{} ({}, v{})", i.vrid, i.family.name(), i.version),
+        format!("{} ({}, v{})", i.vrid, i.family.key(), i.version),
         i.state.name().to_string(),
         format!("{}/{}", i.base_priority, i.effective_priority),
         i.master.map_or_else(|| "-".to_string(), |m| m.to_string()),

@@ -1,13 +1,11 @@
 //! `vipd watch`: attach the XDP program to an interface and print every advert it records, with
 //! its driver timestamp and the gap since the previous advert from the same router. A window
 //! onto the data vipd's master-loss detection works from.
+use crate::family::IpFamily;
 use anyhow::{Context, Result};
 use std::time::Duration;
 
-use crate::dataplane::{
-    packet::IpFamily,
-    xdp::{Advert, AttachMode, VridPolicy, XdpProgram},
-};
+use crate::dataplane::xdp::{Advert, AttachMode, VridPolicy, XdpProgram};
 
 #[derive(clap::Args)]
 pub struct Options {

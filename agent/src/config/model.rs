@@ -6,6 +6,7 @@
 //! [`super::validate`]. Nothing here knows TOML: the keepalived.conf importer builds the same
 //! types. Nothing here knows the protocol core either; the daemon maps this model onto it.
 
+use crate::family::IpFamily;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -209,28 +210,6 @@ impl Weight {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Family {
-    Ipv4,
-    Ipv6,
-}
-
-impl Family {
-    pub fn of(address: IpAddr) -> Family {
-        match address {
-            IpAddr::V4(_) => Family::Ipv4,
-            IpAddr::V6(_) => Family::Ipv6,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Ipv4 => "IPv4",
-            Family::Ipv6 => "IPv6",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
     /// RFC 3768: IPv4 only, whole seconds, optional simple-text authentication.
@@ -264,8 +243,8 @@ pub struct Vip {
 }
 
 impl Vip {
-    pub fn family(&self) -> Family {
-        Family::of(self.address.addr())
+    pub fn family(&self) -> IpFamily {
+        IpFamily::of(self.address.addr())
     }
 }
 
@@ -410,7 +389,7 @@ pub struct Instance {
     pub echo_timeout: Option<Duration>,
     pub version: Version,
     /// The family of the VIPs (and so of the adverts).
-    pub family: Family,
+    pub family: IpFamily,
     pub vips: Vec<Vip>,
     /// Added and removed with the VIPs but not listed in adverts (keepalived's
     /// `virtual_ipaddress_excluded`); may be of either family.

@@ -1,13 +1,14 @@
 //! The configuration as a user meets it: the shipped examples load, and each mistake is
 //! reported at the right line and column with the right words.
 
+use crate::family::IpFamily;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::model::{
-    Auth, CheckKind, Dataplane, Family, Garp, Global, LogFormat, Priority, V3Checksum, Version,
-    Weight, XdpMode,
+    Auth, CheckKind, Dataplane, Garp, Global, LogFormat, Priority, V3Checksum, Version, Weight,
+    XdpMode,
 };
 use super::write::to_toml;
 use super::{check_file, check_str, Checked, FieldPath, Item};
@@ -282,7 +283,7 @@ vips = ["192.0.2.10"]
     assert_eq!(instance.priority, Priority::DEFAULT);
     assert_eq!(instance.advert_interval, Duration::from_secs(1));
     assert_eq!(instance.version, Version::V3);
-    assert_eq!(instance.family, Family::Ipv4);
+    assert_eq!(instance.family, IpFamily::V4);
     assert_eq!(instance.vips[0].address.prefix_len(), 32);
     assert_eq!(instance.auth, Auth::None);
     assert!(instance.preempt);
@@ -332,7 +333,7 @@ fn reference_file_states_the_model_defaults() {
     assert_eq!(reference.version, minimal.version);
     assert_eq!(reference.preempt_delay, minimal.preempt_delay);
     assert_eq!(reference.v3_checksum, minimal.v3_checksum);
-    assert_eq!(minimal.family, Family::Ipv6);
+    assert_eq!(minimal.family, IpFamily::V6);
 }
 
 #[test]

@@ -8,12 +8,13 @@
 //! interface addresses. vipd cannot know at check time whether this host does, and a user may
 //! want a router that always wins and takes over at once, so 255 is allowed with a warning.
 
+use crate::family::IpFamily;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::diagnostic::{Diagnostic, FieldPath, Item, SourceMap};
 use super::model::{
-    duration_text, Auth, AuthHmac, Config, Family, Instance, Version, FAST_MODE_BELOW,
+    duration_text, Auth, AuthHmac, Config, Instance, Version, FAST_MODE_BELOW,
     MAX_V2_ADVERT_INTERVAL, MAX_V3_ADVERT_INTERVAL, MIN_ADVERT_INTERVAL, MIN_CHECK_INTERVAL,
 };
 
@@ -207,7 +208,7 @@ impl Validator<'_> {
             ("excluded_vips", &instance.excluded_vips),
         ] {
             for (i, vip) in vips.iter().enumerate() {
-                if vip.label.is_some() && vip.family() == Family::Ipv6 {
+                if vip.label.is_some() && vip.family() == IpFamily::V6 {
                     self.error(
                         FieldPath::element(item, key, i),
                         format!(
@@ -223,7 +224,7 @@ impl Validator<'_> {
         self.advert_interval(item, instance);
         self.echo(item, instance);
 
-        if instance.version == Version::V2 && instance.family == Family::Ipv6 {
+        if instance.version == Version::V2 && instance.family == IpFamily::V6 {
             self.error(
                 at("version"),
                 "VRRP version 2 is IPv4 only: use version = 3 for IPv6 VIPs",
@@ -287,13 +288,13 @@ impl Validator<'_> {
 
     fn addresses_of_family(&mut self, item: Item, instance: &Instance) {
         let family = instance.family;
-        let wrong = |address: IpAddr| Family::of(address) != family;
+        let wrong = |address: IpAddr| IpFamily::of(address) != family;
         if let Some(source) = instance.unicast_source.filter(|&a| wrong(a)) {
             self.error(
                 FieldPath::key(item, "unicast_source"),
                 format!(
                     "unicast_source {source} is {} but the instance's VIPs are {}: use an address of the VIPs' family",
-                    Family::of(source).name(),
+                    IpFamily::of(source).name(),
                     family.name()
                 ),
             );
@@ -304,7 +305,7 @@ impl Validator<'_> {
                     FieldPath::element(item, "unicast_peers", i),
                     format!(
                         "unicast peer {peer} is {} but the instance's VIPs are {}: adverts go to peers of the VIPs' family",
-                        Family::of(peer).name(),
+                        IpFamily::of(peer).name(),
                         family.name()
                     ),
                 );

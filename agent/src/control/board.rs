@@ -359,7 +359,7 @@ impl Recorded {
             name: self.identity.name.clone(),
             interface: self.identity.interface.clone(),
             vrid: config.vrid,
-            family: config.family().into(),
+            family: config.family(),
             version: match config.version {
                 crate::vrrp::Version::V2 => 2,
                 crate::vrrp::Version::V3 => 3,

@@ -1,6 +1,7 @@
 //! A status snapshot with fixed contents for the rendering tests (`vipd status` table and the
 //! metrics exposition), and a live board with one instance for the server tests.
 
+use crate::family::IpFamily;
 use std::net::{IpAddr, Ipv4Addr};
 
 use agent_common::{counter, CounterSpec};
@@ -8,8 +9,7 @@ use agent_common::{counter, CounterSpec};
 use crate::control::board::{DaemonInfo, InstanceFeed, InstanceIdentity, StatusBoard};
 use crate::control::histogram::LatencyHistogram;
 use crate::control::status::{
-    CheckStatus, DaemonStatus, Family, ReasonName, StateName, TrackedInterfaceStatus,
-    TransitionStatus,
+    CheckStatus, DaemonStatus, ReasonName, StateName, TrackedInterfaceStatus, TransitionStatus,
 };
 use crate::control::status::{InstanceStatus, Snapshot};
 use crate::dataplane::xdp::XdpCounters;
@@ -61,7 +61,7 @@ fn instance(name: &str, state: StateName) -> InstanceStatus {
         name: name.to_string(),
         interface: "eth0".to_string(),
         vrid: 51,
-        family: Family::Ipv4,
+        family: IpFamily::V4,
         version: 3,
         dataplane: "xdp-driver".to_string(),
         state,
@@ -127,7 +127,7 @@ pub(crate) fn snapshot() -> Snapshot {
     let mut db = instance("vi_db6", StateName::Backup);
     db.interface = "bond0.20".to_string();
     db.vrid = 7;
-    db.family = Family::Ipv6;
+    db.family = IpFamily::V6;
     db.master = Some("fe80::2".parse().unwrap());
     db.last_transition = Some(TransitionStatus {
         from: StateName::Initialize,

@@ -7,6 +7,7 @@
 //! the snapshot is taken for a reader ([`super::board::StatusBoard::snapshot`]), not when the
 //! hot loop published it.
 
+use crate::family::IpFamily;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -45,7 +46,7 @@ pub struct InstanceStatus {
     pub name: String,
     pub interface: String,
     pub vrid: u8,
-    pub family: Family,
+    pub family: IpFamily,
     /// VRRP version, 2 or 3.
     pub version: u8,
     /// How adverts are received: "xdp-driver", "xdp-generic" or "socket".
@@ -114,31 +115,6 @@ impl From<&vrrp::auth_hmac::AuthHmacConfig> for AuthHmacStatus {
             key_ids: c.keys.iter().map(|k| k.id()).collect(),
             anti_replay: if time { "time" } else { "monotonic" }.to_string(),
             time_window_s: time.then_some(c.time_window_secs),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    Ipv4,
-    Ipv6,
-}
-
-impl Family {
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Ipv4 => "ipv4",
-            Family::Ipv6 => "ipv6",
-        }
-    }
-}
-
-impl From<vrrp::wire::AddressFamily> for Family {
-    fn from(family: vrrp::wire::AddressFamily) -> Self {
-        match family {
-            vrrp::wire::AddressFamily::V4 => Family::Ipv4,
-            vrrp::wire::AddressFamily::V6 => Family::Ipv6,
         }
     }
 }

@@ -10,11 +10,12 @@
 //! A network namespace is named by the inode of /proc/self/ns/net, unique among live ones.
 //! Locks are flocks ([`LockFile`]): a killed daemon's claims vanish with it.
 
+use crate::family::IpFamily;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::model::{Family, Instance};
+use crate::config::model::Instance;
 use crate::lock_file::{LockError, LockFile};
 
 /// Where every vipd on the host keeps its claims.
@@ -47,7 +48,7 @@ pub enum ClaimError {
 struct Key {
     interface: String,
     vrid: u8,
-    family: Family,
+    family: IpFamily,
 }
 
 impl Key {
@@ -94,7 +95,7 @@ impl Claims {
                         instance: instance.name.clone(),
                         interface: key.interface,
                         vrid: key.vrid,
-                        family: family_name(key.family),
+                        family: key.family.name(),
                         holder,
                     })
                 }
@@ -135,15 +136,8 @@ impl Claims {
             self.netns,
             key.interface,
             key.vrid,
-            family_name(key.family)
+            key.family.name()
         ))
-    }
-}
-
-fn family_name(family: Family) -> &'static str {
-    match family {
-        Family::Ipv4 => "IPv4",
-        Family::Ipv6 => "IPv6",
     }
 }
 

@@ -1,5 +1,6 @@
 //! Turning the configuration into running instances: interfaces resolved, virtual MACs created,
 //! sockets opened, routers built. Every failure names the configuration line it comes from.
+use crate::family::IpFamily;
 use anyhow::{anyhow, Context, Result};
 use std::net::IpAddr;
 
@@ -11,10 +12,9 @@ use crate::{
     },
     control::board::{InstanceIdentity, StatusBoard},
     dataplane::{
-        netlink::{self, Netlink, Vmac, VmacFamily, VmacSpec},
+        netlink::{self, Netlink, Vmac, VmacSpec},
         packet::{
-            AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, InterfaceInfo, IpFamily,
-            VrrpSocket,
+            AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, InterfaceInfo, VrrpSocket,
         },
     },
     vrrp::Router,
@@ -46,10 +46,7 @@ pub async fn prepare(
         .ifindex(&instance.interface)
         .await
         .with_context(|| format!("{}: instance `{}`", at("interface"), instance.name))?;
-    let family = match instance.family {
-        crate::config::model::Family::Ipv4 => IpFamily::V4,
-        crate::config::model::Family::Ipv6 => IpFamily::V6,
-    };
+    let family = instance.family;
 
     let vmac = if instance.use_vmac {
         if family == IpFamily::V6 {
@@ -59,7 +56,7 @@ pub async fn prepare(
                 instance.name
             ));
         }
-        let mut spec = VmacSpec::new(parent_ifindex, instance.vrid.get(), VmacFamily::V4);
+        let mut spec = VmacSpec::new(parent_ifindex, instance.vrid.get(), IpFamily::V4);
         if let Some(name) = &instance.vmac_interface {
             spec.name = name.clone();
         }

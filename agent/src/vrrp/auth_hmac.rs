@@ -15,6 +15,7 @@
 //! Time comes in as an argument ([`SystemTime`] values, UTC), like [`super::Instant`] does for
 //! the monotonic clock: nothing here reads a clock.
 
+use crate::family::IpFamily;
 use std::fmt;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -22,8 +23,8 @@ use std::time::{Duration, SystemTime};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::wire::field;
 use super::wire::trailer::{Sequence, TrailerRepr, MAC_LEN, TRAILER_LEN};
-use super::wire::{field, AddressFamily};
 
 /// Shortest key keepalived accepts (a 128-bit margin under quantum search).
 pub const KEY_MIN_LEN: usize = 32;
@@ -211,9 +212,9 @@ pub struct Binding {
 impl Binding {
     fn pseudo_header(self) -> [u8; PSEUDO_LEN] {
         let mut out = [0; PSEUDO_LEN];
-        out[0] = match AddressFamily::of(self.src) {
-            AddressFamily::V4 => 4,
-            AddressFamily::V6 => 6,
+        out[0] = match IpFamily::of(self.src) {
+            IpFamily::V4 => 4,
+            IpFamily::V6 => 6,
         };
         out[1] = self.version;
         out[2] = self.vrid;

@@ -2,13 +2,14 @@
 //! [`RouterConfig`] safe to run. The daemon's configuration layer (TOML, keepalived.conf)
 //! builds these; the router refuses anything the protocol cannot do.
 
+use crate::family::IpFamily;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use super::auth_hmac::{AuthConfigError, AuthHmacConfig};
 use super::fast_mode;
 use super::liveness::EchoConfig;
-use super::wire::{ah::AhKey, AddressFamily, V2Auth, V3Ipv4Checksum};
+use super::wire::{ah::AhKey, V2Auth, V3Ipv4Checksum};
 
 /// The VRRP version an instance speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,8 +105,8 @@ impl RouterConfig {
     }
 
     /// The instance's address family.
-    pub fn family(&self) -> AddressFamily {
-        AddressFamily::of(self.primary_address)
+    pub fn family(&self) -> IpFamily {
+        IpFamily::of(self.primary_address)
     }
 
     /// Check everything the router relies on.
@@ -118,14 +119,14 @@ impl RouterConfig {
             return Err(ConfigError::ZeroPriority { vrid });
         }
         let family = self.family();
-        if self.version == Version::V2 && family != AddressFamily::V4 {
+        if self.version == Version::V2 && family != IpFamily::V4 {
             return Err(ConfigError::V2NeedsIpv4 { vrid });
         }
         if let Some(a) = self
             .virtual_addresses
             .iter()
             .chain(&self.unicast_peers)
-            .find(|a| AddressFamily::of(**a) != family)
+            .find(|a| IpFamily::of(**a) != family)
         {
             return Err(ConfigError::MixedFamilies { vrid, address: *a });
         }

@@ -45,6 +45,7 @@
 //! clears it starts over as from Initialize (the owner straight to Master, anyone else to
 //! Backup).
 
+use crate::family::IpFamily;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime};
@@ -59,9 +60,7 @@ use super::timers;
 use super::validate::{self, DropCounters, DropReason, RxMeta, ValidAdvert};
 use super::wire::ah::{self, AhPacket, Delivery};
 use super::wire::trailer::TRAILER_LEN;
-use super::wire::{
-    AddressFamily, AdvertRepr, ChecksumVariant, V2Advert, V3Advert, VirtualAddresses,
-};
+use super::wire::{AdvertRepr, ChecksumVariant, V2Advert, V3Advert, VirtualAddresses};
 
 /// The priority that marks the address owner.
 pub const OWNER_PRIORITY: u8 = 255;
@@ -242,8 +241,8 @@ fn advert_template(config: &RouterConfig) -> AdvertRepr {
                 .expect("a validated configuration has an encodable interval"),
             // Validated: all of the primary address's family.
             addresses: match config.family() {
-                AddressFamily::V4 => VirtualAddresses::V4(v4),
-                AddressFamily::V6 => VirtualAddresses::V6(v6),
+                IpFamily::V4 => VirtualAddresses::V4(v4),
+                IpFamily::V6 => VirtualAddresses::V6(v6),
             },
         }),
     }

@@ -2,6 +2,7 @@
 //! becomes a [`ValidAdvert`] for the state machine or is dropped for one [`DropReason`], which
 //! is counted. Validation never changes protocol state and never panics, whatever the bytes.
 
+use crate::family::IpFamily;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -12,9 +13,7 @@ use super::config::{RouterConfig, Version};
 use super::fast_mode;
 use super::wire::ah::AhError;
 use super::wire::trailer::{split_trailer, TRAILER_LEN};
-use super::wire::{
-    AddressFamily, AdvertRepr, ChecksumVariant, Packet, ParseError, ParsedAdvert, V2Auth,
-};
+use super::wire::{AdvertRepr, ChecksumVariant, Packet, ParseError, ParsedAdvert, V2Auth};
 
 /// What the socket or XDP program reported about a received message's IP header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,7 +300,7 @@ pub fn decode<'a>(
     if meta.ttl != 255 && !(unicast && config.unicast_any_ttl) {
         return Err(DropReason::BadTtl);
     }
-    if AddressFamily::of(meta.src) != config.family() {
+    if IpFamily::of(meta.src) != config.family() {
         return Err(DropReason::FamilyMismatch);
     }
     let (message, trailer) = match config.auth_hmac {

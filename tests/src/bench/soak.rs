@@ -12,6 +12,7 @@ use std::{
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
+use vipd::family::IpFamily;
 
 use super::{
     netwatch::{Change, NetWatch, Topic},
@@ -19,10 +20,7 @@ use super::{
     system::{self, NodeProcess, System, Timing},
 };
 use crate::topology::Lan;
-use vipd::dataplane::{
-    packet::IpFamily,
-    xdp::{AdvertRing, AttachMode, VridPolicy, XdpProgram},
-};
+use vipd::dataplane::xdp::{AdvertRing, AttachMode, VridPolicy, XdpProgram};
 
 /// The nodes of each soak LAN (the client is one more).
 const NODES: usize = 2;

@@ -64,7 +64,7 @@ pub fn render(snapshot: &Snapshot) -> String {
                 ("vrrp_instance", &i.name),
                 ("interface", &i.interface),
                 ("vrid", &vrid),
-                ("family", i.family.name()),
+                ("family", i.family.key()),
                 ("version", &version),
                 ("dataplane", &i.dataplane),
             ]);

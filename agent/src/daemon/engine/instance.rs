@@ -13,8 +13,7 @@ use crate::{
     dataplane::{
         netlink::Vip,
         packet::{
-            AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, IpFamily,
-            VrrpSocket,
+            AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, VrrpSocket,
         },
         xdp::{FollowedMaster, VridPolicy, XdpMaps},
     },
@@ -284,7 +283,7 @@ impl InstanceRuntime {
             return;
         }
         let config = self.router.config();
-        let family = IpFamily::of(config.primary_address);
+        let family = config.family();
         match maps.set_vrid_following(ifindex, config.vrid, family, self.xdp_policy(), following) {
             Ok(()) => self.xdp_following = following,
             Err(error) => warn!(instance = %self.name, %error, "XDP VRID entry not updated"),
@@ -328,7 +327,7 @@ impl InstanceRuntime {
             return;
         };
         let config = self.router.config();
-        let family = IpFamily::of(config.primary_address);
+        let family = config.family();
         if let Err(error) = socket.send_probe(master_mac, config.vrid, family, seq) {
             debug!(instance = %self.name, %error, "cannot send echo probe");
         }
@@ -342,7 +341,7 @@ impl InstanceRuntime {
         };
         let mac = self.announcer.sender_mac();
         let vrid = self.router.config().vrid;
-        let family = IpFamily::of(self.router.config().primary_address);
+        let family = self.router.config().family();
         // Echo probes are reflected exactly while the node answers for the VIPs; never with
         // auth_hmac, whose backups do not probe (an echo carries no MAC).
         let reflect = own && !self.router.authenticates();

@@ -30,18 +30,15 @@ use std::{os::fd::AsFd, sync::mpsc, thread::JoinHandle};
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{error, info, warn};
 
+use crate::control::{
+    board::{Heartbeat, StatusBoard},
+    status::CheckStatus,
+};
 use crate::{
     clock,
     dataplane::xdp::{AdvertRing, XdpMaps},
     health::Effective,
     vrrp::{Instant, State},
-};
-use crate::{
-    control::{
-        board::{Heartbeat, StatusBoard},
-        status::CheckStatus,
-    },
-    dataplane::packet::IpFamily,
 };
 use poller::{Poller, Waker};
 
@@ -311,7 +308,7 @@ impl Engine {
             return;
         };
         let config = instance.router.config();
-        let family = IpFamily::of(config.primary_address);
+        let family = config.family();
         if let Err(error) =
             fast_path
                 .maps
@@ -399,14 +396,12 @@ impl Engine {
             let still_used = self.setup.instances.iter().any(|i| {
                 i.xdp_ifindex == gone.xdp_ifindex
                     && i.router.config().vrid == config.vrid
-                    && IpFamily::of(i.router.config().primary_address)
-                        == IpFamily::of(config.primary_address)
+                    && i.router.config().family() == config.family()
             });
             if let (Some(maps), Some(ifindex), false) =
                 (maps.as_deref_mut(), gone.xdp_ifindex, still_used)
             {
-                let _ =
-                    maps.remove_vrid(ifindex, config.vrid, IpFamily::of(config.primary_address));
+                let _ = maps.remove_vrid(ifindex, config.vrid, config.family());
             }
         }
     }

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::*;
+use crate::family::IpFamily;
 use crate::test_netns::Netns;
 
 /// Generous: only "it eventually happens", never how fast.
@@ -494,7 +495,7 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
         let va = netlink.ifindex("va").await.unwrap();
 
         let v4 = netlink
-            .create_vmac(&VmacSpec::new(va, 51, VmacFamily::V4))
+            .create_vmac(&VmacSpec::new(va, 51, IpFamily::V4))
             .await
             .unwrap();
         assert_eq!(v4.name, "vrrp.51");
@@ -506,7 +507,7 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
         let spec6 = VmacSpec {
             name: "vrrp6.51".into(),
             mode: VmacMode::Bridge,
-            ..VmacSpec::new(va, 51, VmacFamily::V6)
+            ..VmacSpec::new(va, 51, IpFamily::V6)
         };
         let v6 = netlink.create_vmac(&spec6).await.unwrap();
         assert_eq!(
@@ -520,7 +521,7 @@ fn vmac_has_the_virtual_router_mac_and_a_stale_one_is_removed() {
 
         // An interface vipd did not create is never taken.
         let taken = netlink
-            .create_vmac(&VmacSpec::new(va, 7, VmacFamily::V4))
+            .create_vmac(&VmacSpec::new(va, 7, IpFamily::V4))
             .await
             .unwrap_err();
         assert!(matches!(taken, NetlinkError::VmacNameTaken { .. }));
@@ -589,7 +590,7 @@ fn vmac_is_deleted_on_stop() {
         let netlink = Netlink::new().unwrap();
         let va = netlink.ifindex("va").await.unwrap();
         let vmac = netlink
-            .create_vmac(&VmacSpec::new(va, 9, VmacFamily::V4))
+            .create_vmac(&VmacSpec::new(va, 9, IpFamily::V4))
             .await
             .unwrap();
         assert_eq!(

@@ -40,7 +40,7 @@ use devconf::Ipv4Setting;
 pub use error::NetlinkError;
 pub use links::{LinkEvent, LinkState, LinkWatch};
 pub use vip::{Vip, VIPD_ADDRESS_PROTOCOL};
-pub use vmac::{vmac_address, Vmac, VmacFamily, VmacMode, VmacSpec, VMAC_ALIAS_PREFIX};
+pub use vmac::{vmac_address, Vmac, VmacMode, VmacSpec, VMAC_ALIAS_PREFIX};
 
 /// What [`Netlink::add_vip`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

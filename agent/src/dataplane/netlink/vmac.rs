@@ -9,6 +9,7 @@
 //! Interfaces have no IFA_PROTO, and the alias persists in the kernel like
 //! the address mark does.
 
+use crate::family::IpFamily;
 use rtnetlink::packet_route::link::{
     AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoMacVlan, LinkAttribute,
     LinkInfo, LinkMessage, MacVlanMode,
@@ -23,13 +24,6 @@ pub const VMAC_ALIAS_PREFIX: &str = "vipd vmac";
 
 /// Longest interface name the kernel accepts (IFNAMSIZ - 1).
 const MAX_IFNAME_LEN: usize = 15;
-
-/// The address family a vmac serves: it picks the virtual router MAC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VmacFamily {
-    V4,
-    V6,
-}
 
 /// How the macvlan shares its parent.
 ///
@@ -55,10 +49,10 @@ impl From<VmacMode> for MacVlanMode {
 }
 
 /// The virtual router MAC of RFC 5798 section 7.3.
-pub fn vmac_address(vrid: u8, family: VmacFamily) -> [u8; 6] {
+pub fn vmac_address(vrid: u8, family: IpFamily) -> [u8; 6] {
     let family_octet = match family {
-        VmacFamily::V4 => 0x01,
-        VmacFamily::V6 => 0x02,
+        IpFamily::V4 => 0x01,
+        IpFamily::V6 => 0x02,
     };
     [0x00, 0x00, 0x5e, 0x00, family_octet, vrid]
 }
@@ -69,7 +63,7 @@ pub struct VmacSpec {
     pub name: String,
     pub parent_ifindex: u32,
     pub vrid: u8,
-    pub family: VmacFamily,
+    pub family: IpFamily,
     pub mode: VmacMode,
 }
 
@@ -77,7 +71,7 @@ impl VmacSpec {
     /// A spec named like keepalived's default, `vrrp.VRID`, in private mode.
     /// An IPv4 and an IPv6 instance with the same VRID on one host need
     /// distinct names: the configuration must give one of them another.
-    pub fn new(parent_ifindex: u32, vrid: u8, family: VmacFamily) -> Self {
+    pub fn new(parent_ifindex: u32, vrid: u8, family: IpFamily) -> Self {
         Self {
             name: format!("vrrp.{vrid}"),
             parent_ifindex,
@@ -252,8 +246,8 @@ async fn configure_and_bring_up(
     match change_link(netlink, no_link_local, name, &action("configuring")).await {
         // IPv6 disabled on this host: there is no link-local to prevent.
         Err(NetlinkError::Kernel { source, .. })
-            if spec.family == VmacFamily::V4
-                && source.raw_os_error() == Some(libc::EAFNOSUPPORT) => {}
+            if spec.family == IpFamily::V4 && source.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
+        }
         result => result?,
     }
 

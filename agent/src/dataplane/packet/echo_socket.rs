@@ -1,6 +1,7 @@
 //! The AF_PACKET socket a backup sends its liveness-echo probes from (see
 //! `agent_common::ETH_P_VIPD_ECHO`): one frame per advert interval, unicast to the master's MAC,
 //! from this interface's own MAC so that the master's XDP program reflects it back here.
+use crate::family::IpFamily;
 use std::io;
 
 use agent_common::{echo_kind, ECHO_MAGIC, ETH_P_VIPD_ECHO};
@@ -9,7 +10,7 @@ use socket2::Socket;
 use super::{
     announce_socket::{link_address, send_only_link_socket},
     interface::InterfaceInfo,
-    IpFamily, PacketError,
+    PacketError,
 };
 
 /// Ethernet's minimum frame without its checksum; shorter frames are padded with zeros.

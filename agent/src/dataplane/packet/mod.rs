@@ -19,7 +19,7 @@ mod vrrp_socket;
 #[cfg(test)]
 mod netns_tests;
 
-use std::fmt;
+use crate::family::IpFamily;
 use std::io;
 use std::net::IpAddr;
 
@@ -35,40 +35,6 @@ pub use receive::{Received, RecvError, RecvMeta};
 pub use vrrp_socket::{
     AdvertProtocol, AsyncVrrpSocket, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL,
 };
-
-/// The IP version a VRRP socket speaks; one socket per (interface, family).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IpFamily {
-    V4,
-    V6,
-}
-
-impl IpFamily {
-    /// The family an address belongs to.
-    pub fn of(address: IpAddr) -> IpFamily {
-        match address {
-            IpAddr::V4(_) => IpFamily::V4,
-            IpAddr::V6(_) => IpFamily::V6,
-        }
-    }
-
-    /// The family's code in the XDP program's maps and records (`agent_common::family`).
-    pub fn code(self) -> u8 {
-        match self {
-            IpFamily::V4 => agent_common::family::IPV4,
-            IpFamily::V6 => agent_common::family::IPV6,
-        }
-    }
-}
-
-impl fmt::Display for IpFamily {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            IpFamily::V4 => "IPv4",
-            IpFamily::V6 => "IPv6",
-        })
-    }
-}
 
 /// Why a packet socket could not be opened or configured. Every message names the interface
 /// and says what the operator can change.

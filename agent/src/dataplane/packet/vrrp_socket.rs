@@ -7,6 +7,7 @@
 //! header, so vipd writes the header itself (identification included: the kernel would fill a
 //! zero one in after the ICV was computed). It then moves whole IPv4 packets both ways.
 
+use crate::family::IpFamily;
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::ops::Range;
@@ -19,7 +20,7 @@ use tokio::io::Interest;
 
 use super::interface::InterfaceInfo;
 use super::receive::{recv_packet, Received, RecvError};
-use super::{IpFamily, PacketError};
+use super::PacketError;
 use crate::vrrp::wire::ah::IP_PROTOCOL_AH;
 
 /// IANA protocol number of VRRP.

@@ -5,6 +5,7 @@
 //! The order matters to the daemon: own a VIP here before (or together with) adding it with
 //! netlink, disown it before removing it, and keep the heartbeat fresh for as long as the node
 //! should answer at all.
+use crate::family::IpFamily;
 use agent_common::{
     names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig, CONFIG_DROP_ADVERTS,
     VRID_ALLOW_ANY_TTL_UNICAST, VRID_AUTHENTICATED, VRID_FOLLOWING, VRID_TRAILER_REQUIRED,
@@ -14,7 +15,6 @@ use aya::Ebpf;
 use std::{net::IpAddr, time::Duration};
 
 use super::XdpCounters;
-use crate::dataplane::packet::IpFamily;
 
 /// A control map could not be read or written.
 #[derive(Debug, thiserror::Error)]

@@ -176,7 +176,7 @@ fn the_wire_images_checksum_as_keepalived_does() {
     for v in vectors() {
         let message = hex(v.message);
         let mut payload = [message.clone(), hex(v.trailer)].concat();
-        let family = AddressFamily::of(v.binding.src);
+        let family = IpFamily::of(v.binding.src);
         let (m, t) = split_trailer(&payload, family);
         assert_eq!(
             (m, t.map(|t| t.to_vec())),

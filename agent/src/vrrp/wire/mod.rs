@@ -19,33 +19,6 @@ pub use repr::{
     AdvertRepr, ParsedAdvert, V2Advert, V2Auth, V3Advert, V3Interval, VirtualAddresses,
 };
 
-use std::net::IpAddr;
-
-/// The IP family a message travels over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AddressFamily {
-    V4,
-    V6,
-}
-
-impl AddressFamily {
-    /// The family of `addr`.
-    pub fn of(addr: IpAddr) -> Self {
-        match addr {
-            IpAddr::V4(_) => AddressFamily::V4,
-            IpAddr::V6(_) => AddressFamily::V6,
-        }
-    }
-
-    /// Bytes one address of this family takes in the address list.
-    pub const fn address_len(self) -> usize {
-        match self {
-            AddressFamily::V4 => 4,
-            AddressFamily::V6 => 16,
-        }
-    }
-}
-
 /// Why a message could not be decoded. Each maps to one drop reason in
 /// [`crate::vrrp::validate::DropReason`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]

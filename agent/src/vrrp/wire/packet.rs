@@ -16,7 +16,8 @@
 //! ```
 //! (RFC 9568 section 5.1, RFC 3768 section 5.1.)
 
-use super::{AddressFamily, ParseError};
+use super::ParseError;
+use crate::family::IpFamily;
 
 /// Byte ranges of the fixed fields.
 pub mod field {
@@ -71,7 +72,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Check that the buffer is exactly as long as the header's address count says, for a
     /// message carried over `family`: the address-list and (v2) auth-data accessors cannot
     /// panic after this.
-    pub fn check_len(&self, family: AddressFamily) -> Result<(), ParseError> {
+    pub fn check_len(&self, family: IpFamily) -> Result<(), ParseError> {
         let len = self.buffer.as_ref().len();
         if len < HEADER_LEN {
             return Err(ParseError::Truncated);
@@ -87,7 +88,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// The length the header's version and address count imply.
-    pub fn total_len(&self, family: AddressFamily) -> usize {
+    pub fn total_len(&self, family: IpFamily) -> usize {
         let auth = if self.version() == 2 {
             V2_AUTH_DATA_LEN
         } else {
@@ -144,7 +145,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// The address list bytes (after [`Packet::check_len`]).
-    pub fn addresses(&self, family: AddressFamily) -> &[u8] {
+    pub fn addresses(&self, family: IpFamily) -> &[u8] {
         let end = HEADER_LEN + usize::from(self.address_count()) * family.address_len();
         &self.buffer.as_ref()[HEADER_LEN..end]
     }
@@ -197,7 +198,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
 
     /// The address list bytes, sized by the address count already written.
-    pub fn addresses_mut(&mut self, family: AddressFamily) -> &mut [u8] {
+    pub fn addresses_mut(&mut self, family: IpFamily) -> &mut [u8] {
         let end = HEADER_LEN + usize::from(self.address_count()) * family.address_len();
         &mut self.buffer.as_mut()[HEADER_LEN..end]
     }

@@ -4,11 +4,12 @@
 //! IPv4 addresses and has an auth field, a VRRPv3 advert has a 16-bit interval word and a
 //! single-family address list.
 
+use crate::family::IpFamily;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::checksum::{self, ChecksumVariant, PseudoHeader, V3Ipv4Checksum, VRRP_GROUP_V4};
 use super::packet::{Packet, HEADER_LEN, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
-use super::{AddressFamily, EmitError, ParseError};
+use super::{EmitError, ParseError};
 
 /// VRRPv2 auth type values (RFC 2338 section 5.3.6; RFC 3768 keeps 0 and marks 1, 2 reserved).
 const AUTH_NONE: u8 = 0;
@@ -106,10 +107,10 @@ pub enum VirtualAddresses {
 }
 
 impl VirtualAddresses {
-    pub fn family(&self) -> AddressFamily {
+    pub fn family(&self) -> IpFamily {
         match self {
-            VirtualAddresses::V4(_) => AddressFamily::V4,
-            VirtualAddresses::V6(_) => AddressFamily::V6,
+            VirtualAddresses::V4(_) => IpFamily::V4,
+            VirtualAddresses::V6(_) => IpFamily::V6,
         }
     }
 
@@ -144,9 +145,9 @@ pub struct ParsedAdvert {
 }
 
 /// The IP family shared by `src` and `dst`, or `FamilyMismatch`.
-fn family_of_pair(src: IpAddr, dst: IpAddr) -> Result<AddressFamily, ParseError> {
-    let family = AddressFamily::of(src);
-    if AddressFamily::of(dst) != family {
+fn family_of_pair(src: IpAddr, dst: IpAddr) -> Result<IpFamily, ParseError> {
+    let family = IpFamily::of(src);
+    if IpFamily::of(dst) != family {
         return Err(ParseError::FamilyMismatch);
     }
     Ok(family)
@@ -196,7 +197,7 @@ impl AdvertRepr {
             return Err(ParseError::BadType(packet.packet_type()));
         }
         let family = family_of_pair(src, dst)?;
-        if version == 2 && family != AddressFamily::V4 {
+        if version == 2 && family != IpFamily::V4 {
             return Err(ParseError::FamilyMismatch);
         }
         packet.check_len(family)?;
@@ -206,14 +207,14 @@ impl AdvertRepr {
             verified(PseudoHeader::None, bytes, ChecksumVariant::MessageOnly)?
         } else {
             match family {
-                AddressFamily::V6 => {
+                IpFamily::V6 => {
                     if checksum::verify_with_trailer(pseudo_header(src, dst), bytes, trailer) {
                         ChecksumVariant::Ipv6PseudoHeader
                     } else {
                         return Err(ParseError::BadChecksum);
                     }
                 }
-                AddressFamily::V4 => verified(
+                IpFamily::V4 => verified(
                     pseudo_header(src, dst),
                     bytes,
                     ChecksumVariant::Ipv4PseudoHeader,
@@ -249,8 +250,8 @@ impl AdvertRepr {
         } else {
             let list = packet.addresses(family);
             let addresses = match family {
-                AddressFamily::V4 => VirtualAddresses::V4(v4_list(list)),
-                AddressFamily::V6 => VirtualAddresses::V6(
+                IpFamily::V4 => VirtualAddresses::V4(v4_list(list)),
+                IpFamily::V6 => VirtualAddresses::V6(
                     list.chunks_exact(16)
                         .map(|c| {
                             let mut o = [0u8; 16];
@@ -281,9 +282,9 @@ impl AdvertRepr {
     }
 
     /// The family this advert travels over.
-    pub fn family(&self) -> AddressFamily {
+    pub fn family(&self) -> IpFamily {
         match self {
-            AdvertRepr::V2(_) => AddressFamily::V4,
+            AdvertRepr::V2(_) => IpFamily::V4,
             AdvertRepr::V3(a) => a.addresses.family(),
         }
     }

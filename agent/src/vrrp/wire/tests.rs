@@ -1,5 +1,6 @@
 //! Byte-array tests (deconstruct, construct, parse, emit) and codec property tests.
 
+use crate::family::IpFamily;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
@@ -69,10 +70,10 @@ fn deconstruct_v3() {
     assert_eq!(p.address_count(), 1);
     assert_eq!(p.v3_interval_word(), 100);
     assert_eq!(p.checksum(), 0x05fe);
-    assert_eq!(p.check_len(AddressFamily::V4), Ok(()));
-    assert_eq!(p.addresses(AddressFamily::V4), &[192, 0, 2, 1]);
+    assert_eq!(p.check_len(IpFamily::V4), Ok(()));
+    assert_eq!(p.addresses(IpFamily::V4), &[192, 0, 2, 1]);
     // The same 12 bytes read as IPv6 are too short for one 16-byte address.
-    assert_eq!(p.check_len(AddressFamily::V6), Err(ParseError::Truncated));
+    assert_eq!(p.check_len(IpFamily::V6), Err(ParseError::Truncated));
 }
 
 #[test]
@@ -81,7 +82,7 @@ fn deconstruct_v2() {
     assert_eq!(p.version(), 2);
     assert_eq!(p.v2_auth_type(), 1);
     assert_eq!(p.v2_adver_int(), 1);
-    assert_eq!(p.check_len(AddressFamily::V4), Ok(()));
+    assert_eq!(p.check_len(IpFamily::V4), Ok(()));
     assert_eq!(&p.v2_auth_data(), b"secret\0\0");
 }
 
@@ -94,7 +95,7 @@ fn construct_v3_field_by_field() {
     p.set_address_count(1);
     p.set_v3_interval_word(100);
     p.set_checksum(0x05fe);
-    p.addresses_mut(AddressFamily::V4)
+    p.addresses_mut(IpFamily::V4)
         .copy_from_slice(&[192, 0, 2, 1]);
     assert_eq!(p.into_inner(), V3_V4_PSEUDO);
 }

@@ -21,11 +21,12 @@
 //! (keepalived lets the kernel checksum the payload with `IPV6_CHECKSUM`), see
 //! [`seal_ipv6_checksum`] and [`super::AdvertRepr::parse_with_trailer`].
 
+use crate::family::IpFamily;
 use std::net::Ipv6Addr;
 
 use super::checksum::{self, PseudoHeader};
 use super::packet::field::CHECKSUM;
-use super::{AddressFamily, Packet};
+use super::Packet;
 
 /// Length of the trailer.
 pub const TRAILER_LEN: usize = 28;
@@ -129,7 +130,7 @@ impl TrailerRepr {
 /// Split a received IP payload into the VRRP message and, when the payload is exactly one
 /// trailer longer than the header's version and address count say, the trailer (keepalived
 /// detects it the same way: Ethernet padding never reaches 28 bytes).
-pub fn split_trailer(payload: &[u8], family: AddressFamily) -> (&[u8], Option<&[u8; TRAILER_LEN]>) {
+pub fn split_trailer(payload: &[u8], family: IpFamily) -> (&[u8], Option<&[u8; TRAILER_LEN]>) {
     let Ok(packet) = Packet::new_checked(payload) else {
         return (payload, None);
     };

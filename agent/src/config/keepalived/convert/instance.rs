@@ -7,6 +7,7 @@
 //! only), so `advert_int 0.001` gives a keepalived user vipd's fast detection by changing one
 //! number. VRRPv2 cannot carry fractions of a second, so keepalived rounds them and so does this.
 
+use crate::family::IpFamily;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use crate::config::diagnostic::{FieldPath, Item};
 use crate::config::keepalived::source::Origin;
 use crate::config::keepalived::syntax::{arity_in, Arity, Statement, Word};
 use crate::config::model::{
-    duration_text, Auth, Family, Instance, NotifyCommands, Priority, TrackedCheck, TrackedFile,
+    duration_text, Auth, Instance, NotifyCommands, Priority, TrackedCheck, TrackedFile,
     TrackedInterface, Version, Vip, Vrid, Weight, FAST_MODE_BELOW,
 };
 use crate::vrrp::auth_hmac::Mode;
@@ -279,7 +280,7 @@ impl Importer<'_> {
             echo_interval: None,
             echo_timeout: None,
             version: Version::V2,
-            family: Family::Ipv4,
+            family: IpFamily::V4,
             vips: Vec::new(),
             excluded_vips: Vec::new(),
             unicast_source: None,
@@ -625,7 +626,7 @@ impl Importer<'_> {
         };
         instance.interface = interface;
         instance.vrid = vrid;
-        instance.family = instance.vips.first().map_or(Family::Ipv4, Vip::family);
+        instance.family = instance.vips.first().map_or(IpFamily::V4, Vip::family);
 
         instance.priority = match (said.priority, said.master) {
             (Some(priority), _) => priority,
@@ -647,7 +648,7 @@ impl Importer<'_> {
 
         let explicit_version = said.version.or(self.defaults.version);
         instance.version = explicit_version.map_or(Version::V2, |(v, _)| v);
-        if instance.family == Family::Ipv6 && instance.version == Version::V2 {
+        if instance.family == IpFamily::V6 && instance.version == Version::V2 {
             if let Some((_, origin)) = explicit_version {
                 self.warn(
                     origin,

@@ -1,5 +1,6 @@
 //! `[[instance]]` and `[[sync_group]]`.
 
+use crate::family::IpFamily;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use crate::config::load::schema::{
 };
 use crate::config::load::values::{Entry, TrackCheckEntry, TrackInterfaceEntry, VipEntry};
 use crate::config::model::{
-    Auth, AuthHmac, Family, Garp, Instance, Priority, SyncGroup, TrackedCheck, TrackedFile,
+    Auth, AuthHmac, Garp, Instance, Priority, SyncGroup, TrackedCheck, TrackedFile,
     TrackedInterface, V3Checksum, Version, Vip, Vrid, Weight, MAX_PASSWORD_LEN,
 };
 use crate::vrrp::auth_hmac::{AntiReplay, Mode};
@@ -87,9 +88,9 @@ impl Converter<'_> {
             .or_else(|| {
                 raw.unicast_source
                     .as_ref()
-                    .map(|s| Family::of(s.get_ref().0))
+                    .map(|s| IpFamily::of(s.get_ref().0))
             })
-            .unwrap_or(Family::Ipv4);
+            .unwrap_or(IpFamily::V4);
 
         let unicast_source = raw
             .unicast_source
