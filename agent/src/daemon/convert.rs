@@ -4,7 +4,8 @@ use std::{net::IpAddr, time::Duration};
 
 use crate::{
     config::model::{self, Auth, Garp, Instance, V3Checksum},
-    dataplane::packet::{AnnounceSettings, VRRP_GROUP_V4, VRRP_GROUP_V6},
+    dataplane::packet::AnnounceSettings,
+    vrrp::wire::{VRRP_GROUP_V4, VRRP_GROUP_V6},
     vrrp::{
         auth_hmac::{AuthHmacConfig, Key},
         wire::{ah::AhKey, V2Auth, V3Ipv4Checksum},

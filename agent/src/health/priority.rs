@@ -19,8 +19,7 @@
 //!
 //! keepalived's `reverse` keyword is not modelled: no caller asks for it yet.
 
-/// The address owner's priority (RFC 5798 section 5.2.4); never changed by tracking.
-pub const OWNER_PRIORITY: u8 = 255;
+pub use crate::vrrp::OWNER_PRIORITY;
 const MIN_PRIORITY: i64 = 1;
 const MAX_BACKUP_PRIORITY: i64 = 254;
 /// A tracked file whose weighted value reaches this puts the instance in FAULT.

@@ -125,7 +125,7 @@ mod tests {
     use super::*;
 
     const SRC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
-    const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+    const GROUP: Ipv4Addr = crate::vrrp::wire::VRRP_GROUP_V4;
     const MESSAGE: [u8; 20] = [
         0x21, 0x3b, 0x96, 0x01, 0x02, 0x01, 0x84, 0x5d, 192, 0, 2, 100, 0, 0, 0, 0, 0, 0, 0, 0,
     ];

@@ -36,6 +36,6 @@ mod test_support;
 
 pub use config::{ConfigError, Preempt, RouterConfig, Version};
 pub use liveness::EchoConfig;
-pub use router::{Action, PeerInfo, Router, RouterStats, State, TransitionReason};
+pub use router::{Action, PeerInfo, Router, RouterStats, State, TransitionReason, OWNER_PRIORITY};
 pub use time::Instant;
 pub use validate::{DropCounters, DropReason, RxMeta, ValidAdvert};

@@ -11,6 +11,7 @@ use super::auth_ah::AhCheckError;
 use super::auth_hmac::AuthError;
 use super::config::{RouterConfig, Version};
 use super::fast_mode;
+use super::router::OWNER_PRIORITY;
 use super::wire::ah::AhError;
 use super::wire::trailer::{split_trailer, TRAILER_LEN};
 use super::wire::{AdvertRepr, ChecksumVariant, Packet, ParseError, ParsedAdvert, V2Auth};
@@ -355,7 +356,7 @@ pub fn judge(
         }
         _ => return Err(DropReason::VersionMismatch),
     };
-    if local_priority == 255 {
+    if local_priority == OWNER_PRIORITY {
         return Err(DropReason::LocalRouterIsOwner);
     }
     let theirs: BTreeSet<IpAddr> = parsed.repr.addresses().into_iter().collect();

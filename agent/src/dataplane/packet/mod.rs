@@ -32,9 +32,7 @@ pub use announce_socket::AnnounceSocket;
 pub use echo_socket::EchoSocket;
 pub use interface::InterfaceInfo;
 pub use receive::{Received, RecvError, RecvMeta};
-pub use vrrp_socket::{
-    AdvertProtocol, AsyncVrrpSocket, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL,
-};
+pub use vrrp_socket::{AdvertProtocol, AsyncVrrpSocket, VrrpSocket};
 
 /// Why a packet socket could not be opened or configured. Every message names the interface
 /// and says what the operator can change.

@@ -9,7 +9,7 @@
 
 use crate::family::IpFamily;
 use std::io::{self, IoSlice};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, SocketAddrV4, SocketAddrV6};
 use std::ops::Range;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
@@ -21,10 +21,7 @@ use tokio::io::Interest;
 use super::interface::InterfaceInfo;
 use super::receive::{recv_packet, Received, RecvError};
 use super::PacketError;
-use crate::vrrp::wire::ah::IP_PROTOCOL_AH;
-
-/// IANA protocol number of VRRP.
-pub const VRRP_PROTOCOL: i32 = 112;
+use crate::vrrp::wire::{ah::IP_PROTOCOL_AH, IP_PROTOCOL_VRRP, VRRP_GROUP_V4, VRRP_GROUP_V6};
 
 /// The IP protocol adverts travel as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +32,6 @@ pub enum AdvertProtocol {
     /// socket moves whole IPv4 packets.
     IpsecAh,
 }
-/// The IPv4 multicast group VRRP advertisements go to (RFC 9568 §5.1.1.2).
-pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-/// The IPv6 multicast group VRRP advertisements go to (RFC 9568 §5.1.2.2).
-pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 
 /// VRRP requires TTL / hop limit 255 on send and drops anything else on receive, which proves
 /// a packet was not routed.
@@ -299,7 +292,7 @@ fn interface_source(info: &InterfaceInfo, family: IpFamily) -> Result<IpAddr, Pa
 impl AdvertProtocol {
     fn number(self) -> i32 {
         match self {
-            AdvertProtocol::Vrrp => VRRP_PROTOCOL,
+            AdvertProtocol::Vrrp => i32::from(IP_PROTOCOL_VRRP),
             AdvertProtocol::IpsecAh => i32::from(IP_PROTOCOL_AH),
         }
     }

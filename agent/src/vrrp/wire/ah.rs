@@ -32,8 +32,9 @@ use std::net::Ipv4Addr;
 use hmac::{Hmac, Mac};
 use md5::Md5;
 
-use super::checksum::{self, PseudoHeader, IP_PROTOCOL_VRRP};
+use super::checksum::{self, PseudoHeader};
 use super::packet::V2_AUTH_DATA_LEN;
+use super::IP_PROTOCOL_VRRP;
 
 /// IANA protocol number of the IPsec Authentication Header.
 pub const IP_PROTOCOL_AH: u8 = 51;

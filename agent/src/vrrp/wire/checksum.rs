@@ -13,12 +13,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// The IPv4 VRRP multicast group (RFC 9568 section 5.1.1.2), which keepalived's old unicast
-/// checksum puts in the pseudo-header.
-pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-
-/// IP protocol number of VRRP, the pseudo-header's protocol / next-header field.
-pub const IP_PROTOCOL_VRRP: u8 = 112;
+use super::IP_PROTOCOL_VRRP;
 
 /// How a VRRPv3 message over IPv4 is checksummed on emission.
 ///

@@ -13,7 +13,20 @@ mod packet;
 mod repr;
 pub mod trailer;
 
-pub use checksum::{ChecksumVariant, V3Ipv4Checksum, IP_PROTOCOL_VRRP, VRRP_GROUP_V4};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub use checksum::{ChecksumVariant, V3Ipv4Checksum};
+
+/// IP protocol number of VRRP (RFC 9568 section 5.1.1.4): the IP header's protocol / next
+/// header, and the pseudo-header's. The same number the XDP program matches.
+pub const IP_PROTOCOL_VRRP: u8 = agent_common::IPPROTO_VRRP;
+
+/// The IPv4 multicast group adverts go to (RFC 9568 section 5.1.1.2); keepalived's old
+/// unicast checksum also puts it in the pseudo-header.
+pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+
+/// The IPv6 multicast group adverts go to (RFC 9568 section 5.1.2.2).
+pub const VRRP_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 pub use packet::{field, Packet, HEADER_LEN, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
 pub use repr::{
     AdvertRepr, ParsedAdvert, V2Advert, V2Auth, V3Advert, V3Interval, VirtualAddresses,

@@ -7,8 +7,9 @@
 use crate::family::IpFamily;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::checksum::{self, ChecksumVariant, PseudoHeader, V3Ipv4Checksum, VRRP_GROUP_V4};
+use super::checksum::{self, ChecksumVariant, PseudoHeader, V3Ipv4Checksum};
 use super::packet::{Packet, HEADER_LEN, TYPE_ADVERTISEMENT, V2_AUTH_DATA_LEN};
+use super::VRRP_GROUP_V4;
 use super::{EmitError, ParseError};
 
 /// VRRPv2 auth type values (RFC 2338 section 5.3.6; RFC 3768 keeps 0 and marks 1, 2 reserved).
