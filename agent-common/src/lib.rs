@@ -93,7 +93,7 @@ macro_rules! xdp_counters {
 }
 
 xdp_counters! {
-    0 ADVERTS_RECORDED "adverts_recorded" "Adverts pushed into the ring buffer for the hot loop.";
+    0 ADVERTS_RECORDED "adverts_recorded" "Adverts pushed into the ring buffer for the engine.";
     /// Drop mode is [`super::CONFIG_DROP_ADVERTS`]; following is [`super::VRID_FOLLOWING`].
     1 ADVERTS_DROPPED "dropped"
         "Recorded adverts then dropped at XDP: drop mode, or a followed master's routine advert.";
@@ -113,7 +113,7 @@ xdp_counters! {
     8 RING_FULL "ring_full" "Advert or echo records lost because the ring buffer was full.";
     9 ECHO_REFLECTED "echo_reflected" "Echo probes reflected back to a backup (this node is master).";
     10 ECHO_RECORDED "echo_recorded"
-        "Echoes of this node's own probes recorded for the hot loop (this node is a backup).";
+        "Echoes of this node's own probes recorded for the engine (this node is a backup).";
     /// See [`super::VRID_TRAILER_REQUIRED`].
     11 ADVERTS_UNSIGNED "adverts_unsigned"
         "Adverts of an auth_hmac (enforce) VRID with no room for the trailer: dropped at XDP.";
@@ -140,7 +140,7 @@ const _: () = {
 
 /// One VRRP advert seen by the XDP program, pushed to the ring buffer at driver time.
 ///
-/// Only the fields the hot loop needs to judge master liveness are here; the full packet still
+/// Only the fields the engine needs to judge master liveness are here; the full packet still
 /// reaches the kernel stack (and the agent's raw socket) for complete validation, unless drop
 /// mode is on.
 #[repr(C)]

@@ -1,5 +1,5 @@
 //! The liveness echo (see `agent_common::ETH_P_VIPD_ECHO`): a master reflects its backups'
-//! probes at the driver, and a backup records the echoes for its hot loop.
+//! probes at the driver, and a backup records the echoes for its engine.
 //!
 //! Reflection needs no user-space thread on the master, only that this node is master of the
 //! VRID (user space keeps [`REFLECT`] current) and that its agent is alive (the dead-man
@@ -63,7 +63,7 @@ pub fn handle(ctx: &XdpContext, l2: &L2) -> u32 {
                 return xdp_action::XDP_PASS;
             };
             // Only the master this node probes answers its probes: anyone else's replies are
-            // forged (or stray) and must neither fill the ring nor reach the hot loop.
+            // forged (or stray) and must neither fill the ring nor reach the engine.
             if vrid.flags & VRID_FOLLOWING == 0 || eth.src != vrid.master_mac {
                 count(counter::ECHO_FOREIGN);
                 return xdp_action::XDP_DROP;

@@ -1,6 +1,6 @@
 //! vipd's XDP program. On each VRRP interface it
 //! - recognises VRRP adverts for the configured VRIDs, stamps them with `bpf_ktime_get_ns()` at
-//!   the driver and pushes a compact record into a ring buffer for the agent's hot loop (then
+//!   the driver and pushes a compact record into a ring buffer for the agent's engine (then
 //!   passes them on, or drops them in drop mode);
 //! - answers ARP requests and IPv6 neighbour solicitations for the VIPs the agent owns, with
 //!   XDP_TX, while the agent's heartbeat is fresh (the dead-man switch);

@@ -1,5 +1,5 @@
 //! Adverts: is this IP packet a VRRP advert for a VRID configured here, and if so, record what the
-//! agent's hot loop needs to know about it.
+//! agent's engine needs to know about it.
 //!
 //! Only packets whose IP protocol (IPv6: first next header) is 112 qualify; IPv6 adverts with
 //! extension headers and IPv4 fragments are left to the kernel stack and the agent's raw socket.

@@ -1,13 +1,13 @@
 //! The status board: where the daemon's loops publish what they know and where the control
 //! socket and the metrics read it.
 //!
-//! The hot loops must never wait for a reader. Each instance therefore has its own
+//! The engine must never wait for a reader. Each instance therefore has its own
 //! [`InstanceFeed`], owned by the loop that drives the instance: the loop records into it
 //! without any lock (transitions, detection latencies, check results) and publishes an immutable
 //! copy ([`Arc<InstanceStatus>`]) into a `tokio::sync::watch` channel at most every
 //! [`PUBLISH_INTERVAL`], and at once on a state change. A publish holds the channel's lock only
 //! to swap one pointer; a reader holds it only to clone one pointer, then serialises at
-//! leisure. So a slow `vipd status` or a slow scrape costs the hot loop nothing, and thousands
+//! leisure. So a slow `vipd status` or a slow scrape costs the engine nothing, and thousands
 //! of events per second cost it one comparison each.
 //!
 //! Liveness for `/healthz` is a set of [`Heartbeat`]s, one per loop: an atomic timestamp the loop
@@ -19,7 +19,7 @@
 //! let board = StatusBoard::new(DaemonInfo { router_id, dataplane: "xdp".into() });
 //! // per instance, moved into the thread that drives its router:
 //! let mut feed = board.add_instance(InstanceIdentity { name, interface, dataplane }, &router);
-//! let heartbeat = board.heartbeat("eth0 hot loop", Duration::from_secs(1));
+//! let heartbeat = board.heartbeat("engine", Duration::from_secs(1));
 //! loop {
 //!     // ... router.handle_advert / handle_timeout(now) ...
 //!     while let Some(action) = router.poll_action() {
@@ -648,7 +648,7 @@ mod tests {
         assert!(!liveness.is_alive());
     }
 
-    /// The feed and heartbeat move into the hot loop's thread; the board is shared everywhere.
+    /// The feed and heartbeat move into the engine's thread; the board is shared everywhere.
     #[test]
     fn handles_cross_threads() {
         fn send<T: Send>() {}

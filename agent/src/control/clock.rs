@@ -1,4 +1,4 @@
-//! The two clocks the status shows: CLOCK_MONOTONIC (the clock of the hot loop's
+//! The two clocks the status shows: CLOCK_MONOTONIC (the clock of the engine's
 //! [`Instant`]s and of the XDP driver timestamps) for ages, and the wall clock for people.
 
 use std::time::SystemTime;

@@ -1,5 +1,5 @@
 //! A latency histogram with fixed, log-spaced buckets from 10 us to 10 s, cheap enough for the
-//! hot loop to record into (a short search over 19 bounds and three additions, no allocation,
+//! engine to record into (a short search over 19 bounds and three additions, no allocation,
 //! no atomics: the loop owns it and publishes copies).
 //!
 //! The bounds follow a 1-2-5 series so that both sub-millisecond XDP takeovers and keepalived's

@@ -5,7 +5,7 @@
 //! Times come in two forms: the wall clock (RFC 3339, UTC) for people and logs, and seconds ago
 //! on the monotonic clock, which stays right when the wall clock jumps. Ages are computed when
 //! the snapshot is taken for a reader ([`super::board::StatusBoard::snapshot`]), not when the
-//! hot loop published it.
+//! engine published it.
 
 use crate::family::IpFamily;
 use std::collections::BTreeMap;

@@ -25,8 +25,9 @@ pub struct Deadman {
 
 impl Deadman {
     /// With fast-mode instances, a frozen or killed vipd's echoes must stop quickly, since they
-    /// keep its backups waiting: 10 ms, five times the longest realtime wake-up delay measured
-    /// on a loaded 2-core VM (ENVIRONMENT), so a slow master is not taken for a hung one.
+    /// keep its backups waiting: 10 ms, about seven times the longest wake-up delay of a
+    /// SCHED_FIFO thread measured on a loaded 2-core VM (1.4 ms under stress-ng), so a slow
+    /// master is not taken for a hung one.
     /// Otherwise 100 ms, which leaves room for an ordinary thread's delays (up to 5 ms).
     pub fn for_config(any_fast_mode: bool) -> Self {
         if any_fast_mode {

@@ -6,7 +6,7 @@
 use std::io;
 
 /// Makes the calling thread SCHED_FIFO at `priority`, locks the process's memory (a page fault
-/// in the hot loop costs as much as a late wake-up) and sets the timer slack to 1 ns (the
+/// in the engine costs as much as a late wake-up) and sets the timer slack to 1 ns (the
 /// default 50 us of slack would be half an advert interval in fast mode).
 pub fn make_current_thread_realtime(priority: u8) -> io::Result<()> {
     let param = libc::sched_param {

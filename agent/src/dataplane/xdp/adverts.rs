@@ -1,7 +1,7 @@
 //! Reading the ring buffer of adverts the XDP program stamped at the driver.
 //!
 //! Two ways to consume it: [`AdvertRing::try_next`] for a thread that polls the ring's fd itself
-//! (the daemon's per-interface hot loop, which must not wait on tokio's millisecond timers), and
+//! (the daemon's engine thread, which must not wait on tokio's millisecond timers), and
 //! [`AsyncAdvertRing`] for tokio code such as `vipd watch`.
 use agent_common::{family, record_kind, AdvertRecord, VLAN_TAGGED};
 use aya::maps::{Map, MapData, MapError, RingBuf};

@@ -38,7 +38,7 @@ const IGNORED: &[(&str, &str)] = &[
     ),
     (
         "skip_check_adv_addr",
-        "vipd does not compare the addresses in adverts",
+        "vipd always compares an advert's addresses with its own, counts a mismatch (owner_address_list_mismatch) and accepts the advert",
     ),
     (
         "check_unicast_src",
