@@ -1,5 +1,5 @@
-//! `cargo xtask bench ...`: `takeover` and `flood` run `vipd-harness takeover` and
-//! `vipd-harness flood` (see [`crate::harness`]); `arp` is [`crate::bench_arp`].
+//! `cargo xtask bench ...`: `takeover`, `flood` and `scale` run the `vipd-harness` command
+//! of the same name (see [`crate::harness`]); `arp` is [`crate::bench_arp`].
 use anyhow::Result;
 
 use crate::{bench_arp, harness};
@@ -12,11 +12,14 @@ pub enum Bench {
     /// Floods of forged, replayed and malformed adverts and echo frames at a master and a
     /// backup, auth_hmac off and on: CPU, memory, counters, and whether any state moved.
     Flood(Passthrough),
+    /// CPU and memory per node for 1, 10 and 100 instances at vipd's fast intervals, beside
+    /// keepalived with as many instances at its fastest (10 ms).
+    Scale(Passthrough),
     /// ARP answers per second and reply latency: vipd's XDP responder against the kernel.
     Arp(bench_arp::Options),
 }
 
-/// Options handed to `vipd-harness takeover` or `flood` unchanged (`--help` lists them).
+/// Options handed to `vipd-harness takeover`, `flood` or `scale` unchanged (`--help` lists them).
 #[derive(clap::Args)]
 pub struct Passthrough {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -27,6 +30,7 @@ pub fn run(which: &Bench) -> Result<()> {
     match which {
         Bench::Takeover(passthrough) => harness::run("takeover", &passthrough.args),
         Bench::Flood(passthrough) => harness::run("flood", &passthrough.args),
+        Bench::Scale(passthrough) => harness::run("scale", &passthrough.args),
         Bench::Arp(opts) => bench_arp::run(opts),
     }
 }

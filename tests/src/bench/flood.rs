@@ -17,7 +17,10 @@ use std::{
 
 use clap::Parser;
 
-use super::stats::Table;
+use super::{
+    procfs::{cpu_ticks, percent_of_core, proc_status},
+    stats::Table,
+};
 use crate::{
     flood::{self, Destination, Kind, PacketSocket, Sent, Target},
     netns::Netns,
@@ -518,27 +521,6 @@ fn status(daemon: &Vipd) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
 }
 
-/// utime + stime of every thread of `pid`, in clock ticks.
-fn cpu_ticks(pid: i32) -> u64 {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which may hold spaces, start at field 3 (state).
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |n: usize| {
-        fields
-            .get(n - 3)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(14) + field(15)
-}
-
-fn percent_of_core(ticks: u64, span: Duration) -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    100.0 * ticks as f64 / hz / span.as_secs_f64()
-}
-
 /// What the kernel dropped because a raw VRRP socket of `pid`'s network namespace was full (the
 /// `drops` column of /proc/PID/net/raw for protocol 112): adverts vipd never saw, so never
 /// counted by reason.
@@ -554,18 +536,6 @@ fn raw_socket_drops(pid: i32) -> u64 {
         })
         .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
         .sum()
-}
-
-/// The `kB` lines of /proc/PID/status.
-fn proc_status(pid: i32) -> BTreeMap<String, u64> {
-    let text = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .filter_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            let kb = value.trim().strip_suffix(" kB")?.parse().ok()?;
-            Some((key.to_owned(), kb))
-        })
-        .collect()
 }
 
 /// `ip monitor address` in a node, counting additions and removals of the VIP.

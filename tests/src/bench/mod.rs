@@ -12,6 +12,8 @@ pub mod flood;
 mod netwatch;
 mod plot;
 pub(crate) mod probe;
+mod procfs;
+pub mod scale;
 mod soak;
 pub(crate) mod stats;
 pub(crate) mod system;

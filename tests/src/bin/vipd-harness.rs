@@ -1,5 +1,5 @@
-//! `vipd-harness`: the lab and the takeover and flood benchmarks, behind `cargo xtask lab`,
-//! `cargo xtask bench takeover` and `cargo xtask bench flood`.
+//! `vipd-harness`: the lab and the takeover, flood and scale benchmarks, behind
+//! `cargo xtask lab` and `cargo xtask bench takeover|flood|scale`.
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -18,6 +18,8 @@ enum Harness {
     Takeover(vipd_tests::bench::Options),
     /// Floods of forged, replayed and malformed adverts and echo frames at a master and a backup.
     Flood(vipd_tests::bench::flood::Options),
+    /// CPU and memory for 1, 10 and 100 instances, vipd beside keepalived.
+    Scale(vipd_tests::bench::scale::Options),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Harness::Lab(opts) => vipd_tests::lab::main(opts),
         Harness::Takeover(opts) => vipd_tests::bench::main(opts),
         Harness::Flood(opts) => vipd_tests::bench::flood::main(opts),
+        Harness::Scale(opts) => vipd_tests::bench::scale::main(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
