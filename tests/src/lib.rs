@@ -10,6 +10,7 @@ pub mod frames;
 pub mod keepalived;
 pub mod lab;
 pub mod netns;
+pub mod raw_ip;
 pub mod topology;
 pub mod vipd;
 

@@ -3,15 +3,13 @@
 //! and does not move (the captured master's priority is higher than its own).
 //!
 //! Every wait is a generous "eventually" bound; nothing here asserts how fast anything happened.
-use socket2::{Domain, Protocol, Socket, Type};
 use std::{
-    mem::MaybeUninit,
-    net::{IpAddr, Ipv4Addr, SocketAddr},
+    net::{IpAddr, SocketAddr},
     time::{Duration, Instant},
 };
 
 use vipd_tests::{
-    frames, kernel_tests_enabled,
+    frames, kernel_tests_enabled, raw_ip,
     topology::Lan,
     vipd::{wait_until, Scratch, Vipd},
 };
@@ -19,7 +17,7 @@ use vipd_tests::{
 const VIP: &str = "192.0.2.100";
 const EVENTUALLY: Duration = Duration::from_secs(20);
 const ATTACKER: usize = 3;
-const IP_PROTOCOL_AH: i32 = 51;
+const IP_PROTOCOL_AH: u8 = 51;
 /// IPv4 header + AH header + VRRPv2 header, one address and the auth data.
 const AH_PACKET_LEN: usize = 20 + 24 + 20;
 
@@ -36,47 +34,6 @@ fn config(priority: u8) -> String {
     )
 }
 
-/// A raw AH socket on `node`'s eth0 (IP header included both ways), joined to 224.0.0.18.
-fn ah_socket(lan: &Lan, node: usize) -> Socket {
-    lan.node(node).run(|| {
-        let socket = Socket::new(
-            Domain::IPV4,
-            Type::RAW,
-            Some(Protocol::from(IP_PROTOCOL_AH)),
-        )
-        .expect("raw AH socket");
-        socket.bind_device(Some(b"eth0")).expect("SO_BINDTODEVICE");
-        socket.set_header_included_v4(true).expect("IP_HDRINCL");
-        socket
-            .join_multicast_v4(&frames::VRRP_MCAST_V4, &Lan::ipv4(node))
-            .expect("join 224.0.0.18");
-        socket
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        socket
-    })
-}
-
-/// The next AH advert `from` sends, IP header included.
-fn capture(socket: &Socket, from: Ipv4Addr) -> Vec<u8> {
-    let deadline = Instant::now() + EVENTUALLY;
-    let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
-    while Instant::now() < deadline {
-        let Ok(n) = socket.recv(&mut buf) else {
-            continue;
-        };
-        // SAFETY: recv initialised the first n bytes.
-        let packet: Vec<u8> = buf[..n]
-            .iter()
-            .map(|b| unsafe { b.assume_init() })
-            .collect();
-        if packet.len() >= 20 && packet[12..16] == from.octets() {
-            return packet;
-        }
-    }
-    panic!("no AH advert from {from} seen on the link");
-}
-
 #[test]
 fn ah_nodes_elect_fail_over_and_refuse_a_replayed_advert() {
     if !kernel_tests_enabled() {
@@ -84,7 +41,12 @@ fn ah_nodes_elect_fail_over_and_refuse_a_replayed_advert() {
     }
     let lan = Lan::new(3);
     let dir = Scratch::new("auth-ah");
-    let watch = ah_socket(&lan, ATTACKER);
+    let watch = raw_ip::listener(
+        lan.node(ATTACKER),
+        IP_PROTOCOL_AH,
+        Lan::ipv4(ATTACKER),
+        true,
+    );
     let old = Vipd::start(lan.node(1), dir.path(), "n1", &config(200), &[]);
     let new = Vipd::start(lan.node(2), dir.path(), "n2", &config(100), &[]);
     assert!(
@@ -92,7 +54,7 @@ fn ah_nodes_elect_fail_over_and_refuse_a_replayed_advert() {
         "election: the VIP is on {:?}",
         lan.holders(vip())
     );
-    let captured = capture(&watch, Lan::ipv4(1));
+    let captured = raw_ip::capture_from(&watch, Lan::ipv4(1), EVENTUALLY);
     assert_eq!(captured.len(), AH_PACKET_LEN, "{captured:02x?}");
     assert_eq!(captured[9], 51, "IP protocol AH");
     assert_eq!(captured[20], 112, "AH next header VRRP");

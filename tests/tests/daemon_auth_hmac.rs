@@ -4,13 +4,12 @@
 //! Every wait is a generous "eventually" bound; nothing here asserts how fast anything happened.
 use socket2::{Domain, Protocol, Socket, Type};
 use std::{
-    mem::MaybeUninit,
-    net::{IpAddr, Ipv4Addr, SocketAddr},
+    net::{IpAddr, SocketAddr},
     time::{Duration, Instant},
 };
 
 use vipd_tests::{
-    frames, kernel_tests_enabled,
+    frames, kernel_tests_enabled, raw_ip,
     topology::Lan,
     vipd::{wait_until, with_control_socket, Scratch, Vipd},
 };
@@ -45,46 +44,6 @@ fn assert_holders(lan: &Lan, addr: IpAddr, expected: &[usize], what: &str) {
         "{what}: {addr} is on nodes {:?}, expected {expected:?}",
         lan.holders(addr)
     );
-}
-
-/// A raw VRRP socket on the attacker's eth0, joined to 224.0.0.18.
-fn vrrp_socket(lan: &Lan) -> Socket {
-    lan.node(ATTACKER).run(|| {
-        let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))
-            .expect("raw VRRP socket");
-        socket.bind_device(Some(b"eth0")).expect("SO_BINDTODEVICE");
-        socket
-            .join_multicast_v4(&frames::VRRP_MCAST_V4, &Lan::ipv4(ATTACKER))
-            .expect("join 224.0.0.18");
-        socket
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        socket
-    })
-}
-
-/// The next advert packet (IP header included) that `from` sends, as the attacker sees it;
-/// what the socket queued before is discarded.
-fn capture(socket: &Socket, from: Ipv4Addr) -> Vec<u8> {
-    let deadline = Instant::now() + EVENTUALLY;
-    let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
-    socket.set_nonblocking(true).unwrap();
-    while socket.recv(&mut buf).is_ok() {}
-    socket.set_nonblocking(false).unwrap();
-    while Instant::now() < deadline {
-        let Ok(n) = socket.recv(&mut buf) else {
-            continue;
-        };
-        // SAFETY: recv initialised the first n bytes.
-        let packet: Vec<u8> = buf[..n]
-            .iter()
-            .map(|b| unsafe { b.assume_init() })
-            .collect();
-        if packet.len() >= 20 && packet[12..16] == from.octets() {
-            return packet;
-        }
-    }
-    panic!("no advert from {from} seen on the link");
 }
 
 /// Sends `packet` (IP header included, whatever its source address) from the attacker's eth0.
@@ -136,11 +95,11 @@ fn authenticated_nodes_sign_elect_and_fail_over() {
     }
     let lan = Lan::new(3);
     let dir = Scratch::new("auth-failover");
-    let watch = vrrp_socket(&lan);
+    let watch = raw_ip::listener(lan.node(ATTACKER), 112, Lan::ipv4(ATTACKER), false);
     let master = Vipd::start(lan.node(1), dir.path(), "n1", &config(200, 1), &[]);
     let backup = Vipd::start(lan.node(2), dir.path(), "n2", &config(100, 1), &[]);
     assert_holders(&lan, vip(), &[1], "election");
-    let advert = capture(&watch, Lan::ipv4(1));
+    let advert = raw_ip::capture_from(&watch, Lan::ipv4(1), EVENTUALLY);
     assert_eq!(
         advert.len(),
         SIGNED_PACKET_LEN,
@@ -285,11 +244,11 @@ fn a_replayed_valid_advert_moves_nothing() {
     }
     let lan = Lan::new(3);
     let dir = Scratch::new("auth-replay");
-    let watch = vrrp_socket(&lan);
+    let watch = raw_ip::listener(lan.node(ATTACKER), 112, Lan::ipv4(ATTACKER), false);
     let old = Vipd::start(lan.node(1), dir.path(), "n1", &config(200, 1), &[]);
     let new = Vipd::start(lan.node(2), dir.path(), "n2", &config(100, 1), &[]);
     assert_holders(&lan, vip(), &[1], "election");
-    let captured = capture(&watch, Lan::ipv4(1));
+    let captured = raw_ip::capture_from(&watch, Lan::ipv4(1), EVENTUALLY);
     assert_eq!(captured.len(), SIGNED_PACKET_LEN);
 
     old.signal(libc::SIGKILL);
@@ -319,7 +278,7 @@ fn key_rotation_across_two_nodes_loses_no_advert() {
     }
     let lan = Lan::new(3);
     let dir = Scratch::new("auth-rotate");
-    let watch = vrrp_socket(&lan);
+    let watch = raw_ip::listener(lan.node(ATTACKER), 112, Lan::ipv4(ATTACKER), false);
     let master = Vipd::start(lan.node(1), dir.path(), "n1", &config(200, 1), &[]);
     let backup = Vipd::start(lan.node(2), dir.path(), "n2", &config(100, 1), &[]);
     assert_holders(&lan, vip(), &[1], "election");
@@ -350,7 +309,7 @@ fn key_rotation_across_two_nodes_loses_no_advert() {
             || {},
         );
     }
-    let advert = capture(&watch, Lan::ipv4(1));
+    let advert = raw_ip::capture_from(&watch, Lan::ipv4(1), EVENTUALLY);
     assert_eq!(advert[33], 2, "the master signs with key 2 now");
     for node in [&master, &backup] {
         let auth = node

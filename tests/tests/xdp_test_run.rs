@@ -56,6 +56,23 @@ fn harness(vrids: &[u8]) -> Harness {
 }
 
 impl Harness {
+    /// VRID 4 over IPv4 checked as `policy`, the agent following `master` (priority 150), its
+    /// heartbeat fresh.
+    fn follow(&mut self, master: Ipv4Addr, policy: VridPolicy) {
+        let followed = FollowedMaster {
+            address: IpAddr::V4(master),
+            priority: 150,
+            mac: None,
+        };
+        self.maps
+            .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, policy, Some(followed))
+            .unwrap();
+        self.maps
+            .set_deadman_bound(Duration::from_secs(60))
+            .unwrap();
+        self.maps.heartbeat(monotonic_ns()).unwrap();
+    }
+
     fn drain(&mut self) -> Vec<Advert> {
         std::iter::from_fn(|| self.ring.try_next()).collect()
     }
@@ -318,22 +335,7 @@ fn a_followed_masters_routine_adverts_are_recorded_and_dropped_news_passes() {
     }
     let mut h = harness(&[]);
     let master = Ipv4Addr::new(192, 0, 2, 1);
-    let followed = FollowedMaster {
-        address: IpAddr::V4(master),
-        priority: 150,
-        mac: None,
-    };
-    h.maps
-        .set_vrid_following(
-            TEST_RUN_IFINDEX,
-            4,
-            IpFamily::V4,
-            VridPolicy::default(),
-            Some(followed),
-        )
-        .unwrap();
-    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
-    h.maps.heartbeat(monotonic_ns()).unwrap();
+    h.follow(master, VridPolicy::default());
     let advert = |priority, interval, src| {
         advert_frame_v4(&frames::Advert::v3(4, priority, interval), src, 255)
     };
@@ -483,16 +485,7 @@ fn an_enforced_auth_vrid_drops_unsigned_adverts_and_records_none() {
         trailer_required: true,
         ..VridPolicy::default()
     };
-    let followed = FollowedMaster {
-        address: IpAddr::V4(master),
-        priority: 150,
-        mac: None,
-    };
-    h.maps
-        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, policy, Some(followed))
-        .unwrap();
-    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
-    h.maps.heartbeat(monotonic_ns()).unwrap();
+    h.follow(master, policy);
     let unsigned = advert_frame_v4(&frames::Advert::v3(4, 150, 100), master, 255);
     let signed = frames::with_garbage_trailer(unsigned.clone(), 0);
 
@@ -556,16 +549,7 @@ fn the_news_allowance_bounds_other_routers_adverts_but_never_the_masters() {
         advert_interval: Some(Duration::from_millis(100)),
         ..VridPolicy::default()
     };
-    let followed = FollowedMaster {
-        address: IpAddr::V4(master),
-        priority: 150,
-        mac: None,
-    };
-    h.maps
-        .set_vrid_following(TEST_RUN_IFINDEX, 4, IpFamily::V4, policy, Some(followed))
-        .unwrap();
-    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
-    h.maps.heartbeat(monotonic_ns()).unwrap();
+    h.follow(master, policy);
     let forged = advert_frame_v4(&frames::Advert::v3(4, 255, 100), attacker, 255);
     let from_master = advert_frame_v4(&frames::Advert::v3(4, 150, 100), master, 255);
 
