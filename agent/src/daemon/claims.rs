@@ -167,13 +167,19 @@ mod tests {
         )
     }
 
-    #[test]
-    fn the_same_interface_and_vrid_is_refused_with_the_holders_pid() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut first = Claims::new(dir.path()).unwrap();
+    /// Claims in `dir` holding instance `a` (eth0, VRID 51, IPv4), as a first daemon would.
+    fn first_daemon(dir: &Path) -> Claims {
+        let mut first = Claims::new(dir).unwrap();
         first
             .claim(&instances(&instance("a", "eth0", 51, "192.0.2.1/24")))
             .unwrap();
+        first
+    }
+
+    #[test]
+    fn the_same_interface_and_vrid_is_refused_with_the_holders_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = first_daemon(dir.path());
         let mut second = Claims::new(dir.path()).unwrap();
         // Another VIP does not matter: the interface and VRID are the instance.
         let error = second
@@ -193,10 +199,7 @@ mod tests {
     #[test]
     fn other_interfaces_vrids_and_families_coexist() {
         let dir = tempfile::tempdir().unwrap();
-        let mut first = Claims::new(dir.path()).unwrap();
-        first
-            .claim(&instances(&instance("a", "eth0", 51, "192.0.2.1/24")))
-            .unwrap();
+        let _first = first_daemon(dir.path());
         let mut second = Claims::new(dir.path()).unwrap();
         let others = [
             instance("b", "eth1", 51, "192.0.2.1/24"),
@@ -210,10 +213,7 @@ mod tests {
     #[test]
     fn a_refused_claim_gives_back_what_it_took_and_keep_only_releases() {
         let dir = tempfile::tempdir().unwrap();
-        let mut first = Claims::new(dir.path()).unwrap();
-        first
-            .claim(&instances(&instance("a", "eth0", 51, "192.0.2.1/24")))
-            .unwrap();
+        let mut first = first_daemon(dir.path());
         let mut second = Claims::new(dir.path()).unwrap();
         let both = [
             instance("b", "eth1", 52, "192.0.2.2/24"),

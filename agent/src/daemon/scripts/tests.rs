@@ -101,6 +101,13 @@ async fn run_check(config: &Config) -> CommandOutcome {
     run(&spec, &[], "test").await.unwrap()
 }
 
+/// Runs the first instance's notify_master command as the daemon would.
+async fn run_notify_master(config: &Config) -> CommandOutcome {
+    let target = notify_target(config, &config.instances[0]).unwrap();
+    let master = target.commands.master.clone().unwrap();
+    run(&master, &[], "test").await.unwrap()
+}
+
 fn ids_of(user: &ScriptUser) -> String {
     format!("{} {}", user.uid, user.gid)
 }
@@ -152,12 +159,7 @@ async fn a_root_owned_script_in_a_root_only_directory_runs_with_security_on() {
         &notify,
     );
     assert!(vet(&mut config).is_empty());
-    let target = notify_target(&config, &config.instances[0]).unwrap();
-    let master = target.commands.master.clone().unwrap();
-    assert_eq!(
-        run(&master, &[], "test").await.unwrap(),
-        CommandOutcome::Exited(0)
-    );
+    assert_eq!(run_notify_master(&config).await, CommandOutcome::Exited(0));
     assert_eq!(tree.ran("notify").as_deref(), Some("0 0"));
     assert_eq!(run_check(&config).await, CommandOutcome::Exited(0));
     assert_eq!(tree.ran("check").as_deref(), Some("0 0"));
@@ -179,12 +181,7 @@ async fn scripts_run_as_the_script_user_and_group() {
     assert!(vet(&mut config).is_empty());
     assert_eq!(run_check(&config).await, CommandOutcome::Exited(0));
     assert_eq!(tree.ran("check"), Some(ids_of(&nobody)));
-    let target = notify_target(&config, &config.instances[0]).unwrap();
-    let master = target.commands.master.clone().unwrap();
-    assert_eq!(
-        run(&master, &[], "test").await.unwrap(),
-        CommandOutcome::Exited(0)
-    );
+    assert_eq!(run_notify_master(&config).await, CommandOutcome::Exited(0));
     assert_eq!(tree.ran("notify"), Some(ids_of(&nobody)));
 
     let daemon = ScriptUser::lookup("nobody", Some("daemon")).unwrap();

@@ -31,8 +31,8 @@ fn keepalived_advert_splits_and_verifies() {
     assert_eq!(packet.verify(&key(), Delivery::Multicast), Ok(()));
 }
 
-#[test]
-fn keepalived_advert_is_what_emit_writes() {
+/// keepalived's captured message emitted as keepalived sent it (multicast, id 1, sequence 1).
+fn emit_keepalived_message() -> [u8; 64] {
     let mut buf = [0; 64];
     let emit_args = AhEmit {
         src: SRC,
@@ -43,6 +43,12 @@ fn keepalived_advert_is_what_emit_writes() {
         delivery: Delivery::Multicast,
     };
     emit(&mut buf, &key(), &emit_args, &KEEPALIVED[44..]);
+    buf
+}
+
+#[test]
+fn keepalived_advert_is_what_emit_writes() {
+    let buf = emit_keepalived_message();
     assert_eq!(buf, KEEPALIVED);
 }
 
@@ -105,16 +111,7 @@ fn unicast_ignores_the_ttl() {
 
 #[test]
 fn spi_must_be_the_source() {
-    let mut buf = [0; 64];
-    let emit_args = AhEmit {
-        src: SRC,
-        dst: GROUP,
-        id: 1,
-        ttl: 255,
-        sequence: 1,
-        delivery: Delivery::Multicast,
-    };
-    emit(&mut buf, &key(), &emit_args, &KEEPALIVED[44..]);
+    let buf = emit_keepalived_message();
     // A sender that signs a packet whose source is not its SPI: the ICV holds, the SPI not.
     let mut forged = buf;
     forged[15] = 9;
