@@ -1,11 +1,28 @@
 //! The health supervisor: turns check results, tracked files and tracked interfaces into each
 //! instance's effective priority (or FAULT, or still INIT) with keepalived's arithmetic, and
-//! tells the engine whenever that verdict changes.
-use std::collections::HashMap;
+//! tells the engine whenever that verdict changes. [`Supervisor`] is the arithmetic, without
+//! I/O; [`supervise_health`] is the tokio task that feeds it (checks, files, the link watch)
+//! and sends its verdicts and the check counters to the engine.
+use anyhow::{Context, Result};
+use std::{collections::HashMap, sync::Arc, time::Duration};
+use tokio::sync::mpsc;
+use tracing::{error, info};
 
+use super::{
+    engine::{self, Command},
+    scripts,
+};
 use crate::{
-    config::model::{Config, Instance},
-    health::{effective_priority, Effective, TrackStatus, Tracked},
+    config::{
+        model::{Config, Instance},
+        Checked,
+    },
+    control::status::CheckStatus,
+    dataplane::netlink::{LinkState, Netlink},
+    health::{
+        effective_priority, spawn_check, spawn_track_file, CheckHandle, Effective, HealthEvent,
+        TrackFileSpec, TrackStatus, Tracked,
+    },
 };
 
 /// Where a tracked object's state comes from.
@@ -183,6 +200,121 @@ fn tracking(config: &Config, instance: &Instance) -> Tracking {
     Tracking {
         base: instance.priority.get(),
         items,
+    }
+}
+
+/// How often check counters are copied to the status while nothing changes.
+const TRACKING_REFRESH: Duration = Duration::from_secs(1);
+/// How often tracked files are read.
+const TRACK_FILE_POLL: Duration = Duration::from_millis(500);
+
+/// Sends each instance's check and interface status to the engine for its status feed.
+fn publish_tracking(
+    supervisor: &Supervisor,
+    checks: &[CheckHandle],
+    engine: &engine::EngineHandle,
+) {
+    for instance in 0..supervisor.len() {
+        let mut check_statuses = Vec::new();
+        let mut interfaces = Vec::new();
+        for (source, status) in supervisor.statuses_of(instance) {
+            match source {
+                Source::Check(name) => {
+                    if let Some(handle) = checks.iter().find(|h| h.name() == name) {
+                        let snapshot = handle.snapshot();
+                        check_statuses.push(CheckStatus {
+                            name,
+                            up: snapshot.status == TrackStatus::Up,
+                            runs: snapshot.runs,
+                            failures: snapshot.failures,
+                            last_latency_us: snapshot.last_latency.map(|d| d.as_micros() as u64),
+                        });
+                    }
+                }
+                Source::Link(name) => interfaces.push((name, status == TrackStatus::Up)),
+                Source::File(_) => {}
+            }
+        }
+        engine.send(Command::Tracking {
+            instance,
+            checks: check_statuses,
+            interfaces,
+        });
+    }
+}
+
+/// Runs the checks, tracked files and the link watch, and keeps the engine told of each
+/// instance's effective priority.
+pub(super) async fn supervise_health(
+    checked: Checked,
+    netlink: Arc<Netlink>,
+    engine: Arc<engine::EngineHandle>,
+) -> Result<()> {
+    let config = &checked.config;
+    let mut supervisor = Supervisor::new(config);
+    let (tx, mut health_events) = mpsc::unbounded_channel();
+    let mut handles = Vec::new();
+    for check in &config.checks {
+        let spec = scripts::check_spec(config, check)?;
+        handles.push(
+            spawn_check(spec, tx.clone()).with_context(|| format!("check `{}`", check.name))?,
+        );
+    }
+    let mut files = Vec::new();
+    for instance in &config.instances {
+        for file in &instance.track_files {
+            let name = file.path.display().to_string();
+            files.push(spawn_track_file(
+                TrackFileSpec {
+                    name: name.clone(),
+                    path: file.path.clone(),
+                    poll_interval: TRACK_FILE_POLL,
+                },
+                tx.clone(),
+            ));
+            supervisor.set_file(name, files.last().map_or(0, |f| f.value()));
+        }
+    }
+    let mut links = netlink.watch_links(supervisor.links()).await?;
+    let send = |supervisor: &mut Supervisor| {
+        for (instance, effective) in supervisor.changes() {
+            engine.send(Command::Health {
+                instance,
+                effective,
+            });
+        }
+    };
+    send(&mut supervisor);
+    let mut refresh = tokio::time::interval(TRACKING_REFRESH);
+    loop {
+        tokio::select! {
+            _ = refresh.tick() => publish_tracking(&supervisor, &handles, &engine),
+            Some(event) = health_events.recv() => match event {
+                HealthEvent::Check { name, status } => {
+                    info!(check = %name, ?status, "check changed");
+                    supervisor.set_status(Source::Check(name.to_string()), status);
+                }
+                HealthEvent::File { name, value } => {
+                    info!(file = %name, value, "tracked file changed");
+                    supervisor.set_file(name.to_string(), value);
+                }
+            },
+            link = links.next() => match link {
+                Some(event) => {
+                    let status = match event.state {
+                        LinkState::Up => TrackStatus::Up,
+                        _ => TrackStatus::Down,
+                    };
+                    info!(interface = %event.name, state = %event.state, "tracked interface");
+                    supervisor.set_status(Source::Link(event.name), status);
+                }
+                None => {
+                    error!("the link watch failed; tracked interfaces are no longer followed");
+                    return Ok(());
+                }
+            },
+        }
+        send(&mut supervisor);
     }
 }
 

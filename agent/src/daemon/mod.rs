@@ -41,24 +41,22 @@ use crate::{
         model::{Config, Dataplane, Instance, XdpMode},
         Checked, ConfigFile,
     },
-    control::status::CheckStatus,
     control::{
         board::{DaemonInfo, StatusBoard},
         metrics::MetricsServer,
         server::ControlServer,
     },
     dataplane::{
-        netlink::{LinkState, Netlink, Vmac},
+        netlink::{Netlink, Vmac},
         xdp::AttachMode,
     },
-    health::{spawn_check, spawn_track_file, CheckHandle, HealthEvent, TrackFileSpec, TrackStatus},
     lock_file::LockFile,
     notify::{Notifier, NotifierDone, NotifyState, NotifyTarget},
     vrrp::{State, TransitionReason},
 };
 use claims::{Claims, CLAIMS_DIR};
 use engine::{Command, EngineSetup, Event};
-use health::{Source, Supervisor};
+use health::supervise_health;
 use pid_file::PidFile;
 use sync_groups::SyncGroups;
 use xdp::{Deadman, XdpAttachments};
@@ -74,10 +72,6 @@ pub struct Overrides {
     pub pid_file: Option<PathBuf>,
 }
 
-/// How often check counters are copied to the status while nothing changes.
-const TRACKING_REFRESH: Duration = Duration::from_secs(1);
-/// How often tracked files are read.
-const TRACK_FILE_POLL: Duration = Duration::from_millis(500);
 /// /healthz reports the engine dead when it has not looped for this long. The engine wakes at
 /// least every XDP heartbeat or advert interval; this leaves room for a badly loaded machine.
 const ENGINE_SILENCE: Duration = Duration::from_secs(2);
@@ -475,115 +469,5 @@ fn notify_state(to: State, reason: TransitionReason) -> Option<NotifyState> {
         (State::Backup, _) => Some(NotifyState::Backup),
         (State::Fault, _) => Some(NotifyState::Fault),
         (State::Initialize, _) => None,
-    }
-}
-
-/// Runs the checks, tracked files and the link watch, and keeps the engine told of each
-/// instance's effective priority.
-/// Sends each instance's check and interface status to the engine for its status feed.
-fn publish_tracking(
-    supervisor: &Supervisor,
-    checks: &[CheckHandle],
-    engine: &engine::EngineHandle,
-) {
-    for instance in 0..supervisor.len() {
-        let mut check_statuses = Vec::new();
-        let mut interfaces = Vec::new();
-        for (source, status) in supervisor.statuses_of(instance) {
-            match source {
-                Source::Check(name) => {
-                    if let Some(handle) = checks.iter().find(|h| h.name() == name) {
-                        let snapshot = handle.snapshot();
-                        check_statuses.push(CheckStatus {
-                            name,
-                            up: snapshot.status == TrackStatus::Up,
-                            runs: snapshot.runs,
-                            failures: snapshot.failures,
-                            last_latency_us: snapshot.last_latency.map(|d| d.as_micros() as u64),
-                        });
-                    }
-                }
-                Source::Link(name) => interfaces.push((name, status == TrackStatus::Up)),
-                Source::File(_) => {}
-            }
-        }
-        engine.send(Command::Tracking {
-            instance,
-            checks: check_statuses,
-            interfaces,
-        });
-    }
-}
-
-async fn supervise_health(
-    checked: Checked,
-    netlink: Arc<Netlink>,
-    engine: Arc<engine::EngineHandle>,
-) -> Result<()> {
-    let config = &checked.config;
-    let mut supervisor = Supervisor::new(config);
-    let (tx, mut health_events) = mpsc::unbounded_channel();
-    let mut handles = Vec::new();
-    for check in &config.checks {
-        let spec = scripts::check_spec(config, check)?;
-        handles.push(
-            spawn_check(spec, tx.clone()).with_context(|| format!("check `{}`", check.name))?,
-        );
-    }
-    let mut files = Vec::new();
-    for instance in &config.instances {
-        for file in &instance.track_files {
-            let name = file.path.display().to_string();
-            files.push(spawn_track_file(
-                TrackFileSpec {
-                    name: name.clone(),
-                    path: file.path.clone(),
-                    poll_interval: TRACK_FILE_POLL,
-                },
-                tx.clone(),
-            ));
-            supervisor.set_file(name, files.last().map_or(0, |f| f.value()));
-        }
-    }
-    let mut links = netlink.watch_links(supervisor.links()).await?;
-    let send = |supervisor: &mut Supervisor| {
-        for (instance, effective) in supervisor.changes() {
-            engine.send(Command::Health {
-                instance,
-                effective,
-            });
-        }
-    };
-    send(&mut supervisor);
-    let mut refresh = tokio::time::interval(TRACKING_REFRESH);
-    loop {
-        tokio::select! {
-            _ = refresh.tick() => publish_tracking(&supervisor, &handles, &engine),
-            Some(event) = health_events.recv() => match event {
-                HealthEvent::Check { name, status } => {
-                    info!(check = %name, ?status, "check changed");
-                    supervisor.set_status(Source::Check(name.to_string()), status);
-                }
-                HealthEvent::File { name, value } => {
-                    info!(file = %name, value, "tracked file changed");
-                    supervisor.set_file(name.to_string(), value);
-                }
-            },
-            link = links.next() => match link {
-                Some(event) => {
-                    let status = match event.state {
-                        LinkState::Up => TrackStatus::Up,
-                        _ => TrackStatus::Down,
-                    };
-                    info!(interface = %event.name, state = %event.state, "tracked interface");
-                    supervisor.set_status(Source::Link(event.name), status);
-                }
-                None => {
-                    error!("the link watch failed; tracked interfaces are no longer followed");
-                    return Ok(());
-                }
-            },
-        }
-        send(&mut supervisor);
     }
 }
