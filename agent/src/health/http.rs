@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use reqwest::{redirect, Certificate, Client, Url};
 
-use super::probe::ProbeFailure;
+use super::failure::ProbeFailure;
 
 /// What to GET and what counts as healthy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -67,6 +67,7 @@
 //! ```
 
 pub mod command;
+mod failure;
 pub mod http;
 pub mod priority;
 mod probe;
@@ -79,9 +80,9 @@ pub mod track_file;
 use std::sync::Arc;
 
 pub use command::{CommandError, CommandOutcome, CommandSpec, ScriptUser, UserLookupError};
+pub use failure::ProbeFailure;
 pub use http::{HttpCheck, HttpSetupError};
 pub use priority::{effective_priority, Effective, TrackStatus, Tracked, OWNER_PRIORITY};
-pub use probe::ProbeFailure;
 pub use runner::{spawn_check, CheckHandle, CheckKind, CheckSetupError, CheckSnapshot, CheckSpec};
 pub use track_file::{spawn_track_file, TrackFileHandle, TrackFileSpec};
 

@@ -1,28 +1,12 @@
 //! One run of one check: dispatching to the TCP, HTTP or script prober, bounded by the check's
-//! timeout, and the reasons a run fails (logged when the check changes state).
+//! timeout.
 
 use std::time::Duration;
 
-use super::command::{self, CommandError, CommandOutcome, CommandSpec};
+use super::command::{self, CommandOutcome, CommandSpec};
+use super::failure::ProbeFailure;
 use super::http::HttpProber;
 use super::tcp;
-
-/// Why one run of a check failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeFailure {
-    #[error("timed out after {0:?}")]
-    TimedOut(Duration),
-    #[error("connect failed: {0}")]
-    Connect(#[source] std::io::Error),
-    #[error("HTTP status {got}, expected {expected}")]
-    Status { got: u16, expected: String },
-    #[error("HTTP request failed: {0}")]
-    Http(#[source] reqwest::Error),
-    #[error("script ended with {0:?}")]
-    Script(CommandOutcome),
-    #[error(transparent)]
-    Command(#[from] CommandError),
-}
 
 /// A check ready to run: the parts that are built once (the HTTP client, the command line).
 pub(super) enum Prober {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpStream;
 
-use super::probe::ProbeFailure;
+use super::failure::ProbeFailure;
 
 /// Connects to `addr` once. The caller bounds it with the check's timeout.
 pub async fn probe(addr: SocketAddr) -> Result<(), ProbeFailure> {
