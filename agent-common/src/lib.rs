@@ -94,9 +94,9 @@ macro_rules! xdp_counters {
 
 xdp_counters! {
     0 ADVERTS_RECORDED "adverts_recorded" "Adverts pushed into the ring buffer for the engine.";
-    /// Drop mode is [`super::CONFIG_DROP_ADVERTS`]; following is [`super::VRID_FOLLOWING`].
+    /// Following is [`super::VRID_FOLLOWING`].
     1 ADVERTS_DROPPED "dropped"
-        "Recorded adverts then dropped at XDP: drop mode, or a followed master's routine advert.";
+        "Recorded adverts then dropped at XDP: a followed master's routine advert.";
     2 ADVERT_INVARIANT_FAILED "advert_invariant_failed"
         "VRRP frames failing TTL or hop limit, version, type, or with a VRID not configured for \
          the interface and family: passed without a record (a configured VRID's within its \
@@ -333,14 +333,7 @@ pub struct OwnedVip {
 pub struct XdpConfig {
     /// The responders answer only while `bpf_ktime_get_ns() - heartbeat <= deadman_bound_ns`.
     pub deadman_bound_ns: u64,
-    /// [`CONFIG_DROP_ADVERTS`] or zero.
-    pub flags: u32,
-    /// Always zero.
-    pub _pad: u32,
 }
-
-/// Drop recorded adverts at XDP instead of passing them to the kernel stack.
-pub const CONFIG_DROP_ADVERTS: u32 = 1;
 
 #[cfg(feature = "user")]
 mod pod {

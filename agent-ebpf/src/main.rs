@@ -1,7 +1,7 @@
 //! vipd's XDP program. On each VRRP interface it
 //! - recognises VRRP adverts for the configured VRIDs, stamps them with `bpf_ktime_get_ns()` at
 //!   the driver and pushes a compact record into a ring buffer for the agent's engine (then
-//!   passes them on, or drops them in drop mode);
+//!   passes them on, or drops a followed master's routine ones);
 //! - answers ARP requests and IPv6 neighbour solicitations for the VIPs the agent owns, with
 //!   XDP_TX, while the agent's heartbeat is fresh (the dead-man switch);
 //! - reflects the liveness-echo probes of its backups while master, and records the echoes of

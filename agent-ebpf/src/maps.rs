@@ -30,7 +30,7 @@ pub static OWNED_V6: HashMap<OwnedV6Key, OwnedVip> = HashMap::with_max_entries(M
 #[map(name = "REFLECT")]
 pub static REFLECT: HashMap<VridKey, u32> = HashMap::with_max_entries(MAX_VRIDS, 0);
 
-/// Switches set by user space: the dead-man bound and drop mode.
+/// Set by user space: the dead-man bound.
 #[map(name = "CONFIG")]
 pub static CONFIG: Array<XdpConfig> = Array::with_max_entries(1, 0);
 

@@ -10,8 +10,8 @@
 //! list) stays in user space: here we only filter, stamp and forward.
 use agent_common::{
     counter, family, record_kind, AdvertRecord, VridConfig, VridKey, AUTH_TRAILER_LEN,
-    CONFIG_DROP_ADVERTS, IPPROTO_VRRP, NEWS_BURST, VRID_ALLOW_ANY_TTL_UNICAST, VRID_AUTHENTICATED,
-    VRID_FOLLOWING, VRID_TRAILER_REQUIRED, VRRP_TTL,
+    IPPROTO_VRRP, NEWS_BURST, VRID_ALLOW_ANY_TTL_UNICAST, VRID_AUTHENTICATED, VRID_FOLLOWING,
+    VRID_TRAILER_REQUIRED, VRRP_TTL,
 };
 use aya_ebpf::{
     bindings::{xdp_action, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
@@ -22,7 +22,7 @@ use aya_ebpf::{
 use crate::{
     consts::{IPV4_FRAGMENT_MASK, IPV4_HLEN_MIN, IPV6_HLEN, VRRP_TYPE_ADVERT},
     deadman,
-    maps::{config, count, ADVERTS, VRIDS},
+    maps::{count, ADVERTS, VRIDS},
     parse::{header_at, L2},
     structs::{Ipv4Hdr, Ipv6Hdr, VrrpHead},
 };
@@ -185,8 +185,7 @@ fn handle(ctx: &XdpContext, l2: &L2, ip: &IpInfo) -> u32 {
     entry.submit(u64::from(wakeup));
     count(counter::ADVERTS_RECORDED);
     // A stale agent gets the kernel's default behaviour back: adverts reach the stack again.
-    let drop = routine || config().flags & CONFIG_DROP_ADVERTS != 0;
-    if drop && deadman::agent_alive() {
+    if routine && deadman::agent_alive() {
         count(counter::ADVERTS_DROPPED);
         return xdp_action::XDP_DROP;
     }

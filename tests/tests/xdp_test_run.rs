@@ -280,50 +280,6 @@ fn allow_any_ttl_admits_unicast_adverts_only() {
     assert_eq!(h.passes(&multicast_ttl_64), vec![]);
 }
 
-#[test]
-fn drop_mode_drops_recorded_adverts_while_the_agent_is_alive() {
-    if !kernel_tests_enabled() {
-        return;
-    }
-    let mut h = harness(&[4]);
-    let frame = advert_frame_v4(
-        &frames::Advert::v3(4, 100, 100),
-        Ipv4Addr::new(192, 0, 2, 1),
-        255,
-    );
-    let unconfigured = advert_frame_v4(
-        &frames::Advert::v3(5, 100, 100),
-        Ipv4Addr::new(192, 0, 2, 1),
-        255,
-    );
-    h.maps.set_drop_adverts(true).unwrap();
-    h.maps.set_deadman_bound(Duration::from_secs(60)).unwrap();
-    h.maps.heartbeat(monotonic_ns()).unwrap();
-
-    let (verdict, _) = h.program.test_run(&frame).unwrap();
-    assert_eq!(verdict, XDP_DROP);
-    assert_eq!(h.drain().len(), 1, "a dropped advert is still recorded");
-    assert_eq!(h.passes(&unconfigured), vec![], "only handled adverts drop");
-
-    // A stale agent gets the kernel's default back: adverts pass (and are still recorded).
-    h.maps
-        .heartbeat(monotonic_ns() - Duration::from_secs(120).as_nanos() as u64)
-        .unwrap();
-    assert_eq!(h.passes(&frame).len(), 1);
-
-    h.maps.heartbeat(monotonic_ns()).unwrap();
-    h.maps.set_drop_adverts(false).unwrap();
-    assert_eq!(h.passes(&frame).len(), 1);
-    let counters = h.maps.counters().unwrap();
-    assert_eq!(
-        (
-            counters.get(counter::ADVERTS_RECORDED),
-            counters.get(counter::ADVERTS_DROPPED)
-        ),
-        (3, 1)
-    );
-}
-
 /// While the agent follows a master, that master's routine adverts are recorded and dropped;
 /// news (the first advert after the agent wrote the entry, a new priority, a new interval,
 /// another source) is recorded and passed on for full validation. A stale agent gets every

@@ -150,7 +150,6 @@ fn own_vip(ebpf: &mut Ebpf, ifindex: u32) -> Result<()> {
         0,
         XdpConfig {
             deadman_bound_ns: u64::MAX,
-            ..Default::default()
         },
         0,
     )?;

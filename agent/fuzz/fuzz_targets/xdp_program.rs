@@ -71,9 +71,6 @@ impl Harness {
             1
         };
         self.maps.heartbeat(heartbeat).expect("heartbeat");
-        self.maps
-            .set_drop_adverts(switches.drop_adverts)
-            .expect("drop mode");
         let policy = VridPolicy {
             allow_any_ttl: switches.allow_any_ttl,
             authenticated: switches.authenticated,

@@ -44,8 +44,6 @@ pub const FOLLOWED_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 pub struct Switches {
     /// The agent's heartbeat is fresh.
     pub alive: bool,
-    /// Drop mode: recorded adverts are dropped while the agent is alive.
-    pub drop_adverts: bool,
     /// Unicast adverts of VRID 51 count whatever their TTL.
     pub allow_any_ttl: bool,
     /// The agent follows [`FOLLOWED_MASTER4`] (IPv4) at [`FOLLOWED_MAC`]; the entry is written
@@ -61,7 +59,7 @@ impl Switches {
     pub fn from_byte(byte: u8) -> Switches {
         Switches {
             alive: byte & 1 != 0,
-            drop_adverts: byte & 2 != 0,
+            // Bit 1 (value 2) was drop mode, since removed; corpus inputs may still set it.
             allow_any_ttl: byte & 4 != 0,
             following: byte & 8 != 0,
             authenticated: byte & 16 != 0,
@@ -285,7 +283,7 @@ struct Candidate {
 /// RFC 9568 section 7.1's cheap invariants (TTL, version, type) and the VRIDs configured; then,
 /// while the agent lives, an enforced auth VRID's advert with no room for the trailer is
 /// dropped. An authenticated VRID's advert passes unrecorded; any other is recorded, and
-/// dropped while the agent lives in drop mode or when it is the followed master's routine one.
+/// dropped while the agent lives when it is the followed master's routine one.
 /// (The news allowance starts full on every run, so it admits the one frame.)
 fn vrrp(frame: &[u8], l2: &L2, advert: &Candidate, switches: Switches) -> Outcome {
     let v = advert.at;
@@ -329,7 +327,7 @@ fn vrrp(frame: &[u8], l2: &L2, advert: &Candidate, switches: Switches) -> Outcom
         vlan_id: l2.vlan_id,
         src_mac: mac_at(frame, 6),
     });
-    let verdict = if (switches.drop_adverts || routine) && switches.alive {
+    let verdict = if routine && switches.alive {
         XDP_DROP
     } else {
         XDP_PASS

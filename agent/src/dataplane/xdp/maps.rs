@@ -1,5 +1,5 @@
 //! The XDP program's control maps: which VRIDs to record, which VIPs to answer for, the dead-man
-//! heartbeat and bound, drop mode, and the per-CPU counters. [`XdpMaps`] is their one owner in
+//! heartbeat and bound, and the per-CPU counters. [`XdpMaps`] is their one owner in
 //! user space (the advert ring buffer is [`super::AdvertRing`]'s).
 //!
 //! The order matters to the daemon: own a VIP here before (or together with) adding it with
@@ -7,7 +7,7 @@
 //! should answer at all.
 use crate::family::IpFamily;
 use agent_common::{
-    names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig, CONFIG_DROP_ADVERTS,
+    names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
     VRID_ALLOW_ANY_TTL_UNICAST, VRID_AUTHENTICATED, VRID_FOLLOWING, VRID_TRAILER_REQUIRED,
 };
 use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray};
@@ -96,9 +96,6 @@ pub struct XdpMaps {
     owned_v6: HashMap<MapData, OwnedV6Key, OwnedVip>,
     reflect: HashMap<MapData, VridKey, u32>,
     config: Array<MapData, XdpConfig>,
-    /// What was last written to `config`: this is its only writer, so fields change one at a time
-    /// without reading the map back.
-    config_written: XdpConfig,
     heartbeat: Array<MapData, u64>,
     counters: PerCpuArray<MapData, u64>,
 }
@@ -118,7 +115,6 @@ impl XdpMaps {
             owned_v6: take(ebpf, names::OWNED_V6)?,
             reflect: take(ebpf, names::REFLECT)?,
             config: take(ebpf, names::CONFIG)?,
-            config_written: XdpConfig::default(),
             heartbeat: take(ebpf, names::HEARTBEAT)?,
             counters: take(ebpf, names::COUNTERS)?,
         })
@@ -278,24 +274,15 @@ impl XdpMaps {
     /// (bound zero) they answer nothing.
     pub fn set_deadman_bound(&mut self, bound: Duration) -> Result<(), XdpMapError> {
         let bound_ns = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
-        self.write_config(XdpConfig {
-            deadman_bound_ns: bound_ns,
-            ..self.config_written
-        })
-    }
-
-    /// Drop recorded adverts at XDP (sparing the kernel stack at high advert rates) instead of
-    /// passing them on. Only while the heartbeat is fresh: a stale agent gets them passed again.
-    pub fn set_drop_adverts(&mut self, drop: bool) -> Result<(), XdpMapError> {
-        let flags = if drop {
-            self.config_written.flags | CONFIG_DROP_ADVERTS
-        } else {
-            self.config_written.flags & !CONFIG_DROP_ADVERTS
-        };
-        self.write_config(XdpConfig {
-            flags,
-            ..self.config_written
-        })
+        self.config
+            .set(
+                0,
+                XdpConfig {
+                    deadman_bound_ns: bound_ns,
+                },
+                0,
+            )
+            .map_err(update(names::CONFIG))
     }
 
     /// Every counter of [`agent_common::XDP_COUNTERS`], summed over CPUs.
@@ -312,14 +299,6 @@ impl XdpMaps {
             *value = per_cpu.iter().copied().fold(0u64, u64::wrapping_add);
         }
         Ok(XdpCounters::from(values))
-    }
-
-    fn write_config(&mut self, config: XdpConfig) -> Result<(), XdpMapError> {
-        self.config
-            .set(0, config, 0)
-            .map_err(update(names::CONFIG))?;
-        self.config_written = config;
-        Ok(())
     }
 }
 

@@ -151,7 +151,7 @@ impl XdpProgram {
         AdvertRing::new(map).map_err(XdpError::Map)
     }
 
-    /// Takes the control maps (VRIDs, owned VIPs, dead-man switch, drop mode, counters) out of
+    /// Takes the control maps (VRIDs, owned VIPs, dead-man switch, counters) out of
     /// the object; this works once.
     pub fn take_maps(&mut self) -> Result<XdpMaps, XdpMapError> {
         XdpMaps::take(&mut self.ebpf)
