@@ -1,10 +1,12 @@
 //! vipd's one owner of rtnetlink: interface lookups, VIP addresses, link
 //! events and the VRRP virtual MAC interface.
 //!
-//! The daemon creates one [`Netlink`] at start and routes every request
-//! through it. Its socket lives in the network namespace of the thread that
-//! created it, so tests create theirs on a thread that entered a test
-//! namespace.
+//! The daemon creates two [`Netlink`]s: one at start, shared by the tokio
+//! side (setup, the link watch, cleanup), and one owned by the engine thread
+//! (`daemon::engine::vips`), whose VIP changes must not wait for tokio.
+//! Every request goes through one of them, and these rules hold for both.
+//! A socket lives in the network namespace of the thread that created it, so
+//! tests create theirs on a thread that entered a test namespace.
 //!
 //! Ownership rules, kept here so nobody else needs to know them:
 //! - every address vipd adds is marked with IFA_PROTO

@@ -1,8 +1,10 @@
-//! Spacing of announcement frames on one interface, sans-IO: keepalived's garp_interval and
-//! gna_interval (global or per garp_group interface) are the least gap between two gratuitous
-//! ARPs, and between two unsolicited NAs, sent on an interface by any instance. The daemon
-//! pushes what each instance's [`super::AnnouncePlan`] hands out and sends what the pacer
-//! releases; ARP and NA pace independently, each in the order pushed.
+//! Spacing of announcement frames, sans-IO: keepalived's garp_interval and gna_interval (global
+//! or per garp_group interface) are the least gap between two gratuitous ARPs, and between two
+//! unsolicited NAs. The daemon keeps one pacer per instance, pushes what the instance's
+//! [`super::AnnouncePlan`] hands out and sends what the pacer releases; ARP and NA pace
+//! independently, each in the order pushed. keepalived spaces the frames of all instances on
+//! one interface together; vipd spaces each instance's alone, so several instances on one
+//! interface may together send faster than the interval (a known difference).
 //!
 //! Timestamps are `Duration`s since CLOCK_MONOTONIC's zero, as in the plan.
 
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use super::announce_plan::Announcement;
 
-/// The frames waiting to go out on one interface.
+/// The frames of one instance waiting to go out.
 #[derive(Debug, Clone)]
 pub struct AnnouncePacer {
     garp: Paced,

@@ -11,8 +11,7 @@
 //! `master_repeat` times (a round over all VIPs, then the next round), and again
 //! `master_delay` later; while master, `master_refresh_repeat` rounds every `master_refresh`;
 //! a lower-priority advert seen while master triggers `lower_prio_repeat` rounds at once and
-//! again `lower_prio_delay` later. Spacing frames on an interface (garp_interval,
-//! gna_interval) is per interface in keepalived, across instances, so it lives in
+//! again `lower_prio_delay` later. Spacing frames (garp_interval, gna_interval) lives in
 //! [`super::AnnouncePacer`], which the daemon feeds with what this plan hands out.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
