@@ -359,11 +359,13 @@ mod tests {
         assert_eq!(size_of::<AdvertRecord>(), 48);
         assert_eq!(align_of::<AdvertRecord>(), 8);
         assert_eq!(size_of::<VridKey>(), 8);
-        assert_eq!(size_of::<VridConfig>(), 24);
+        // 4 + 1 + 1 + 2 + 16 + 6 + 2 + 4 + 4 + 8 = 48.
+        assert_eq!(size_of::<VridConfig>(), 48);
+        assert_eq!(align_of::<VridConfig>(), 8);
         assert_eq!(size_of::<OwnedV4Key>(), 8);
         assert_eq!(size_of::<OwnedV6Key>(), 20);
         assert_eq!(size_of::<OwnedVip>(), 8);
-        assert_eq!(size_of::<XdpConfig>(), 16);
+        assert_eq!(size_of::<XdpConfig>(), 8);
         assert_eq!(size_of::<EchoFrame>(), 12);
     }
 
