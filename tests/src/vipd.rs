@@ -198,23 +198,19 @@ impl Vipd {
 
     /// The first instance's drops for `reason` (zero until one is counted).
     pub fn drops(&self, reason: &str) -> u64 {
-        self.instance_status()
-            .drops
-            .get(reason)
-            .copied()
-            .unwrap_or(0)
+        counter(&self.status(), &format!("drops.{reason}"))
     }
 
     /// The XDP program's counter `name` (see `agent_common::XDP_COUNTERS`); zero without XDP.
     pub fn xdp_counter(&self, name: &str) -> u64 {
-        let Some(counters) = self.status().daemon.xdp else {
-            return 0;
-        };
-        let value = counters
-            .iter()
-            .find(|(spec, _)| spec.name == name)
-            .map(|(_, value)| value);
-        value.unwrap_or_else(|| panic!("no XDP counter {name}"))
+        counter(&self.status(), &format!("xdp.{name}"))
+    }
+
+    /// Adverts refused for carrying no auth_hmac trailer, at either depth: by the XDP program
+    /// (no room for one) where it runs, else by the agent.
+    pub fn unsigned_refused(&self) -> u64 {
+        let status = self.status();
+        counter(&status, "xdp.adverts_unsigned") + counter(&status, "drops.auth_missing_trailer")
     }
 
     /// How many state changes the daemon has logged.
@@ -232,6 +228,26 @@ impl Drop for Vipd {
         if std::thread::panicking() {
             eprintln!("--- vipd log {} ---\n{}", self.log.display(), self.log());
         }
+    }
+}
+
+/// Counter `name` of `status`: `drops.REASON` of its first instance, or `xdp.NAME` of the XDP
+/// program (zero without XDP); zero until something is counted.
+pub fn counter(status: &Snapshot, name: &str) -> u64 {
+    match name.split_once('.') {
+        Some(("drops", reason)) => status
+            .instances
+            .first()
+            .and_then(|instance| instance.drops.get(reason).copied())
+            .unwrap_or(0),
+        Some(("xdp", wanted)) => status.daemon.xdp.as_ref().map_or(0, |counters| {
+            let value = counters
+                .iter()
+                .find(|(spec, _)| spec.name == wanted)
+                .map(|(_, value)| value);
+            value.unwrap_or_else(|| panic!("no XDP counter {wanted}"))
+        }),
+        _ => panic!("counter {name}: expected drops.REASON or xdp.NAME"),
     }
 }
 

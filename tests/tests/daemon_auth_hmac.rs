@@ -218,8 +218,7 @@ fn a_forged_priority_255_advert_moves_nothing() {
     );
     // Refused by the XDP program where it runs (no room for a trailer), else by the agent.
     for node in [&master, &backup] {
-        let refused = node.xdp_counter("adverts_unsigned") + node.drops("auth_missing_trailer");
-        assert!(refused > 0, "{}", node.log());
+        assert!(node.unsigned_refused() > 0, "{}", node.log());
     }
     assert_eq!(
         master.logged_transitions(),

@@ -7,11 +7,13 @@
 //! Nothing here asserts how fast anything happened; `cargo xtask bench flood` measures that.
 use std::{net::IpAddr, time::Duration};
 
+use vipd::control::status::StateName;
+
 use vipd_tests::{
     flood::{self, Destination, Kind, PacketSocket, Target},
     frames, kernel_tests_enabled,
     topology::Lan,
-    vipd::{binary, wait_until, Scratch, Vipd},
+    vipd::{counter, wait_until, Scratch, Vipd},
 };
 
 const VIP: &str = "192.0.2.100";
@@ -36,38 +38,13 @@ fn config(priority: u8, auth: bool) -> String {
     )
 }
 
-fn status(node: &Vipd) -> serde_json::Value {
-    let out = std::process::Command::new(binary())
-        .args(["status", "--json", "--socket"])
-        .arg(&node.socket)
-        .output()
-        .expect("vipd status");
-    serde_json::from_slice(&out.stdout).expect("status --json")
-}
-
-/// A node's state, transitions, and the sum of the counters named in `counters` (`drops.X` for
-/// the instance's drops by reason, `xdp.X` for the XDP program's).
-fn observe(node: &Vipd, counters: &[&str]) -> (String, u64, u64) {
-    let json = status(node);
-    let instance = &json["instances"][0];
-    let sum = counters
-        .iter()
-        .map(|name| {
-            let value = match name.split_once('.') {
-                Some(("drops", reason)) => &instance["drops"][reason],
-                Some(("xdp", counter)) => &json["daemon"]["xdp"][counter],
-                _ => panic!("counter {name}"),
-            };
-            value
-                .as_u64()
-                .unwrap_or_else(|| panic!("no counter {name} in {json}"))
-        })
-        .sum();
-    (
-        instance["state"].as_str().unwrap_or("?").to_owned(),
-        instance["transitions"].as_u64().unwrap(),
-        sum,
-    )
+/// A node's state, transitions, and the sum of the counters named in `counters` (see
+/// [`counter`]), from one status.
+fn observe(node: &Vipd, counters: &[&str]) -> (StateName, u64, u64) {
+    let status = node.status();
+    let sum = counters.iter().map(|name| counter(&status, name)).sum();
+    let instance = &status.instances[0];
+    (instance.state, instance.transitions, sum)
 }
 
 /// Floods `kind` at the group and checks that nothing moved and that each node's `counters`
@@ -82,7 +59,7 @@ fn flood_moves_nothing(auth: bool, kind: Kind, to_master: &[&str], to_backup: &[
     let vip: IpAddr = VIP.parse().unwrap();
     assert!(
         wait_until(EVENTUALLY, || lan.holders(vip) == [MASTER]
-            && observe(&backup, &[]).0 == "BACKUP"),
+            && observe(&backup, &[]).0 == StateName::Backup),
         "no election: {:?}\n{}",
         lan.holders(vip),
         master.log()

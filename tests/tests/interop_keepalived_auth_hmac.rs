@@ -292,6 +292,9 @@ fn an_enforcing_vipd_refuses_keepalived_receive_only_adverts() {
     );
     // Refused at the driver (no room for a trailer) where XDP runs, else by the agent; the
     // status reads the XDP counters every few hundred milliseconds.
-    let missing = || node.xdp_counter("adverts_unsigned") + node.drops("auth_missing_trailer");
-    assert!(wait_until(EVENTUALLY, || missing() > 0), "{}", node.log());
+    assert!(
+        wait_until(EVENTUALLY, || node.unsigned_refused() > 0),
+        "{}",
+        node.log()
+    );
 }

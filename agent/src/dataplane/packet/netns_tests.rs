@@ -507,3 +507,33 @@ fn kernel_stamp_is_the_arrival_time_not_the_late_read() {
         );
     }
 }
+
+/// A receiver that does not read while adverts keep coming loses some to a full queue, and the
+/// packets queued after that say how many (SO_RXQ_OVFL): what `socket_overflow` in the status
+/// shows.
+#[test]
+fn a_full_receive_queue_reports_its_drops_with_the_next_packet() {
+    let link = link();
+    let (a, b) = sockets(&link, IpFamily::V4, None, true);
+    assert_eq!(
+        recv_one_after(&a, &b).1.queue_drops,
+        None,
+        "nothing dropped yet"
+    );
+    // The default receive buffer holds a few hundred small packets.
+    for _ in 0..20_000 {
+        a.send_advert(&PAYLOAD, group(IpFamily::V4)).expect("send");
+    }
+    // What was queued before the first drop carries no count: the kernel stamps each packet
+    // with the drops so far as it queues it. Read those, then one queued after.
+    let mut buf = [0u8; 1500];
+    while b.recv(&mut buf).is_ok() {}
+    let (_, meta) = recv_one_after(&a, &b);
+    assert!(meta.queue_drops.is_some_and(|drops| drops > 0), "{meta:?}");
+}
+
+/// Sends one advert from `a` and reads it on `b`.
+fn recv_one_after(a: &VrrpSocket, b: &VrrpSocket) -> (Vec<u8>, RecvMeta) {
+    a.send_advert(&PAYLOAD, group(IpFamily::V4)).expect("send");
+    recv_one(b)
+}
