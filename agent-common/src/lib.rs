@@ -33,6 +33,14 @@ pub mod names {
     pub const REFLECT: &str = "REFLECT";
     /// Per-CPU array of `u64`, indexed by [`super::counter`].
     pub const COUNTERS: &str = "COUNTERS";
+    /// Array of one [`super::AgentWatch`]: which process the dead-man switch watches, and
+    /// whether the kernel has reported it gone.
+    pub const AGENT: &str = "AGENT";
+    /// The raw tracepoint program on `sched_process_exit` that marks the watched agent gone.
+    pub const AGENT_EXIT_PROGRAM: &str = "vipd_agent_exit";
+    /// The raw tracepoint program on `signal_deliver` that voids the heartbeat of a watched agent
+    /// taking SIGSTOP.
+    pub const AGENT_STOP_PROGRAM: &str = "vipd_agent_stop";
 }
 
 /// Size of the advert ring buffer in bytes (a power of two and a multiple of the page size).
@@ -335,6 +343,23 @@ pub struct XdpConfig {
     pub deadman_bound_ns: u64,
 }
 
+/// The single entry of [`names::AGENT`]. User space writes the identity once, before it attaches
+/// the watch programs; only the exit program writes `exited`, and nothing ever clears it, so no
+/// late heartbeat of a dying process's other threads can revive it. All zero (the map's initial
+/// state) watches nothing and leaves the heartbeat alone in charge.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AgentWatch {
+    /// Device and inode of the agent's pid namespace (`stat /proc/self/ns/pid`): the tgid is
+    /// compared as that namespace numbers it, so a containerised agent is recognised too.
+    pub pidns_dev: u64,
+    pub pidns_ino: u64,
+    /// The agent's process id in that namespace; 0: no agent watched.
+    pub tgid: u32,
+    /// Non-zero once the agent's main thread has entered `do_exit`.
+    pub exited: u32,
+}
+
 #[cfg(feature = "user")]
 mod pod {
     // SAFETY (all): repr(C), Copy, no implicit padding, and every bit pattern of the fields is
@@ -346,6 +371,7 @@ mod pod {
     unsafe impl aya::Pod for super::OwnedV6Key {}
     unsafe impl aya::Pod for super::OwnedVip {}
     unsafe impl aya::Pod for super::XdpConfig {}
+    unsafe impl aya::Pod for super::AgentWatch {}
 }
 
 #[cfg(test)]
@@ -362,6 +388,8 @@ mod tests {
         // 4 + 1 + 1 + 2 + 16 + 6 + 2 + 4 + 4 + 8 = 48.
         assert_eq!(size_of::<VridConfig>(), 48);
         assert_eq!(align_of::<VridConfig>(), 8);
+        // 8 + 8 + 4 + 4 = 24.
+        assert_eq!(size_of::<AgentWatch>(), 24);
         assert_eq!(size_of::<OwnedV4Key>(), 8);
         assert_eq!(size_of::<OwnedV6Key>(), 20);
         assert_eq!(size_of::<OwnedVip>(), 8);

@@ -8,6 +8,9 @@
 //!   its own probes while backup (`echo`);
 //! - passes everything else to the kernel untouched.
 //!
+//! Beside it, two raw tracepoint programs (`agent_watch`) tell the dead-man switch the moment the
+//! agent exits or takes SIGSTOP.
+//!
 //! Split by concern, as Katran's `lib/bpf/` is: `consts` and `structs` describe the wire, `parse`
 //! owns bounds-checked access and the link layer, `checksum` the Internet checksum, `maps` the
 //! maps shared with user space and the counters, `deadman` the liveness check, and `vrrp`, `arp`
@@ -15,6 +18,7 @@
 #![no_std]
 #![no_main]
 
+mod agent_watch;
 mod arp;
 mod checksum;
 mod consts;

@@ -1,9 +1,9 @@
 //! The maps this program shares with user space, and the counter helper. Names, keys and values
 //! come from `agent-common` so both sides agree on them; user space is the only writer of every
-//! map but the ring buffer and the counters.
+//! map but the ring buffer, the counters, and the agent watch's verdicts (`agent_watch`).
 use agent_common::{
-    counter, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig, ADVERTS_RING_BYTES,
-    MAX_OWNED_VIPS, MAX_VRIDS,
+    counter, AgentWatch, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
+    ADVERTS_RING_BYTES, MAX_OWNED_VIPS, MAX_VRIDS,
 };
 use aya_ebpf::{
     macros::map,
@@ -37,6 +37,10 @@ pub static CONFIG: Array<XdpConfig> = Array::with_max_entries(1, 0);
 /// The agent's last heartbeat, CLOCK_MONOTONIC nanoseconds (0: never).
 #[map(name = "HEARTBEAT")]
 pub static HEARTBEAT: Array<u64> = Array::with_max_entries(1, 0);
+
+/// Which process is the agent, and whether the kernel has reported it gone (`agent_watch`).
+#[map(name = "AGENT")]
+pub static AGENT: Array<AgentWatch> = Array::with_max_entries(1, 0);
 
 /// Event counters, per CPU so counting never contends; indices in `agent_common::counter`.
 #[map(name = "COUNTERS")]

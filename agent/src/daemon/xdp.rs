@@ -7,7 +7,7 @@ use tracing::{info, warn};
 use super::setup::Prepared;
 use crate::dataplane::{
     packet::EchoSocket,
-    xdp::{AdvertRing, AttachMode, XdpMaps, XdpProgram},
+    xdp::{AdvertRing, AttachMode, WatchedAgent, XdpMaps, XdpProgram},
 };
 use crate::vrrp::{
     budget::{self, Fault},
@@ -24,8 +24,10 @@ pub struct Deadman {
 }
 
 impl Deadman {
-    /// With fast-mode instances, a frozen or killed vipd's echoes must stop quickly, since they
-    /// keep its backups waiting: 10 ms, about seven times the longest wake-up delay of a
+    /// With fast-mode instances, a hung vipd's echoes must stop quickly, since they keep its
+    /// backups waiting (a killed or SIGSTOPped one is silenced at once by the agent watch, see
+    /// [`watch_this_process`]; the bound is for what the kernel does not report, a deadlock or a
+    /// cgroup freeze): 10 ms, about seven times the longest wake-up delay of a
     /// SCHED_FIFO thread measured on a loaded 2-core VM (1.4 ms under stress-ng), so a slow
     /// master is not taken for a hung one.
     /// Otherwise 100 ms, which leaves room for an ordinary thread's delays (up to 5 ms).
@@ -41,6 +43,24 @@ impl Deadman {
                 bound: Duration::from_millis(100),
             }
         }
+    }
+}
+
+/// Has the kernel silence the program the moment this process exits or takes SIGSTOP, so that
+/// a killed or frozen vipd's node stops echoing and answering ARP / NS within microseconds, not
+/// after the dead-man bound. Without it (no CAP_PERFMON, say) the bound still holds.
+fn watch_this_process(program: &mut XdpProgram, maps: &mut XdpMaps, deadman: Deadman) {
+    let watched = WatchedAgent::this_process()
+        .map_err(anyhow::Error::from)
+        .and_then(|agent| Ok(maps.watch_agent(agent)?))
+        .and_then(|()| Ok(program.watch_agent()?));
+    match watched {
+        Ok(()) => info!("XDP answers stop the moment the kernel reports vipd exited or stopped"),
+        Err(error) => warn!(
+            error = format!("{error:#}"),
+            deadman_bound_ms = deadman.bound.as_millis() as u64,
+            "XDP answers of a killed or stopped vipd stop only after the dead-man bound"
+        ),
     }
 }
 
@@ -67,6 +87,7 @@ impl XdpAttachments {
         let ring = program.take_adverts()?;
         let mut maps = program.take_maps()?;
         maps.set_deadman_bound(deadman.bound)?;
+        watch_this_process(&mut program, &mut maps, deadman);
         Ok(Some((
             Self {
                 program,
@@ -151,7 +172,7 @@ impl XdpAttachments {
             echo_interval_us = config.echo.interval.as_micros() as u64,
             echo_timeout_us = config.echo.timeout.as_micros() as u64,
             master_gone_detected_within_us = us(gone.detected_within),
-            master_agent_dead_detected_within_us = us(stall.detected_within),
+            master_agent_hung_detected_within_us = us(stall.detected_within),
             master_agent_stall_tolerated_us = us(Some(stall.tolerated)),
             link_stall_tolerated_us = us(Some(link.tolerated)),
             "liveness echo on"

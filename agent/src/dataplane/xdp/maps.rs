@@ -1,5 +1,5 @@
 //! The XDP program's control maps: which VRIDs to record, which VIPs to answer for, the dead-man
-//! heartbeat and bound, and the per-CPU counters. [`XdpMaps`] is their one owner in
+//! heartbeat and bound, the agent the kernel watches for it, and the per-CPU counters. [`XdpMaps`] is their one owner in
 //! user space (the advert ring buffer is [`super::AdvertRing`]'s).
 //!
 //! The order matters to the daemon: own a VIP here before (or together with) adding it with
@@ -7,14 +7,14 @@
 //! should answer at all.
 use crate::family::IpFamily;
 use agent_common::{
-    names, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
+    names, AgentWatch, OwnedV4Key, OwnedV6Key, OwnedVip, VridConfig, VridKey, XdpConfig,
     VRID_ALLOW_ANY_TTL_UNICAST, VRID_AUTHENTICATED, VRID_FOLLOWING, VRID_TRAILER_REQUIRED,
 };
 use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray};
 use aya::Ebpf;
 use std::{net::IpAddr, time::Duration};
 
-use super::XdpCounters;
+use super::{WatchedAgent, XdpCounters};
 
 /// A control map could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +97,7 @@ pub struct XdpMaps {
     reflect: HashMap<MapData, VridKey, u32>,
     config: Array<MapData, XdpConfig>,
     heartbeat: Array<MapData, u64>,
+    agent: Array<MapData, AgentWatch>,
     counters: PerCpuArray<MapData, u64>,
 }
 
@@ -116,6 +117,7 @@ impl XdpMaps {
             reflect: take(ebpf, names::REFLECT)?,
             config: take(ebpf, names::CONFIG)?,
             heartbeat: take(ebpf, names::HEARTBEAT)?,
+            agent: take(ebpf, names::AGENT)?,
             counters: take(ebpf, names::COUNTERS)?,
         })
     }
@@ -283,6 +285,15 @@ impl XdpMaps {
                 0,
             )
             .map_err(update(names::CONFIG))
+    }
+
+    /// Names the process whose exit or SIGSTOP silences the responders at once, without waiting
+    /// out the dead-man bound; takes effect once [`super::XdpProgram::watch_agent`] has attached
+    /// the watch. Write it before attaching: the watch never un-marks an exited agent.
+    pub fn watch_agent(&mut self, agent: WatchedAgent) -> Result<(), XdpMapError> {
+        self.agent
+            .set(0, agent.entry(), 0)
+            .map_err(update(names::AGENT))
     }
 
     /// Every counter of [`agent_common::XDP_COUNTERS`], summed over CPUs.

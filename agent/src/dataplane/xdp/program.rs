@@ -1,7 +1,7 @@
 //! Loading the XDP object and attaching its program to interfaces.
 use agent_common::names;
 use aya::{
-    programs::{ProgramError, TestRun, TestRunOptions, Xdp, XdpMode},
+    programs::{ProgramError, RawTracePoint, TestRun, TestRunOptions, Xdp, XdpMode},
     Ebpf, EbpfError,
 };
 use std::io;
@@ -59,6 +59,15 @@ pub enum XdpError {
     Attach {
         interface: String,
         mode: AttachMode,
+        #[source]
+        source: ProgramError,
+    },
+    #[error(
+        "watching vipd's own exit and SIGSTOP with a raw tracepoint on {tracepoint}: {source} \
+         (this needs CAP_BPF and CAP_PERFMON)"
+    )]
+    WatchAgent {
+        tracepoint: &'static str,
         #[source]
         source: ProgramError,
     },
@@ -140,6 +149,26 @@ impl XdpProgram {
                 }
             }
         }
+    }
+
+    /// Attaches the agent watch: from now on the kernel silences the responders the moment the
+    /// process named with [`XdpMaps::watch_agent`] exits or takes SIGSTOP. Its links belong to
+    /// this process, like the XDP links.
+    pub fn watch_agent(&mut self) -> Result<(), XdpError> {
+        for (program, tracepoint) in [
+            (names::AGENT_EXIT_PROGRAM, "sched_process_exit"),
+            (names::AGENT_STOP_PROGRAM, "signal_deliver"),
+        ] {
+            let watch: &mut RawTracePoint = self
+                .ebpf
+                .program_mut(program)
+                .and_then(|p| p.try_into().ok())
+                .ok_or(XdpError::ProgramMissing(program))?;
+            let failed = |source| XdpError::WatchAgent { tracepoint, source };
+            watch.load().map_err(failed)?;
+            watch.attach(tracepoint).map_err(failed)?;
+        }
+        Ok(())
     }
 
     /// Takes the advert ring buffer out of the object; there is one, so this works once.

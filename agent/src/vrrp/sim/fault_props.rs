@@ -208,8 +208,9 @@ enum Death {
     Crash,
     /// The master's cable is pulled for good.
     Cable,
-    /// The master's agent hangs for good; its kernel lives (kill -9 before the link detach,
-    /// a deadlock).
+    /// The master's agent hangs for good; its kernel lives (a deadlock, a cgroup freeze: what the
+    /// kernel does not report; kill -9 and SIGSTOP are reported by the daemon's agent watch and
+    /// silence the program at once, which for the echo is a `Crash`).
     Agent,
 }
 
