@@ -217,13 +217,13 @@ impl InstanceRuntime {
                     vips.remove(&self.name, &self.vips);
                 }
                 Action::AnnounceVips(_) => {
-                    self.plan.became_master(clock::since_boot_of(now));
+                    self.plan.became_master(now);
                     // What is due at once goes now, not after the advert and the logs.
                     self.announce(clock::now());
                     hops.announced = Some(clock::now());
                 }
                 Action::ReannounceVips(_) => {
-                    self.plan.lower_priority_advert(clock::since_boot_of(now));
+                    self.plan.lower_priority_advert(now);
                 }
                 Action::StateChanged { from, to, reason } => {
                     self.feed.record_transition(from, to, reason, now);
@@ -389,7 +389,7 @@ impl InstanceRuntime {
             vips.remove(&self.name, &dropped);
             vips.install(&self.name, &self.vips);
             self.own_in_xdp(maps, &self.vips, true);
-            self.plan.became_master(clock::since_boot_of(now));
+            self.plan.became_master(now);
         }
         self.router = router;
         // Counters, the last transition and the latency histogram carry over.
@@ -400,7 +400,6 @@ impl InstanceRuntime {
 
     /// Sends the gratuitous ARPs / unsolicited NAs that are due; returns when the next one is.
     pub fn announce(&mut self, now: Instant) -> Option<Instant> {
-        let now = clock::since_boot_of(now);
         while let Some(announcement) = self.plan.poll_announcement(now) {
             self.pacer.push(now, announcement);
         }
@@ -413,6 +412,5 @@ impl InstanceRuntime {
             .into_iter()
             .flatten()
             .min()
-            .map(clock::instant_of)
     }
 }
