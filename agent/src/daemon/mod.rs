@@ -154,7 +154,7 @@ impl Daemon {
                 Dataplane::Socket => "socket".into(),
             },
         });
-        let mut prepared = prepare_all(&netlink, &checked, &board).await?;
+        let prepared = prepare_all(&netlink, &checked, &board).await?;
 
         let deadman = Deadman::for_config(config.instances.iter().any(Instance::is_fast_mode));
         let (mut xdp, fast_path) = match dataplane {
@@ -174,9 +174,11 @@ impl Daemon {
                 None => (None, None),
             },
         };
-        if let Some(xdp) = &mut xdp {
-            xdp.attach_all(&mut prepared);
-        }
+        let vmacs = prepared.iter().filter_map(|p| p.vmac.clone()).collect();
+        let instances: Vec<_> = prepared
+            .into_iter()
+            .map(|p| p.into_runtime(xdp.as_mut()))
+            .collect();
 
         let targets = notify_targets(config)?;
         let group_targets = group_targets(config)?;
@@ -188,11 +190,10 @@ impl Daemon {
             .join()
             .map_err(|_| anyhow::anyhow!("netlink setup panicked"))??;
         let (events_tx, events) = mpsc::unbounded_channel();
-        let vmacs = prepared.iter().filter_map(|p| p.vmac.clone()).collect();
         let engine = Arc::new(
             engine::spawn(
                 EngineSetup {
-                    instances: prepared.into_iter().map(|p| p.runtime).collect(),
+                    instances,
                     fast_path,
                     realtime_priority: config
                         .global
@@ -307,7 +308,7 @@ impl Daemon {
         }
         scripts::vet(&mut checked.config);
         self.claims.claim(&checked.config.instances)?;
-        let mut prepared = match prepare_all(&self.netlink, &checked, &self.board).await {
+        let prepared = match prepare_all(&self.netlink, &checked, &self.board).await {
             Ok(prepared) => prepared,
             Err(error) => {
                 self.claims.keep_only(&self.current.config.instances);
@@ -315,9 +316,6 @@ impl Daemon {
             }
         };
         self.claims.keep_only(&checked.config.instances);
-        if let Some(xdp) = &mut self.xdp {
-            xdp.attach_all(&mut prepared);
-        }
         // Virtual MACs the new configuration uses, removed at exit; existing ones were adopted.
         for vmac in prepared.iter().filter_map(|p| p.vmac.clone()) {
             if !self.vmacs.iter().any(|known| known.name == vmac.name) {
@@ -333,7 +331,7 @@ impl Daemon {
             .zip(prepared)
             .map(|(instance, p)| {
                 let replaces = old.iter().position(|id| *id == identity(instance));
-                (replaces, p.runtime)
+                (replaces, p.into_runtime(self.xdp.as_mut()))
             })
             .collect();
         self.targets.extend(notify_targets(&checked.config)?);

@@ -2,6 +2,7 @@
 //! (its VRRP socket, its announcement socket and plan, its VIPs).
 use std::{
     net::IpAddr,
+    os::fd::{AsFd, BorrowedFd},
     time::{Duration, SystemTime},
 };
 use tracing::{debug, info, warn};
@@ -9,14 +10,15 @@ use tracing::{debug, info, warn};
 use super::{adverts::AdvertBytes, drop_log::DropLog, vips::VipInstaller};
 use crate::{
     clock,
-    control::board::InstanceFeed,
+    control::{board::InstanceFeed, status::CheckStatus},
     dataplane::{
         netlink::Vip,
         packet::{
             AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, VrrpSocket,
         },
-        xdp::{FollowedMaster, VridPolicy, XdpMaps},
+        xdp::{Advert, FollowedMaster, VridPolicy, XdpMaps},
     },
+    health::Effective,
     vrrp::{wire::ah::AhPacket, Action, Instant, Router, RxMeta, State, TransitionReason},
 };
 
@@ -33,7 +35,10 @@ pub struct Transition {
     pub detection: Option<Duration>,
 }
 
-pub struct InstanceRuntime {
+/// What setup builds for an instance before the XDP program is attached: the configuration's
+/// part of an [`InstanceRuntime`]. A new configuration key reaches the engine through the
+/// router's configuration, not through here.
+pub struct InstanceParts {
     pub name: String,
     /// Publishes this instance's status to the control socket and metrics.
     pub feed: InstanceFeed,
@@ -45,27 +50,50 @@ pub struct InstanceRuntime {
     pub pacer: AnnouncePacer,
     /// Everything vipd installs for this instance while master (the VIPs and the excluded ones).
     pub vips: Vec<Vip>,
-    /// The ifindex whose XDP program reports this instance's adverts and answers ARP / NS for
-    /// its VIPs, if any.
-    pub xdp_ifindex: Option<u32>,
     /// Where the VIPs live unless configured on another device: the VRRP interface, or its
     /// virtual MAC interface. Only these VIPs are answered for by the XDP program.
     pub vip_ifindex: u32,
-    /// Where the router's liveness probes go out, for a fast-mode instance whose interface has
-    /// the XDP program (the router's echo is on exactly when this is set).
+}
+
+/// How an instance runs on the XDP program attached to its VRRP interface.
+pub struct XdpBinding {
+    /// The ifindex whose program reports the instance's adverts and answers ARP / NS for its
+    /// VIPs.
+    pub ifindex: u32,
+    /// Where the router's liveness probes go out, for a fast-mode instance (the router's echo
+    /// is on exactly when this is set).
     pub echo: Option<EchoSocket>,
+    /// The dataplane the status reports: "xdp-driver" or "xdp-generic".
+    pub dataplane: &'static str,
+}
+
+pub struct InstanceRuntime {
+    name: String,
+    feed: InstanceFeed,
+    router: Router,
+    socket: VrrpSocket,
+    destinations: Vec<IpAddr>,
+    announcer: AnnounceSocket,
+    plan: AnnouncePlan,
+    pacer: AnnouncePacer,
+    vips: Vec<Vip>,
+    /// The ifindex whose XDP program reports this instance's adverts and answers ARP / NS for
+    /// its VIPs, if any ([`XdpBinding::ifindex`], cleared when the VRID cannot be watched).
+    xdp_ifindex: Option<u32>,
+    vip_ifindex: u32,
+    echo: Option<EchoSocket>,
     /// False until the health supervisor has said the instance may start (keepalived stays in
     /// INIT while a weight-0 check has not reported).
-    pub started: bool,
+    started: bool,
     /// When the newest advert from another router was seen, for the detection latency.
-    pub last_advert_seen: Option<Instant>,
+    last_advert_seen: Option<Instant>,
     /// The adverts this instance sends, as bytes.
-    pub adverts: AdvertBytes,
+    adverts: AdvertBytes,
     /// The master the XDP program was last told this instance follows (see
     /// [`XdpMaps::set_vrid_following`]).
-    pub xdp_following: Option<FollowedMaster>,
+    xdp_following: Option<FollowedMaster>,
     /// Paces the log lines of refused adverts.
-    pub drop_log: DropLog,
+    drop_log: DropLog,
 }
 
 /// When the hops of a takeover happened, logged once the takeover's work is done: a log line is
@@ -98,6 +126,187 @@ fn nanos(at: Instant) -> u64 {
 }
 
 impl InstanceRuntime {
+    /// An instance not yet started, on sockets alone without `xdp`.
+    pub fn new(parts: InstanceParts, xdp: Option<XdpBinding>) -> Self {
+        let InstanceParts {
+            name,
+            mut feed,
+            mut router,
+            socket,
+            destinations,
+            announcer,
+            plan,
+            pacer,
+            vips,
+            vip_ifindex,
+        } = parts;
+        let (xdp_ifindex, echo) = match xdp {
+            Some(binding) => {
+                feed.set_dataplane(binding.dataplane);
+                if binding.echo.is_some() {
+                    router.set_echo(true);
+                }
+                (Some(binding.ifindex), binding.echo)
+            }
+            None => (None, None),
+        };
+        Self {
+            name,
+            feed,
+            router,
+            socket,
+            destinations,
+            announcer,
+            plan,
+            pacer,
+            vips,
+            xdp_ifindex,
+            vip_ifindex,
+            echo,
+            started: false,
+            last_advert_seen: None,
+            adverts: AdvertBytes::default(),
+            xdp_following: None,
+            drop_log: DropLog::default(),
+        }
+    }
+
+    /// The instance's name, for the engine's logs.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The VRRP socket, for the engine's poller.
+    pub fn socket_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+
+    /// One wake-up of the engine at `now`: the protocol timeout if it is due, the router's
+    /// actions, what the XDP program and the status are told, the announcements that are due.
+    /// `socket_read` says whether this wake-up already read the VRRP socket. Returns when the
+    /// instance next needs the engine.
+    pub fn wake(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        socket_read: bool,
+        vips: &mut VipInstaller,
+        mut maps: Option<&mut XdpMaps>,
+        transitions: &mut Vec<Transition>,
+    ) -> Option<Instant> {
+        if self.router.poll_timeout().is_some_and(|at| at <= now) {
+            // A backup on sockets alone judges its master only after reading what its socket
+            // holds, even if that arrived after the wake-up's ready list (with XDP the drained
+            // ring has every advert, stamped at the driver).
+            if self.xdp_ifindex.is_none() && self.router.state() == State::Backup && !socket_read {
+                self.receive(buf);
+            }
+            self.router.handle_timeout(now);
+        }
+        self.run_actions(now, vips, maps.as_deref_mut(), transitions);
+        self.publish_following(maps);
+        self.feed.offer(now, &self.router);
+        [
+            self.router.poll_timeout().filter(|at| *at > now),
+            self.announce(now),
+            self.feed.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Starts the instance once its health allows, and keeps its priority and fault state
+    /// current.
+    pub fn apply_health(&mut self, now: Instant, effective: Effective) {
+        match effective {
+            Effective::Init => {}
+            Effective::Priority(priority) => {
+                self.router.set_priority(now, priority);
+                self.router.set_fault(now, false);
+                self.start(now);
+            }
+            Effective::Fault => {
+                self.start(now);
+                self.router.set_fault(now, true);
+            }
+        }
+    }
+
+    fn start(&mut self, now: Instant) {
+        if !self.started {
+            self.started = true;
+            self.router.handle_startup(now);
+        }
+    }
+
+    /// What the instance's checks and tracked interfaces look like now, for its status.
+    pub fn set_tracking(&mut self, checks: Vec<CheckStatus>, interfaces: Vec<(String, bool)>) {
+        for check in checks {
+            self.feed.set_check(check);
+        }
+        for (name, up) in interfaces {
+            self.feed.set_tracked_interface(&name, up);
+        }
+    }
+
+    /// Gives the instance up (priority-0 adverts, VIPs removed) when its actions next run; an
+    /// instance that never started holds nothing to give up.
+    pub fn resign(&mut self, now: Instant) {
+        if self.started {
+            self.router.handle_shutdown(now);
+        }
+    }
+
+    /// Registers the instance's VRID with the XDP program, so its adverts are recorded; if the
+    /// program cannot watch it, the instance runs on its socket alone.
+    pub fn watch_vrid(&mut self, maps: &mut XdpMaps) {
+        let Some(ifindex) = self.xdp_ifindex else {
+            return;
+        };
+        let config = self.router.config();
+        if let Err(error) = maps.set_vrid(ifindex, config.vrid, config.family(), self.xdp_policy())
+        {
+            warn!(instance = %self.name, %error, "XDP cannot watch this VRID; sockets only");
+            self.xdp_ifindex = None;
+        }
+    }
+
+    /// Stops the XDP program watching the VRID of this instance, which a reload removed, unless
+    /// one of `running` watches the same VRID on the same interface.
+    pub fn unwatch_vrid(&self, maps: &mut XdpMaps, running: &[InstanceRuntime]) {
+        let Some(ifindex) = self.xdp_ifindex else {
+            return;
+        };
+        let config = self.router.config();
+        let still_used = running.iter().any(|i| {
+            i.xdp_ifindex == self.xdp_ifindex
+                && i.router.config().vrid == config.vrid
+                && i.router.config().family() == config.family()
+        });
+        if !still_used {
+            let _ = maps.remove_vrid(ifindex, config.vrid, config.family());
+        }
+    }
+
+    /// A record from the XDP program's advert ring, if it is this instance's (its interface,
+    /// VRID and family): an echo of its probe, or an advert seen at the driver.
+    pub fn handle_record(&mut self, advert: &Advert) {
+        let config = self.router.config();
+        if self.xdp_ifindex != Some(advert.ifindex)
+            || config.vrid != advert.vrid
+            || config.primary_address.is_ipv4() != advert.source.is_ipv4()
+        {
+            return;
+        }
+        let at = Instant::from_nanos(advert.ktime_ns);
+        if advert.is_echo {
+            self.echoed(at);
+        } else {
+            self.master_seen(at, advert.source, advert.priority, advert.src_mac);
+        }
+    }
+
     /// Reads every waiting packet, validates it and hands the good ones to the router, each
     /// with the time the kernel received it (or, when the kernel gave no stamp, the time we read
     /// it).
@@ -162,7 +371,7 @@ impl InstanceRuntime {
     /// With auth_hmac the record proves nothing (it carries no MAC): the router ignores it,
     /// and it is not taken as the last advert seen either; the verified copy from the socket
     /// is. With auth_type AH no record comes (the program matches protocol 112 only).
-    pub fn master_seen(&mut self, at: Instant, src: IpAddr, priority: u8, mac: [u8; 6]) {
+    fn master_seen(&mut self, at: Instant, src: IpAddr, priority: u8, mac: [u8; 6]) {
         if !self.started {
             return;
         }
@@ -174,7 +383,7 @@ impl InstanceRuntime {
     }
 
     /// The master echoed one of our probes at `at` (see [`Router::handle_echo`]).
-    pub fn echoed(&mut self, at: Instant) {
+    fn echoed(&mut self, at: Instant) {
         if self.started && self.router.handle_echo(at) {
             self.note_advert(at);
         }
@@ -267,7 +476,7 @@ impl InstanceRuntime {
     /// Tells the XDP program which master this instance follows, when that changed (see
     /// [`XdpMaps::set_vrid_following`]): from then on that master's routine adverts reach the
     /// engine only as ring records, read whenever it wakes.
-    pub fn publish_following(&mut self, maps: Option<&mut XdpMaps>) {
+    fn publish_following(&mut self, maps: Option<&mut XdpMaps>) {
         let (Some(maps), Some(ifindex)) = (maps, self.xdp_ifindex) else {
             return;
         };
@@ -291,7 +500,7 @@ impl InstanceRuntime {
     }
 
     /// What the XDP program is to check of this instance's adverts.
-    pub fn xdp_policy(&self) -> VridPolicy {
+    fn xdp_policy(&self) -> VridPolicy {
         VridPolicy {
             allow_any_ttl: self.router.config().unicast_any_ttl,
             authenticated: self.router.authenticates(),
@@ -399,7 +608,7 @@ impl InstanceRuntime {
     }
 
     /// Sends the gratuitous ARPs / unsolicited NAs that are due; returns when the next one is.
-    pub fn announce(&mut self, now: Instant) -> Option<Instant> {
+    fn announce(&mut self, now: Instant) -> Option<Instant> {
         while let Some(announcement) = self.plan.poll_announcement(now) {
             self.pacer.push(now, announcement);
         }
