@@ -14,6 +14,8 @@
 pub(crate) mod claims;
 pub(crate) mod convert;
 mod engine;
+#[cfg(test)]
+mod fixtures;
 mod health;
 mod pid_file;
 pub mod scripts;
@@ -436,7 +438,7 @@ fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>>
         .map(|instance| {
             Ok((
                 instance.name.clone(),
-                scripts::notify_target(config, instance)?,
+                convert::notify_target(config, instance)?,
             ))
         })
         .collect()
@@ -446,7 +448,7 @@ fn group_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> 
     config
         .sync_groups
         .iter()
-        .map(|group| Ok((group.name.clone(), scripts::group_target(config, group)?)))
+        .map(|group| Ok((group.name.clone(), convert::group_target(config, group)?)))
         .collect()
 }
 

@@ -128,47 +128,32 @@ fn nanos(at: Instant) -> u64 {
 impl InstanceRuntime {
     /// An instance not yet started, on sockets alone without `xdp`.
     pub fn new(parts: InstanceParts, xdp: Option<XdpBinding>) -> Self {
-        let InstanceParts {
-            name,
-            mut feed,
-            mut router,
-            socket,
-            destinations,
-            announcer,
-            plan,
-            pacer,
-            vips,
-            vip_ifindex,
-        } = parts;
-        let (xdp_ifindex, echo) = match xdp {
-            Some(binding) => {
-                feed.set_dataplane(binding.dataplane);
-                if binding.echo.is_some() {
-                    router.set_echo(true);
-                }
-                (Some(binding.ifindex), binding.echo)
-            }
-            None => (None, None),
-        };
-        Self {
-            name,
-            feed,
-            router,
-            socket,
-            destinations,
-            announcer,
-            plan,
-            pacer,
-            vips,
-            xdp_ifindex,
-            vip_ifindex,
-            echo,
+        let mut runtime = Self {
+            name: parts.name,
+            feed: parts.feed,
+            router: parts.router,
+            socket: parts.socket,
+            destinations: parts.destinations,
+            announcer: parts.announcer,
+            plan: parts.plan,
+            pacer: parts.pacer,
+            vips: parts.vips,
+            xdp_ifindex: None,
+            vip_ifindex: parts.vip_ifindex,
+            echo: None,
             started: false,
             last_advert_seen: None,
             adverts: AdvertBytes::default(),
             xdp_following: None,
             drop_log: DropLog::default(),
+        };
+        if let Some(binding) = xdp {
+            runtime.feed.set_dataplane(binding.dataplane);
+            runtime.router.set_echo(binding.echo.is_some());
+            runtime.xdp_ifindex = Some(binding.ifindex);
+            runtime.echo = binding.echo;
         }
+        runtime
     }
 
     /// The instance's name, for the engine's logs.
