@@ -1,11 +1,16 @@
 //! One VRRP instance at run time: its protocol state machine and the kernel objects it drives
-//! (its VRRP socket, its announcement socket and plan, its VIPs).
+//! (its VRRP socket, its announcement socket and plan, its VIPs). What its router asks for is
+//! carried out in [`actions`]; what the XDP program is told about it, and reports of it, is in
+//! [`xdp`].
 use std::{
     net::IpAddr,
     os::fd::{AsFd, BorrowedFd},
     time::{Duration, SystemTime},
 };
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
+
+mod actions;
+mod xdp;
 
 use super::{adverts::AdvertBytes, drop_log::DropLog, vips::VipInstaller};
 use crate::{
@@ -16,10 +21,10 @@ use crate::{
         packet::{
             AdvertProtocol, AnnouncePacer, AnnouncePlan, AnnounceSocket, EchoSocket, VrrpSocket,
         },
-        xdp::{Advert, FollowedMaster, VridPolicy, XdpMaps},
+        xdp::{FollowedMaster, XdpMaps},
     },
     health::Effective,
-    vrrp::{wire::ah::AhPacket, Action, Instant, Router, RxMeta, State, TransitionReason},
+    vrrp::{wire::ah::AhPacket, Instant, Router, RxMeta, State, TransitionReason},
 };
 
 /// What the engine reports to the rest of the daemon about an instance.
@@ -94,35 +99,6 @@ pub struct InstanceRuntime {
     xdp_following: Option<FollowedMaster>,
     /// Paces the log lines of refused adverts.
     drop_log: DropLog,
-}
-
-/// When the hops of a takeover happened, logged once the takeover's work is done: a log line is
-/// a write(2), which would otherwise stand between the map update, the address and the first
-/// announcement. `cargo xtask bench takeover` reads the `at_mono_ns` fields.
-#[derive(Default)]
-struct TakeoverHops {
-    xdp_owned: Option<Instant>,
-    announced: Option<Instant>,
-}
-
-impl TakeoverHops {
-    fn log(&self, instance: &str) {
-        if let Some(at) = self.xdp_owned {
-            info!(
-                instance,
-                own = true,
-                at_mono_ns = nanos(at),
-                "XDP owned-VIP map updated"
-            );
-        }
-        if let Some(at) = self.announced {
-            info!(instance, at_mono_ns = nanos(at), "first announcement sent");
-        }
-    }
-}
-
-fn nanos(at: Instant) -> u64 {
-    at.as_micros() * 1_000
 }
 
 impl InstanceRuntime {
@@ -243,55 +219,6 @@ impl InstanceRuntime {
         }
     }
 
-    /// Registers the instance's VRID with the XDP program, so its adverts are recorded; if the
-    /// program cannot watch it, the instance runs on its socket alone.
-    pub fn watch_vrid(&mut self, maps: &mut XdpMaps) {
-        let Some(ifindex) = self.xdp_ifindex else {
-            return;
-        };
-        let config = self.router.config();
-        if let Err(error) = maps.set_vrid(ifindex, config.vrid, config.family(), self.xdp_policy())
-        {
-            warn!(instance = %self.name, %error, "XDP cannot watch this VRID; sockets only");
-            self.xdp_ifindex = None;
-        }
-    }
-
-    /// Stops the XDP program watching the VRID of this instance, which a reload removed, unless
-    /// one of `running` watches the same VRID on the same interface.
-    pub fn unwatch_vrid(&self, maps: &mut XdpMaps, running: &[InstanceRuntime]) {
-        let Some(ifindex) = self.xdp_ifindex else {
-            return;
-        };
-        let config = self.router.config();
-        let still_used = running.iter().any(|i| {
-            i.xdp_ifindex == self.xdp_ifindex
-                && i.router.config().vrid == config.vrid
-                && i.router.config().family() == config.family()
-        });
-        if !still_used {
-            let _ = maps.remove_vrid(ifindex, config.vrid, config.family());
-        }
-    }
-
-    /// A record from the XDP program's advert ring, if it is this instance's (its interface,
-    /// VRID and family): an echo of its probe, or an advert seen at the driver.
-    pub fn handle_record(&mut self, advert: &Advert) {
-        let config = self.router.config();
-        if self.xdp_ifindex != Some(advert.ifindex)
-            || config.vrid != advert.vrid
-            || config.primary_address.is_ipv4() != advert.source.is_ipv4()
-        {
-            return;
-        }
-        let at = Instant::from_nanos(advert.ktime_ns);
-        if advert.is_echo {
-            self.echoed(at);
-        } else {
-            self.master_seen(at, advert.source, advert.priority, advert.src_mac);
-        }
-    }
-
     /// Reads every waiting packet, validates it and hands the good ones to the router, each
     /// with the time the kernel received it (or, when the kernel gave no stamp, the time we read
     /// it).
@@ -378,181 +305,6 @@ impl InstanceRuntime {
         if self.last_advert_seen.is_none_or(|seen| seen < at) {
             self.last_advert_seen = Some(at);
         }
-    }
-
-    /// Carries out what the router asked for, in its order; returns the transitions. Taking
-    /// over, that is: the addresses (in the kernel when `install` returns), the XDP map, the
-    /// first announcement, the advert, and only then the logs.
-    pub fn run_actions(
-        &mut self,
-        now: Instant,
-        vips: &mut VipInstaller,
-        mut maps: Option<&mut XdpMaps>,
-        transitions: &mut Vec<Transition>,
-    ) {
-        let mut hops = TakeoverHops::default();
-        while let Some(action) = self.router.poll_action() {
-            match action {
-                Action::SendAdvert { priority } => self.send_advert(priority),
-                Action::SendProbe { master_mac, seq } => self.send_probe(master_mac, seq),
-                Action::AddVips(_) => {
-                    // The kernel holds the addresses when `install` returns; the driver answers
-                    // ARP / NS for them from then on, never before.
-                    vips.install(&self.name, &self.vips);
-                    if self.own_in_xdp(maps.as_deref_mut(), &self.vips, true) {
-                        hops.xdp_owned = Some(clock::now());
-                    }
-                }
-                Action::RemoveVips(_) => {
-                    // Stop answering before the address goes, never after.
-                    if self.own_in_xdp(maps.as_deref_mut(), &self.vips, false) {
-                        info!(instance = %self.name, own = false, "XDP owned-VIP map updated");
-                    }
-                    vips.remove(&self.name, &self.vips);
-                }
-                Action::AnnounceVips(_) => {
-                    self.plan.became_master(now);
-                    // What is due at once goes now, not after the advert and the logs.
-                    self.announce(clock::now());
-                    hops.announced = Some(clock::now());
-                }
-                Action::ReannounceVips(_) => {
-                    self.plan.lower_priority_advert(now);
-                }
-                Action::StateChanged { from, to, reason } => {
-                    self.feed.record_transition(from, to, reason, now);
-                    if from == State::Master {
-                        self.plan.left_master();
-                        self.pacer.cancel(self.plan.vips());
-                    }
-                    let detection = (reason == TransitionReason::MasterDown)
-                        .then_some(self.last_advert_seen)
-                        .flatten()
-                        .map(|seen| {
-                            Duration::from_micros(now.as_micros().saturating_sub(seen.as_micros()))
-                        });
-                    if let Some(latency) = detection {
-                        self.feed.record_detection_latency(latency);
-                    }
-                    info!(
-                        instance = %self.name,
-                        ?from,
-                        ?to,
-                        ?reason,
-                        priority = self.router.effective_priority(),
-                        detection_us = detection.map(|d| d.as_micros() as u64),
-                        at_mono_ns = nanos(now),
-                        "state changed"
-                    );
-                    transitions.push(Transition {
-                        instance: self.name.clone(),
-                        from,
-                        to,
-                        reason,
-                        priority: self.router.effective_priority(),
-                        detection,
-                    });
-                }
-            }
-        }
-        hops.log(&self.name);
-    }
-
-    /// Tells the XDP program which master this instance follows, when that changed (see
-    /// [`XdpMaps::set_vrid_following`]): from then on that master's routine adverts reach the
-    /// engine only as ring records, read whenever it wakes.
-    fn publish_following(&mut self, maps: Option<&mut XdpMaps>) {
-        let (Some(maps), Some(ifindex)) = (maps, self.xdp_ifindex) else {
-            return;
-        };
-        let following = self
-            .router
-            .followed_master()
-            .map(|(address, priority)| FollowedMaster {
-                address,
-                priority,
-                mac: self.router.echo_master_mac(),
-            });
-        if following == self.xdp_following {
-            return;
-        }
-        let config = self.router.config();
-        let family = config.family();
-        match maps.set_vrid_following(ifindex, config.vrid, family, self.xdp_policy(), following) {
-            Ok(()) => self.xdp_following = following,
-            Err(error) => warn!(instance = %self.name, %error, "XDP VRID entry not updated"),
-        }
-    }
-
-    /// What the XDP program is to check of this instance's adverts.
-    fn xdp_policy(&self) -> VridPolicy {
-        VridPolicy {
-            allow_any_ttl: self.router.config().unicast_any_ttl,
-            authenticated: self.router.authenticates(),
-            trailer_required: self.router.requires_trailer(),
-            advert_interval: Some(self.router.config().advert_interval),
-        }
-    }
-
-    fn send_advert(&mut self, priority: u8) {
-        let packets = match self.adverts.get(
-            &mut self.router,
-            &self.destinations,
-            priority,
-            SystemTime::now(),
-        ) {
-            Ok(packets) => packets,
-            Err(error) => {
-                warn!(instance = %self.name, %error, "cannot build advert");
-                return;
-            }
-        };
-        for (bytes, &destination) in packets.iter().zip(&self.destinations) {
-            if let Err(error) = self.socket.send_advert(bytes, destination) {
-                warn!(instance = %self.name, %destination, %error, "cannot send advert");
-            }
-        }
-    }
-
-    /// A probe that cannot be sent is one the master cannot answer: the router counts it as
-    /// unanswered all the same.
-    fn send_probe(&self, master_mac: [u8; 6], seq: u32) {
-        let Some(socket) = &self.echo else {
-            return;
-        };
-        let config = self.router.config();
-        let family = config.family();
-        if let Err(error) = socket.send_probe(master_mac, config.vrid, family, seq) {
-            debug!(instance = %self.name, %error, "cannot send echo probe");
-        }
-    }
-
-    /// Adds (`own`) or removes the XDP program's ARP / NS answers for `list`; returns whether
-    /// this instance has them (the XDP program on its interface).
-    fn own_in_xdp(&self, maps: Option<&mut XdpMaps>, list: &[Vip], own: bool) -> bool {
-        let (Some(maps), Some(ifindex)) = (maps, self.xdp_ifindex) else {
-            return false;
-        };
-        let mac = self.announcer.sender_mac();
-        let vrid = self.router.config().vrid;
-        let family = self.router.config().family();
-        // Echo probes are reflected exactly while the node answers for the VIPs; never with
-        // auth_hmac, whose backups do not probe (an echo carries no MAC).
-        let reflect = own && !self.router.authenticates();
-        if let Err(error) = maps.set_reflect(ifindex, vrid, family, reflect) {
-            warn!(instance = %self.name, %error, "XDP echo reflection not updated");
-        }
-        for vip in list.iter().filter(|v| v.ifindex() == self.vip_ifindex) {
-            let result = if own {
-                maps.own_vip(ifindex, vip.addr(), mac, vrid)
-            } else {
-                maps.disown_vip(ifindex, vip.addr())
-            };
-            if let Err(error) = result {
-                warn!(instance = %self.name, vip = %vip.addr(), %error, "XDP responder not updated");
-            }
-        }
-        true
     }
 
     /// Takes over the protocol state of the instance this one replaces on reload: the router
