@@ -182,8 +182,8 @@ impl Daemon {
             .map(|p| p.into_runtime(xdp.as_mut()))
             .collect();
 
-        let targets = notify_targets(config)?;
-        let group_targets = group_targets(config)?;
+        let targets = convert::notify_targets(config)?;
+        let group_targets = convert::group_targets(config)?;
         let sync_groups = SyncGroups::new(config);
         let (notifier, notifier_done) =
             Notifier::start(config.global.notify_fifo.clone()).context("starting notify")?;
@@ -336,8 +336,9 @@ impl Daemon {
                 (replaces, p.into_runtime(self.xdp.as_mut()))
             })
             .collect();
-        self.targets.extend(notify_targets(&checked.config)?);
-        self.group_targets = group_targets(&checked.config)?;
+        self.targets
+            .extend(convert::notify_targets(&checked.config)?);
+        self.group_targets = convert::group_targets(&checked.config)?;
         self.sync_groups = SyncGroups::new(&checked.config);
         self.engine.send(Command::Reload(slots));
         self.health.abort();
@@ -429,27 +430,6 @@ fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_string())
         .unwrap_or_else(|_| "vipd".into())
-}
-
-fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
-    config
-        .instances
-        .iter()
-        .map(|instance| {
-            Ok((
-                instance.name.clone(),
-                convert::notify_target(config, instance)?,
-            ))
-        })
-        .collect()
-}
-
-fn group_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
-    config
-        .sync_groups
-        .iter()
-        .map(|group| Ok((group.name.clone(), convert::group_target(config, group)?)))
-        .collect()
 }
 
 fn xdp_mode(overrides: &Overrides, config: &Config) -> AttachMode {

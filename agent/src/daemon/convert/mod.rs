@@ -3,7 +3,7 @@
 //! tested without a kernel.
 mod runners;
 
-pub use runners::{check_spec, group_target, notify_target};
+pub use runners::{check_spec, group_targets, notify_targets};
 
 use std::{net::IpAddr, time::Duration};
 

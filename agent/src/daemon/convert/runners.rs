@@ -2,7 +2,7 @@
 //! notifier take. Which scripts may run at all, and as whom, is `scripts`' (script security):
 //! by the time these run, [`crate::daemon::scripts::vet`] has removed the refused ones.
 use anyhow::{Context, Result};
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use crate::{
     config::model::{self, Check, Config, Instance, SyncGroup},
@@ -47,13 +47,30 @@ pub fn check_spec(config: &Config, check: &Check) -> Result<CheckSpec> {
     })
 }
 
+/// Every instance's notify target, by instance name.
+pub fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
+    config
+        .instances
+        .iter()
+        .map(|instance| Ok((instance.name.clone(), notify_target(config, instance)?)))
+        .collect()
+}
+
+/// Every sync group's notify target, by group name.
+pub fn group_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
+    config
+        .sync_groups
+        .iter()
+        .map(|group| Ok((group.name.clone(), group_target(config, group)?)))
+        .collect()
+}
+
 /// The notify target of an instance, with its commands run as the global script user.
-pub fn notify_target(config: &Config, instance: &Instance) -> Result<Arc<NotifyTarget>> {
+fn notify_target(config: &Config, instance: &Instance) -> Result<Arc<NotifyTarget>> {
     target(config, Subject::Instance, &instance.name, &instance.notify)
 }
 
-/// The notify target of a sync group.
-pub fn group_target(config: &Config, group: &SyncGroup) -> Result<Arc<NotifyTarget>> {
+fn group_target(config: &Config, group: &SyncGroup) -> Result<Arc<NotifyTarget>> {
     target(config, Subject::Group, &group.name, &group.notify)
 }
 

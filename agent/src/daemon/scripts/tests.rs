@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::{vet, Refusal, DEFAULT_SCRIPT_USER};
 use crate::config::{check_str, Config};
-use crate::daemon::convert::{check_spec, notify_target};
+use crate::daemon::convert::{check_spec, notify_targets};
 use crate::health::command::{run, CommandOutcome};
 use crate::health::{self, script_security, CommandSpec, ScriptUser};
 
@@ -119,7 +119,7 @@ async fn run_check(config: &Config) -> CommandOutcome {
 
 /// Runs the first instance's notify_master command as the daemon would.
 async fn run_notify_master(config: &Config) -> CommandOutcome {
-    let target = notify_target(config, &config.instances[0]).unwrap();
+    let target = notify_targets(config).unwrap()[&config.instances[0].name].clone();
     let master = target.commands.master.clone().unwrap();
     run(&master, &[], "test").await.unwrap()
 }
