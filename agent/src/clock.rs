@@ -8,21 +8,12 @@ use crate::vrrp::Instant;
 
 /// Now on CLOCK_MONOTONIC.
 pub fn now() -> Instant {
-    Instant::from_nanos(since_boot().as_nanos() as u64)
-}
-
-/// CLOCK_MONOTONIC as a `Duration` since its zero, the form the packet dataplane uses.
-pub fn since_boot() -> Duration {
     let ts = clock_gettime(ClockId::CLOCK_MONOTONIC).expect("CLOCK_MONOTONIC is always readable");
-    Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32)
+    instant_of(Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32))
 }
 
-/// A packet-dataplane timestamp (a `Duration` since CLOCK_MONOTONIC's zero) as an [`Instant`].
+/// A receive timestamp (a `Duration` since CLOCK_MONOTONIC's zero, which the socket layer keeps
+/// in nanoseconds to translate the kernel's stamps) as an [`Instant`].
 pub fn instant_of(since_boot: Duration) -> Instant {
     Instant::from_nanos(since_boot.as_nanos() as u64)
-}
-
-/// An [`Instant`] as a `Duration` since CLOCK_MONOTONIC's zero.
-pub fn since_boot_of(instant: Instant) -> Duration {
-    Duration::from_micros(instant.as_micros())
 }

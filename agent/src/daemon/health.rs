@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 use tracing::{error, info};
 
 use super::{
+    convert,
     engine::{self, Command},
-    scripts,
 };
 use crate::{
     config::{
@@ -255,7 +255,7 @@ pub(super) async fn supervise_health(
     let (tx, mut health_events) = mpsc::unbounded_channel();
     let mut handles = Vec::new();
     for check in &config.checks {
-        let spec = scripts::check_spec(config, check)?;
+        let spec = convert::check_spec(config, check)?;
         handles.push(
             spawn_check(spec, tx.clone()).with_context(|| format!("check `{}`", check.name))?,
         );
@@ -321,52 +321,31 @@ pub(super) async fn supervise_health(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
-    use std::path::Path;
+    use crate::daemon::fixtures::{self, ONE_INSTANCE, SYNC_GROUP};
 
     fn supervisor(toml: &str) -> Supervisor {
-        Supervisor::new(&config::check_str(Path::new("t.toml"), toml).unwrap().config)
+        Supervisor::new(&fixtures::config(toml))
     }
 
-    const CONFIG: &str = r#"
+    /// [`ONE_INSTANCE`] tracking a TCP check and a second interface.
+    fn tracked_config() -> String {
+        format!(
+            r#"
 [[check]]
 name = "api"
 type = "tcp"
 address = "127.0.0.1"
 port = 6443
 weight = -20
-
-[[instance]]
-name = "VI_1"
-interface = "eth0"
-vrid = 51
-priority = 150
-vips = ["192.0.2.100/24"]
-track_checks = ["api"]
-track_interfaces = [{ name = "eth1", weight = 10 }]
-"#;
+{ONE_INSTANCE}track_checks = ["api"]
+track_interfaces = [{{ name = "eth1", weight = 10 }}]
+"#
+        )
+    }
 
     #[test]
     fn a_fault_in_a_sync_group_faults_every_member() {
-        let mut s = supervisor(
-            r#"
-[[instance]]
-name = "inside"
-interface = "eth0"
-vrid = 1
-vips = ["192.0.2.100/24"]
-
-[[instance]]
-name = "outside"
-interface = "eth1"
-vrid = 2
-vips = ["198.51.100.100/24"]
-
-[[sync_group]]
-name = "router"
-instances = ["inside", "outside"]
-"#,
-        );
+        let mut s = supervisor(SYNC_GROUP);
         s.set_status(Source::Link("eth0".into()), TrackStatus::Up);
         s.set_status(Source::Link("eth1".into()), TrackStatus::Up);
         assert_eq!(
@@ -387,7 +366,7 @@ instances = ["inside", "outside"]
 
     #[test]
     fn waits_in_init_until_its_interface_reports_then_follows_weights() {
-        let mut s = supervisor(CONFIG);
+        let mut s = supervisor(&tracked_config());
         assert_eq!(s.links(), vec!["eth0".to_string(), "eth1".to_string()]);
         assert_eq!(s.changes(), vec![(0, Effective::Init)]);
         s.set_status(Source::Link("eth0".into()), TrackStatus::Up);

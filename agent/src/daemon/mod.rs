@@ -14,6 +14,8 @@
 pub(crate) mod claims;
 pub(crate) mod convert;
 mod engine;
+#[cfg(test)]
+mod fixtures;
 mod health;
 mod pid_file;
 pub mod scripts;
@@ -154,7 +156,7 @@ impl Daemon {
                 Dataplane::Socket => "socket".into(),
             },
         });
-        let mut prepared = prepare_all(&netlink, &checked, &board).await?;
+        let prepared = prepare_all(&netlink, &checked, &board).await?;
 
         let deadman = Deadman::for_config(config.instances.iter().any(Instance::is_fast_mode));
         let (mut xdp, fast_path) = match dataplane {
@@ -174,12 +176,14 @@ impl Daemon {
                 None => (None, None),
             },
         };
-        if let Some(xdp) = &mut xdp {
-            xdp.attach_all(&mut prepared);
-        }
+        let vmacs = prepared.iter().filter_map(|p| p.vmac.clone()).collect();
+        let instances: Vec<_> = prepared
+            .into_iter()
+            .map(|p| p.into_runtime(xdp.as_mut()))
+            .collect();
 
-        let targets = notify_targets(config)?;
-        let group_targets = group_targets(config)?;
+        let targets = convert::notify_targets(config)?;
+        let group_targets = convert::group_targets(config)?;
         let sync_groups = SyncGroups::new(config);
         let (notifier, notifier_done) =
             Notifier::start(config.global.notify_fifo.clone()).context("starting notify")?;
@@ -188,11 +192,10 @@ impl Daemon {
             .join()
             .map_err(|_| anyhow::anyhow!("netlink setup panicked"))??;
         let (events_tx, events) = mpsc::unbounded_channel();
-        let vmacs = prepared.iter().filter_map(|p| p.vmac.clone()).collect();
         let engine = Arc::new(
             engine::spawn(
                 EngineSetup {
-                    instances: prepared.into_iter().map(|p| p.runtime).collect(),
+                    instances,
                     fast_path,
                     realtime_priority: config
                         .global
@@ -307,7 +310,7 @@ impl Daemon {
         }
         scripts::vet(&mut checked.config);
         self.claims.claim(&checked.config.instances)?;
-        let mut prepared = match prepare_all(&self.netlink, &checked, &self.board).await {
+        let prepared = match prepare_all(&self.netlink, &checked, &self.board).await {
             Ok(prepared) => prepared,
             Err(error) => {
                 self.claims.keep_only(&self.current.config.instances);
@@ -315,9 +318,6 @@ impl Daemon {
             }
         };
         self.claims.keep_only(&checked.config.instances);
-        if let Some(xdp) = &mut self.xdp {
-            xdp.attach_all(&mut prepared);
-        }
         // Virtual MACs the new configuration uses, removed at exit; existing ones were adopted.
         for vmac in prepared.iter().filter_map(|p| p.vmac.clone()) {
             if !self.vmacs.iter().any(|known| known.name == vmac.name) {
@@ -333,11 +333,12 @@ impl Daemon {
             .zip(prepared)
             .map(|(instance, p)| {
                 let replaces = old.iter().position(|id| *id == identity(instance));
-                (replaces, p.runtime)
+                (replaces, p.into_runtime(self.xdp.as_mut()))
             })
             .collect();
-        self.targets.extend(notify_targets(&checked.config)?);
-        self.group_targets = group_targets(&checked.config)?;
+        self.targets
+            .extend(convert::notify_targets(&checked.config)?);
+        self.group_targets = convert::group_targets(&checked.config)?;
         self.sync_groups = SyncGroups::new(&checked.config);
         self.engine.send(Command::Reload(slots));
         self.health.abort();
@@ -429,27 +430,6 @@ fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_string())
         .unwrap_or_else(|_| "vipd".into())
-}
-
-fn notify_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
-    config
-        .instances
-        .iter()
-        .map(|instance| {
-            Ok((
-                instance.name.clone(),
-                scripts::notify_target(config, instance)?,
-            ))
-        })
-        .collect()
-}
-
-fn group_targets(config: &Config) -> Result<HashMap<String, Arc<NotifyTarget>>> {
-    config
-        .sync_groups
-        .iter()
-        .map(|group| Ok((group.name.clone(), scripts::group_target(config, group)?)))
-        .collect()
 }
 
 fn xdp_mode(overrides: &Overrides, config: &Config) -> AttachMode {

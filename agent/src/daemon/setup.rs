@@ -4,7 +4,11 @@ use crate::family::IpFamily;
 use anyhow::{anyhow, Context, Result};
 use std::net::IpAddr;
 
-use super::{convert, engine::InstanceRuntime};
+use super::{
+    convert,
+    engine::{InstanceParts, InstanceRuntime},
+    xdp::XdpAttachments,
+};
 use crate::{
     config::{
         model::{Auth, Instance},
@@ -20,9 +24,10 @@ use crate::{
     vrrp::Router,
 };
 
-/// An instance ready for the engine, plus what the daemon must undo at exit.
+/// An instance ready for the engine but for the XDP program, plus what the daemon must undo at
+/// exit.
 pub struct Prepared {
-    pub runtime: InstanceRuntime,
+    pub parts: InstanceParts,
     /// The VRRP interface (the parent under use_vmac), where the XDP program goes.
     pub parent_ifindex: u32,
     pub parent_name: String,
@@ -113,7 +118,7 @@ pub async fn prepare(
         &router,
     );
     Ok(Prepared {
-        runtime: InstanceRuntime {
+        parts: InstanceParts {
             name: instance.name.clone(),
             feed,
             router,
@@ -123,19 +128,21 @@ pub async fn prepare(
             plan,
             pacer,
             vips,
-            xdp_ifindex: None,
-            echo: None,
             vip_ifindex,
-            started: false,
-            last_advert_seen: None,
-            adverts: Default::default(),
-            xdp_following: None,
-            drop_log: Default::default(),
         },
         parent_ifindex,
         parent_name: instance.interface.clone(),
         vmac,
     })
+}
+
+impl Prepared {
+    /// The instance as the engine runs it: on the XDP program if `xdp` can attach to its VRRP
+    /// interface, else on sockets alone.
+    pub fn into_runtime(self, xdp: Option<&mut XdpAttachments>) -> InstanceRuntime {
+        let binding = xdp.and_then(|xdp| xdp.bind(&self));
+        InstanceRuntime::new(self.parts, binding)
+    }
 }
 
 /// The netlink form of the instance's VIPs and excluded VIPs.

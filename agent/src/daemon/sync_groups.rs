@@ -59,33 +59,11 @@ impl SyncGroups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
-    use std::path::Path;
+    use crate::daemon::fixtures::{self, SYNC_GROUP};
 
     #[test]
     fn a_group_announces_when_all_members_agree_once() {
-        let config = config::check_str(
-            Path::new("t.toml"),
-            r#"
-[[instance]]
-name = "a"
-interface = "eth0"
-vrid = 1
-vips = ["192.0.2.100/24"]
-
-[[instance]]
-name = "b"
-interface = "eth1"
-vrid = 2
-vips = ["198.51.100.100/24"]
-
-[[sync_group]]
-name = "g"
-instances = ["a", "b"]
-"#,
-        )
-        .unwrap()
-        .config;
+        let config = fixtures::config(SYNC_GROUP);
         let mut groups = SyncGroups::new(&config);
         assert_eq!(groups.record("a", NotifyState::Master), vec![]);
         assert_eq!(

@@ -4,7 +4,7 @@ use anyhow::Result;
 use std::{collections::HashMap, time::Duration};
 use tracing::{info, warn};
 
-use super::setup::Prepared;
+use super::{engine::XdpBinding, setup::Prepared};
 use crate::dataplane::{
     packet::EchoSocket,
     xdp::{AdvertRing, AttachMode, WatchedAgent, XdpMaps, XdpProgram},
@@ -100,55 +100,58 @@ impl XdpAttachments {
         )))
     }
 
-    /// Attaches to the VRRP interfaces of `prepared` not yet attached, and tells each instance
-    /// whether the program watches its interface (the engine registers its VRID).
-    pub fn attach_all(&mut self, prepared: &mut [Prepared]) {
-        for p in prepared {
-            if !self.attached.contains_key(&p.parent_name) {
-                match self.program.attach(&p.parent_name, self.mode) {
-                    Ok(a) => {
-                        info!(interface = %a.interface, mode = ?a.mode, "XDP attached");
-                        self.attached.insert(p.parent_name.clone(), a.mode);
-                    }
-                    Err(error) => {
-                        warn!(
-                            interface = %p.parent_name,
-                            %error,
-                            "XDP not attached; this interface runs on sockets only"
-                        );
-                        continue;
-                    }
+    /// Attaches the program to the VRRP interface of `prepared` unless it already is, and says
+    /// how the instance runs on it; `None` (with a warning) when it cannot be attached there.
+    pub fn bind(&mut self, prepared: &Prepared) -> Option<XdpBinding> {
+        let interface = &prepared.parent_name;
+        let mode = match self.attached.get(interface) {
+            Some(&mode) => mode,
+            None => match self.program.attach(interface, self.mode) {
+                Ok(a) => {
+                    info!(interface = %a.interface, mode = ?a.mode, "XDP attached");
+                    self.attached.insert(interface.clone(), a.mode);
+                    a.mode
                 }
-            }
-            p.runtime.xdp_ifindex = Some(p.parent_ifindex);
-            if p.runtime.router.authenticates() {
-                // An echo carries no MAC (see docs/auth-hmac.md): the router keeps it off. With
-                // auth_type AH the program does not even see the adverts (protocol 51).
-                info!(
-                    instance = %p.runtime.name,
-                    "authenticated adverts (auth_hmac or auth_type AH): no liveness echo and no XDP advert records; master loss is judged from verified adverts"
-                );
-            } else if p.runtime.router.config().fast_mode {
-                match EchoSocket::open(&p.parent_name) {
-                    Ok(socket) => {
-                        p.runtime.echo = Some(socket);
-                        p.runtime.router.set_echo(true);
-                        self.log_budget(&p.runtime.name, &p.runtime.router);
-                    }
-                    Err(error) => warn!(
-                        instance = %p.runtime.name,
+                Err(error) => {
+                    warn!(
+                        interface = %interface,
                         %error,
-                        "no liveness echo: master loss is judged from adverts alone"
-                    ),
+                        "XDP not attached; this interface runs on sockets only"
+                    );
+                    return None;
                 }
+            },
+        };
+        let parts = &prepared.parts;
+        let mut echo = None;
+        if parts.router.authenticates() {
+            // An echo carries no MAC (see docs/auth-hmac.md): the router keeps it off. With
+            // auth_type AH the program does not even see the adverts (protocol 51).
+            info!(
+                instance = %parts.name,
+                "authenticated adverts (auth_hmac or auth_type AH): no liveness echo and no XDP advert records; master loss is judged from verified adverts"
+            );
+        } else if parts.router.config().fast_mode {
+            match EchoSocket::open(interface) {
+                Ok(socket) => {
+                    echo = Some(socket);
+                    self.log_budget(&parts.name, &parts.router);
+                }
+                Err(error) => warn!(
+                    instance = %parts.name,
+                    %error,
+                    "no liveness echo: master loss is judged from adverts alone"
+                ),
             }
-            p.runtime
-                .feed
-                .set_dataplane(match self.attached.get(&p.parent_name) {
-                    Some(AttachMode::Generic) => "xdp-generic",
-                    _ => "xdp-driver",
-                });
         }
+        Some(XdpBinding {
+            ifindex: prepared.parent_ifindex,
+            echo,
+            dataplane: match mode {
+                AttachMode::Generic => "xdp-generic",
+                _ => "xdp-driver",
+            },
+        })
     }
 
     /// What the liveness echo promises this instance as a backup, before the link's delay.

@@ -23,7 +23,7 @@ mod poller;
 mod realtime;
 mod vips;
 
-pub use instance::{InstanceRuntime, Transition};
+pub use instance::{InstanceParts, InstanceRuntime, Transition, XdpBinding};
 pub use vips::VipInstaller;
 
 use std::{os::fd::AsFd, sync::mpsc, thread::JoinHandle};
@@ -38,7 +38,7 @@ use crate::{
     clock,
     dataplane::xdp::{AdvertRing, XdpMaps},
     health::Effective,
-    vrrp::{Instant, State},
+    vrrp::Instant,
 };
 use poller::{Poller, Waker};
 
@@ -138,7 +138,7 @@ pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Res
     let waker = poller.waker();
     let (commands, inbox) = mpsc::channel();
     for (index, instance) in setup.instances.iter().enumerate() {
-        poller.register(instance.socket.as_fd(), instance_token(index))?;
+        poller.register(instance.socket_fd(), instance_token(index))?;
     }
     if let Some(fast_path) = &setup.fast_path {
         poller.register(fast_path.adverts.as_fd(), TOKEN_RING)?;
@@ -219,34 +219,14 @@ impl Engine {
             .min();
             let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
             for (index, instance) in self.setup.instances.iter_mut().enumerate() {
-                if instance.router.poll_timeout().is_some_and(|at| at <= now) {
-                    // A backup on sockets alone judges its master only after reading what its
-                    // socket holds, even if that arrived after the wake-up's ready list (with
-                    // XDP the drained ring has every advert, stamped at the driver).
-                    if instance.xdp_ifindex.is_none()
-                        && instance.router.state() == State::Backup
-                        && !ready.contains(&instance_token(index))
-                    {
-                        instance.receive(&mut buf);
-                    }
-                    instance.router.handle_timeout(now);
-                }
-                instance.run_actions(
+                let next = instance.wake(
                     now,
+                    &mut buf,
+                    ready.contains(&instance_token(index)),
                     &mut self.setup.vips,
                     maps.as_deref_mut(),
                     &mut transitions,
                 );
-                instance.publish_following(maps.as_deref_mut());
-                instance.feed.offer(now, &instance.router);
-                let next = [
-                    instance.router.poll_timeout().filter(|at| *at > now),
-                    instance.announce(now),
-                    instance.feed.deadline(),
-                ]
-                .into_iter()
-                .flatten()
-                .min();
                 deadline = [deadline, next].into_iter().flatten().min();
             }
             for transition in transitions.drain(..) {
@@ -298,24 +278,11 @@ impl Engine {
 
     /// Registers instance `index`'s VRID with the XDP program, so its adverts are recorded.
     fn watch_vrid(&mut self, index: usize) {
-        let (Some(fast_path), Some(instance)) = (
+        if let (Some(fast_path), Some(instance)) = (
             self.setup.fast_path.as_mut(),
             self.setup.instances.get_mut(index),
-        ) else {
-            return;
-        };
-        let Some(ifindex) = instance.xdp_ifindex else {
-            return;
-        };
-        let config = instance.router.config();
-        let family = config.family();
-        if let Err(error) =
-            fast_path
-                .maps
-                .set_vrid(ifindex, config.vrid, family, instance.xdp_policy())
-        {
-            warn!(instance = %instance.name, %error, "XDP cannot watch this VRID; sockets only");
-            instance.xdp_ifindex = None;
+        ) {
+            instance.watch_vrid(&mut fast_path.maps);
         }
     }
 
@@ -328,7 +295,7 @@ impl Engine {
                     effective,
                 } => {
                     if let Some(instance) = self.setup.instances.get_mut(instance) {
-                        apply_health(instance, now, effective);
+                        instance.apply_health(now, effective);
                     }
                 }
                 Command::Tracking {
@@ -337,20 +304,13 @@ impl Engine {
                     interfaces,
                 } => {
                     if let Some(instance) = self.setup.instances.get_mut(instance) {
-                        for check in checks {
-                            instance.feed.set_check(check);
-                        }
-                        for (name, up) in interfaces {
-                            instance.feed.set_tracked_interface(&name, up);
-                        }
+                        instance.set_tracking(checks, interfaces);
                     }
                 }
                 Command::Reload(slots) => self.reload(now, slots, transitions),
                 Command::Shutdown => {
                     for instance in &mut self.setup.instances {
-                        if instance.started {
-                            instance.router.handle_shutdown(now);
-                        }
+                        instance.resign(now);
                     }
                     self.stopping = true;
                 }
@@ -378,30 +338,19 @@ impl Engine {
                 fresh.adopt(previous, now, &mut self.setup.vips, maps);
             }
             let token = instance_token(self.setup.instances.len());
-            if let Err(error) = self.poller.register(fresh.socket.as_fd(), token) {
-                error!(instance = %fresh.name, %error, "cannot watch the reloaded socket");
+            if let Err(error) = self.poller.register(fresh.socket_fd(), token) {
+                error!(instance = %fresh.name(), %error, "cannot watch the reloaded socket");
             }
             self.setup.instances.push(fresh);
             self.watch_vrid(self.setup.instances.len() - 1);
         }
         let mut maps = self.setup.fast_path.as_mut().map(|f| &mut f.maps);
         for mut gone in running.into_iter().flatten() {
-            info!(instance = %gone.name, "instance removed by reload");
-            if gone.started {
-                gone.router.handle_shutdown(now);
-                gone.run_actions(now, &mut self.setup.vips, maps.as_deref_mut(), transitions);
-            }
-            // A VRID another instance still uses stays watched.
-            let config = gone.router.config();
-            let still_used = self.setup.instances.iter().any(|i| {
-                i.xdp_ifindex == gone.xdp_ifindex
-                    && i.router.config().vrid == config.vrid
-                    && i.router.config().family() == config.family()
-            });
-            if let (Some(maps), Some(ifindex), false) =
-                (maps.as_deref_mut(), gone.xdp_ifindex, still_used)
-            {
-                let _ = maps.remove_vrid(ifindex, config.vrid, config.family());
+            info!(instance = %gone.name(), "instance removed by reload");
+            gone.resign(now);
+            gone.run_actions(now, &mut self.setup.vips, maps.as_deref_mut(), transitions);
+            if let Some(maps) = maps.as_deref_mut() {
+                gone.unwatch_vrid(maps, &self.setup.instances);
             }
         }
     }
@@ -411,42 +360,9 @@ impl Engine {
             return;
         };
         while let Some(advert) = ring.try_next() {
-            let at = Instant::from_nanos(advert.ktime_ns);
             for instance in &mut self.setup.instances {
-                let config = instance.router.config();
-                if instance.xdp_ifindex == Some(advert.ifindex)
-                    && config.vrid == advert.vrid
-                    && config.primary_address.is_ipv4() == advert.source.is_ipv4()
-                {
-                    if advert.is_echo {
-                        instance.echoed(at);
-                    } else {
-                        instance.master_seen(at, advert.source, advert.priority, advert.src_mac);
-                    }
-                }
+                instance.handle_record(&advert);
             }
-        }
-    }
-}
-
-/// Starts an instance once its health allows, and keeps its priority and fault state current.
-fn apply_health(instance: &mut InstanceRuntime, now: Instant, effective: Effective) {
-    match effective {
-        Effective::Init => {}
-        Effective::Priority(priority) => {
-            instance.router.set_priority(now, priority);
-            instance.router.set_fault(now, false);
-            if !instance.started {
-                instance.started = true;
-                instance.router.handle_startup(now);
-            }
-        }
-        Effective::Fault => {
-            if !instance.started {
-                instance.started = true;
-                instance.router.handle_startup(now);
-            }
-            instance.router.set_fault(now, true);
         }
     }
 }

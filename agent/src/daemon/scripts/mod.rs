@@ -1,28 +1,16 @@
-//! Health checks and notify commands from the configuration: which scripts may run and as
-//! whom ([`vet`], keepalived's script security), the check specs the health runners take, and
-//! each instance's notify target.
-use anyhow::{Context, Result};
-use std::{
-    ffi::{OsStr, OsString},
-    sync::Arc,
-    time::Duration,
-};
+//! Script security, keepalived's rules for which configured scripts may run and as whom:
+//! [`vet`] disables the scripts that may not, and [`script_user`] says whom the rest run as.
+//! Turning checks and notify commands into what the runners take is `convert`'s.
+use std::ffi::{OsStr, OsString};
 use tracing::warn;
 
 use crate::{
-    config::model::{self, Check, Config, Global, Instance, RunAs, SyncGroup},
+    config::model::{self, Config, Global, RunAs},
     health::{
-        self,
         script_security::{self, Ids},
-        CheckSpec, CommandSpec, HttpCheck, ScriptUser, UserLookupError,
+        ScriptUser, UserLookupError,
     },
-    notify::{NotifyCommands, NotifyTarget, Subject},
 };
-
-/// How long a notify command may run before its process group is killed. keepalived has no
-/// such limit; vipd runs an instance's notifications in order, so one stuck script must not
-/// hold back the next state's forever.
-pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The user scripts run as when neither the check nor `script_user` names one, if it exists
 /// (keepalived's default).
@@ -54,7 +42,10 @@ pub struct Disabled {
 /// Who a script runs as, by keepalived's rules: its own user (a check's `user`), else
 /// `script_user`, else the user `keepalived_script` if it exists, else vipd's own user
 /// (`None`), which script security forbids.
-fn script_user(global: &Global, own: Option<&RunAs>) -> Result<Option<ScriptUser>, Refusal> {
+pub(crate) fn script_user(
+    global: &Global,
+    own: Option<&RunAs>,
+) -> Result<Option<ScriptUser>, Refusal> {
     if let Some(run_as) = own.or(global.script_user.as_ref()) {
         return Ok(Some(ScriptUser::lookup(
             &run_as.user,
@@ -213,74 +204,6 @@ impl Vetting {
             warn!(script = %d.program, "disabling {}: {}", d.what, d.reason);
         }
     }
-}
-
-/// The runner's spec for a configured check.
-pub fn check_spec(config: &Config, check: &Check) -> Result<CheckSpec> {
-    let kind = match &check.kind {
-        model::CheckKind::Tcp { target } => health::CheckKind::Tcp { addr: *target },
-        model::CheckKind::Http {
-            url,
-            expected_status,
-            tls_verify,
-        } => health::CheckKind::Http(HttpCheck {
-            url: url.to_string(),
-            expected_status: Some(*expected_status),
-            verify_tls: *tls_verify,
-            ca_file: None,
-        }),
-        model::CheckKind::Script { command, user } => health::CheckKind::Script {
-            argv: command.argv.clone(),
-            user: script_user(&config.global, user.as_ref())
-                .with_context(|| format!("check `{}`", check.name))?,
-        },
-    };
-    Ok(CheckSpec {
-        name: check.name.clone(),
-        kind,
-        interval: check.interval,
-        timeout: check.timeout,
-        rise: check.rise,
-        fall: check.fall,
-        init_fail: check.init_fail,
-    })
-}
-
-/// The notify target of an instance, with its commands run as the global script user.
-pub fn notify_target(config: &Config, instance: &Instance) -> Result<Arc<NotifyTarget>> {
-    target(config, Subject::Instance, &instance.name, &instance.notify)
-}
-
-/// The notify target of a sync group.
-pub fn group_target(config: &Config, group: &SyncGroup) -> Result<Arc<NotifyTarget>> {
-    target(config, Subject::Group, &group.name, &group.notify)
-}
-
-fn target(
-    config: &Config,
-    subject: Subject,
-    name: &str,
-    n: &model::NotifyCommands,
-) -> Result<Arc<NotifyTarget>> {
-    let user = script_user(&config.global, None).with_context(|| format!("notify of {name}"))?;
-    let spec = |command: &Option<model::Command>| {
-        command.as_ref().map(|c| CommandSpec {
-            argv: c.argv.clone(),
-            user: user.clone(),
-            timeout: NOTIFY_TIMEOUT,
-        })
-    };
-    Ok(Arc::new(NotifyTarget {
-        subject,
-        name: name.to_string(),
-        commands: NotifyCommands {
-            master: spec(&n.master),
-            backup: spec(&n.backup),
-            fault: spec(&n.fault),
-            stop: spec(&n.stop),
-            generic: spec(&n.any),
-        },
-    }))
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{check_spec, notify_target, vet, Refusal, DEFAULT_SCRIPT_USER};
+use super::{vet, Refusal, DEFAULT_SCRIPT_USER};
 use crate::config::{check_str, Config};
+use crate::daemon::convert::{check_spec, notify_targets};
 use crate::health::command::{run, CommandOutcome};
 use crate::health::{self, script_security, CommandSpec, ScriptUser};
 
@@ -29,6 +30,14 @@ impl Tree {
         tree.mkdir("bin", 0o755);
         tree.mkdir("open", 0o777);
         tree
+    }
+
+    /// A tree with the scripts `<dir>/check` and `<dir>/notify`, and their paths.
+    fn with_scripts(dir: &str) -> (Tree, PathBuf, PathBuf) {
+        let tree = Tree::new();
+        let check = tree.script(&format!("{dir}/check"));
+        let notify = tree.script(&format!("{dir}/notify"));
+        (tree, check, notify)
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -88,6 +97,13 @@ command = "{} arg"
     check_str(Path::new("test.toml"), &text).unwrap().config
 }
 
+/// [`config`] when [`vet`] disables none of its scripts.
+fn cleared(global: &str, script: &Path, notify: &Path) -> Config {
+    let mut config = config(global, script, notify);
+    assert!(vet(&mut config).is_empty());
+    config
+}
+
 async fn run_check(config: &Config) -> CommandOutcome {
     let spec = check_spec(config, &config.checks[0]).unwrap();
     let health::CheckKind::Script { argv, user } = spec.kind else {
@@ -103,7 +119,7 @@ async fn run_check(config: &Config) -> CommandOutcome {
 
 /// Runs the first instance's notify_master command as the daemon would.
 async fn run_notify_master(config: &Config) -> CommandOutcome {
-    let target = notify_target(config, &config.instances[0]).unwrap();
+    let target = notify_targets(config).unwrap()[&config.instances[0].name].clone();
     let master = target.commands.master.clone().unwrap();
     run(&master, &[], "test").await.unwrap()
 }
@@ -115,9 +131,7 @@ fn ids_of(user: &ScriptUser) -> String {
 #[tokio::test]
 async fn a_script_in_a_world_writable_directory_is_disabled_with_security_on_and_runs_with_it_off()
 {
-    let tree = Tree::new();
-    let script = tree.script("open/check");
-    let notify = tree.script("open/notify");
+    let (tree, script, notify) = Tree::with_scripts("open");
 
     let mut secure = config(
         "script_user = \"root\"\nscript_security = true",
@@ -140,8 +154,7 @@ async fn a_script_in_a_world_writable_directory_is_disabled_with_security_on_and
     );
     assert_eq!(secure.instances[0].notify.master, None);
 
-    let mut open = config("script_user = \"root\"", &script, &notify);
-    assert!(vet(&mut open).is_empty());
+    let open = cleared("script_user = \"root\"", &script, &notify);
     assert_eq!(open.instances[0].track_checks.len(), 1);
     assert!(open.instances[0].notify.master.is_some());
     assert_eq!(run_check(&open).await, CommandOutcome::Exited(0));
@@ -150,15 +163,12 @@ async fn a_script_in_a_world_writable_directory_is_disabled_with_security_on_and
 
 #[tokio::test]
 async fn a_root_owned_script_in_a_root_only_directory_runs_with_security_on() {
-    let tree = Tree::new();
-    let script = tree.script("bin/check");
-    let notify = tree.script("bin/notify");
-    let mut config = config(
+    let (tree, script, notify) = Tree::with_scripts("bin");
+    let config = cleared(
         "script_user = \"root\"\nscript_security = true",
         &script,
         &notify,
     );
-    assert!(vet(&mut config).is_empty());
     assert_eq!(run_notify_master(&config).await, CommandOutcome::Exited(0));
     assert_eq!(tree.ran("notify").as_deref(), Some("0 0"));
     assert_eq!(run_check(&config).await, CommandOutcome::Exited(0));
@@ -167,18 +177,15 @@ async fn a_root_owned_script_in_a_root_only_directory_runs_with_security_on() {
 
 #[tokio::test]
 async fn scripts_run_as_the_script_user_and_group() {
-    let tree = Tree::new();
-    let script = tree.script("bin/check");
-    let notify = tree.script("bin/notify");
+    let (tree, script, notify) = Tree::with_scripts("bin");
     let nobody = ScriptUser::lookup("nobody", None).unwrap();
     assert_ne!(nobody.uid, 0);
 
-    let mut config = config(
+    let config = cleared(
         "script_user = \"nobody\"\nscript_security = true",
         &script,
         &notify,
     );
-    assert!(vet(&mut config).is_empty());
     assert_eq!(run_check(&config).await, CommandOutcome::Exited(0));
     assert_eq!(tree.ran("check"), Some(ids_of(&nobody)));
     assert_eq!(run_notify_master(&config).await, CommandOutcome::Exited(0));
@@ -186,21 +193,18 @@ async fn scripts_run_as_the_script_user_and_group() {
 
     let daemon = ScriptUser::lookup("nobody", Some("daemon")).unwrap();
     assert_ne!(daemon.gid, nobody.gid);
-    let mut config = self::config(
+    let config = cleared(
         "script_user = \"nobody\"\nscript_group = \"daemon\"",
         &script,
         &notify,
     );
-    assert!(vet(&mut config).is_empty());
     assert_eq!(run_check(&config).await, CommandOutcome::Exited(0));
     assert_eq!(tree.ran("check"), Some(ids_of(&daemon)));
 }
 
 #[tokio::test]
 async fn a_check_user_overrides_the_script_user() {
-    let tree = Tree::new();
-    let script = tree.script("bin/check");
-    let notify = tree.script("bin/notify");
+    let (tree, script, notify) = Tree::with_scripts("bin");
     let mut config = config("script_user = \"root\"", &script, &notify);
     let crate::config::model::CheckKind::Script { user, .. } = &mut config.checks[0].kind else {
         panic!("a script check");
@@ -219,27 +223,21 @@ async fn a_check_user_overrides_the_script_user() {
 /// script in a world-writable directory runs as `nobody` with security on (keepalived's rule).
 #[tokio::test]
 async fn an_unprivileged_script_user_may_run_a_script_from_a_world_writable_directory() {
-    let tree = Tree::new();
-    let script = tree.script("open/check");
-    let notify = tree.script("open/notify");
-    let mut config = config(
+    let (_tree, script, notify) = Tree::with_scripts("open");
+    let config = cleared(
         "script_user = \"nobody\"\nscript_security = true",
         &script,
         &notify,
     );
-    assert!(vet(&mut config).is_empty());
     assert_eq!(run_check(&config).await, CommandOutcome::Exited(0));
 }
 
 #[test]
 fn without_a_script_user_scripts_run_as_keepalived_script_or_vipd_unless_security_forbids() {
-    let tree = Tree::new();
-    let script = tree.script("bin/check");
-    let notify = tree.script("bin/notify");
+    let (_tree, script, notify) = Tree::with_scripts("bin");
     let default_user = ScriptUser::lookup(DEFAULT_SCRIPT_USER, None).ok();
 
-    let mut open = config("", &script, &notify);
-    assert!(vet(&mut open).is_empty());
+    let open = cleared("", &script, &notify);
     let spec = check_spec(&open, &open.checks[0]).unwrap();
     let health::CheckKind::Script { user, .. } = spec.kind else {
         panic!("a script check");

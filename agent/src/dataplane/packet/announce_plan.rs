@@ -4,8 +4,9 @@
 //! timestamps, quinn-style: events (`became_master(now)`, ...), then `poll_timeout()` says when
 //! to wake and `poll_announcement(now)` hands out each frame that is due.
 //!
-//! Timestamps are `Duration`s since CLOCK_MONOTONIC's zero, the clock of the timing thread's
-//! timerfd and of `bpf_ktime_get_ns`.
+//! Timestamps are the protocol core's [`Instant`]s, on the engine's one clock (CLOCK_MONOTONIC,
+//! that of its timerfd and of `bpf_ktime_get_ns`), so the engine hands its readings over as
+//! they are.
 //!
 //! The semantics follow keepalived: on becoming master every VIP is announced
 //! `master_repeat` times (a round over all VIPs, then the next round), and again
@@ -16,6 +17,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
+
+use crate::vrrp::Instant;
 
 /// One frame to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +88,10 @@ pub struct AnnouncePlan {
     /// Rounds over `vips` due now, and where the current round stands.
     rounds_left: u32,
     next_index: usize,
-    due_since: Duration,
-    second_burst_at: Option<Duration>,
-    lower_prio_burst_at: Option<Duration>,
-    next_refresh_at: Option<Duration>,
+    due_since: Instant,
+    second_burst_at: Option<Instant>,
+    lower_prio_burst_at: Option<Instant>,
+    next_refresh_at: Option<Instant>,
 }
 
 impl AnnouncePlan {
@@ -101,7 +104,7 @@ impl AnnouncePlan {
             master: false,
             rounds_left: 0,
             next_index: 0,
-            due_since: Duration::ZERO,
+            due_since: Instant::ZERO,
             second_burst_at: None,
             lower_prio_burst_at: None,
             next_refresh_at: None,
@@ -116,24 +119,33 @@ impl AnnouncePlan {
 
     /// The instance became master at `now`: announce at once, then as the settings say.
     /// Calling it again restarts the schedule.
-    pub fn became_master(&mut self, now: Duration) {
+    pub fn became_master(&mut self, now: Instant) {
         self.left_master();
         self.master = true;
         self.burst(now, self.settings.master_repeat);
-        self.second_burst_at = self.settings.master_delay.map(|delay| now + delay);
-        self.next_refresh_at = self.settings.master_refresh.map(|every| now + every);
+        self.second_burst_at = self
+            .settings
+            .master_delay
+            .map(|delay| now.saturating_add(delay));
+        self.next_refresh_at = self
+            .settings
+            .master_refresh
+            .map(|every| now.saturating_add(every));
     }
 
     /// While master, an advert with a lower priority arrived: another router may have
     /// claimed the VIPs meanwhile, so announce them again (ignored when not master).
-    pub fn lower_priority_advert(&mut self, now: Duration) {
+    pub fn lower_priority_advert(&mut self, now: Instant) {
         let repeat = self.settings.lower_prio_repeat;
         if !self.master || repeat == 0 {
             return;
         }
         self.burst(now, repeat);
         if self.lower_prio_burst_at.is_none() {
-            self.lower_prio_burst_at = self.settings.lower_prio_delay.map(|delay| now + delay);
+            self.lower_prio_burst_at = self
+                .settings
+                .lower_prio_delay
+                .map(|delay| now.saturating_add(delay));
         }
     }
 
@@ -149,7 +161,7 @@ impl AnnouncePlan {
 
     /// The earliest time [`AnnouncePlan::poll_announcement`] has something to hand out; a time
     /// in the past means now. `None` when nothing is scheduled.
-    pub fn poll_timeout(&self) -> Option<Duration> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         let pending = (self.rounds_left > 0).then_some(self.due_since);
         [
             pending,
@@ -164,7 +176,7 @@ impl AnnouncePlan {
 
     /// The next frame due at `now`, if any. Call until it returns `None`, then sleep until
     /// [`AnnouncePlan::poll_timeout`].
-    pub fn poll_announcement(&mut self, now: Duration) -> Option<Announcement> {
+    pub fn poll_announcement(&mut self, now: Instant) -> Option<Announcement> {
         if take_if_due(&mut self.second_burst_at, now) {
             self.burst(now, self.settings.master_repeat);
         }
@@ -173,7 +185,7 @@ impl AnnouncePlan {
         }
         if let (Some(at), Some(every)) = (self.next_refresh_at, self.settings.master_refresh) {
             if at <= now {
-                self.next_refresh_at = Some(now + every);
+                self.next_refresh_at = Some(now.saturating_add(every));
                 self.burst(now, self.settings.master_refresh_repeat);
             }
         }
@@ -189,7 +201,7 @@ impl AnnouncePlan {
         Some(Announcement::for_vip(vip))
     }
 
-    fn burst(&mut self, now: Duration, rounds: u32) {
+    fn burst(&mut self, now: Instant, rounds: u32) {
         if self.vips.is_empty() || rounds == 0 {
             return;
         }
@@ -201,7 +213,7 @@ impl AnnouncePlan {
 }
 
 /// Clears `deadline` and says so when it has come.
-fn take_if_due(deadline: &mut Option<Duration>, now: Duration) -> bool {
+fn take_if_due(deadline: &mut Option<Instant>, now: Instant) -> bool {
     let due = deadline.is_some_and(|at| at <= now);
     if due {
         *deadline = None;
@@ -211,26 +223,11 @@ fn take_if_due(deadline: &mut Option<Duration>, now: Duration) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::announce_fixtures::{garp, ms, na, t, V4A, V4B, V6A};
     use super::*;
 
-    const V4A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
-    const V4B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 101);
-    const V6A: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x64);
-
-    fn ms(millis: u64) -> Duration {
-        Duration::from_millis(millis)
-    }
-
-    fn drain(plan: &mut AnnouncePlan, now: Duration) -> Vec<Announcement> {
+    fn drain(plan: &mut AnnouncePlan, now: Instant) -> Vec<Announcement> {
         std::iter::from_fn(|| plan.poll_announcement(now)).collect()
-    }
-
-    fn garp(vip: Ipv4Addr) -> Announcement {
-        Announcement::GratuitousArp(vip)
-    }
-
-    fn na(vip: Ipv6Addr) -> Announcement {
-        Announcement::UnsolicitedNa(vip)
     }
 
     #[test]
@@ -248,7 +245,7 @@ mod tests {
     fn idle_plan_sends_nothing() {
         let mut plan = AnnouncePlan::new(AnnounceSettings::default(), [IpAddr::V4(V4A)]);
         assert_eq!(plan.poll_timeout(), None);
-        assert_eq!(plan.poll_announcement(ms(1_000_000)), None);
+        assert_eq!(plan.poll_announcement(t(1_000_000)), None);
     }
 
     #[test]
@@ -259,14 +256,17 @@ mod tests {
         };
         let vips = [IpAddr::V4(V4A), IpAddr::V6(V6A), IpAddr::V4(V4B)];
         let mut plan = AnnouncePlan::new(settings, vips);
-        let t0 = ms(10_000);
+        let t0 = t(10_000);
         plan.became_master(t0);
         assert_eq!(plan.poll_timeout(), Some(t0));
         let round = [garp(V4A), na(V6A), garp(V4B)];
         assert_eq!(drain(&mut plan, t0), [round, round].concat());
-        assert_eq!(plan.poll_timeout(), Some(t0 + ms(5_000)));
-        assert_eq!(drain(&mut plan, t0 + ms(4_999)), []);
-        assert_eq!(drain(&mut plan, t0 + ms(5_000)), [round, round].concat());
+        assert_eq!(plan.poll_timeout(), Some(t0.saturating_add(ms(5_000))));
+        assert_eq!(drain(&mut plan, t0.saturating_add(ms(4_999))), []);
+        assert_eq!(
+            drain(&mut plan, t0.saturating_add(ms(5_000))),
+            [round, round].concat()
+        );
         // No refresh configured: the schedule is over.
         assert_eq!(plan.poll_timeout(), None);
     }
@@ -279,8 +279,8 @@ mod tests {
             ..AnnounceSettings::default()
         };
         let mut plan = AnnouncePlan::new(settings, [IpAddr::V4(V4A)]);
-        plan.became_master(ms(0));
-        assert_eq!(drain(&mut plan, ms(0)), [garp(V4A)]);
+        plan.became_master(t(0));
+        assert_eq!(drain(&mut plan, t(0)), [garp(V4A)]);
         assert_eq!(plan.poll_timeout(), None);
     }
 
@@ -294,11 +294,11 @@ mod tests {
             ..AnnounceSettings::default()
         };
         let mut plan = AnnouncePlan::new(settings, [IpAddr::V6(V6A)]);
-        plan.became_master(ms(0));
+        plan.became_master(t(0));
         // The daemon only looks again at 100 ms: the first burst, the second burst and one
         // refresh are due, not a refresh for every 7 ms missed.
-        assert_eq!(drain(&mut plan, ms(100)).len(), 3);
-        assert_eq!(plan.poll_timeout(), Some(ms(107)));
+        assert_eq!(drain(&mut plan, t(100)).len(), 3);
+        assert_eq!(plan.poll_timeout(), Some(t(107)));
     }
 
     #[test]
@@ -311,24 +311,24 @@ mod tests {
             ..AnnounceSettings::default()
         };
         let mut plan = AnnouncePlan::new(settings, [IpAddr::V6(V6A)]);
-        plan.became_master(ms(0));
-        assert_eq!(drain(&mut plan, ms(0)), [na(V6A)]);
-        assert_eq!(plan.poll_timeout(), Some(ms(60_000)));
-        assert_eq!(drain(&mut plan, ms(60_000)), [na(V6A), na(V6A)]);
-        assert_eq!(plan.poll_timeout(), Some(ms(120_000)));
+        plan.became_master(t(0));
+        assert_eq!(drain(&mut plan, t(0)), [na(V6A)]);
+        assert_eq!(plan.poll_timeout(), Some(t(60_000)));
+        assert_eq!(drain(&mut plan, t(60_000)), [na(V6A), na(V6A)]);
+        assert_eq!(plan.poll_timeout(), Some(t(120_000)));
         plan.left_master();
         assert_eq!(plan.poll_timeout(), None);
-        assert_eq!(drain(&mut plan, ms(120_000)), []);
+        assert_eq!(drain(&mut plan, t(120_000)), []);
     }
 
     #[test]
     fn leaving_master_mid_burst_cancels_the_rest() {
         let mut plan = AnnouncePlan::new(AnnounceSettings::default(), [IpAddr::V4(V4A)]);
-        plan.became_master(ms(0));
-        assert_eq!(plan.poll_announcement(ms(0)), Some(garp(V4A)));
+        plan.became_master(t(0));
+        assert_eq!(plan.poll_announcement(t(0)), Some(garp(V4A)));
         plan.left_master();
         assert_eq!(plan.poll_timeout(), None);
-        assert_eq!(drain(&mut plan, ms(10_000)), []);
+        assert_eq!(drain(&mut plan, t(10_000)), []);
     }
 
     #[test]
@@ -341,18 +341,18 @@ mod tests {
             ..AnnounceSettings::default()
         };
         let mut plan = AnnouncePlan::new(settings, [IpAddr::V4(V4A)]);
-        plan.lower_priority_advert(ms(0));
+        plan.lower_priority_advert(t(0));
         assert_eq!(plan.poll_timeout(), None, "a backup does not announce");
 
-        plan.became_master(ms(0));
-        assert_eq!(drain(&mut plan, ms(0)).len(), 1);
-        plan.lower_priority_advert(ms(100));
-        assert_eq!(drain(&mut plan, ms(100)), [garp(V4A), garp(V4A)]);
+        plan.became_master(t(0));
+        assert_eq!(drain(&mut plan, t(0)).len(), 1);
+        plan.lower_priority_advert(t(100));
+        assert_eq!(drain(&mut plan, t(100)), [garp(V4A), garp(V4A)]);
         // A second lower-priority advert before the delayed burst keeps its time.
-        plan.lower_priority_advert(ms(1_100));
-        assert_eq!(drain(&mut plan, ms(1_100)).len(), 2);
-        assert_eq!(plan.poll_timeout(), Some(ms(2_100)));
-        assert_eq!(drain(&mut plan, ms(2_100)).len(), 2);
+        plan.lower_priority_advert(t(1_100));
+        assert_eq!(drain(&mut plan, t(1_100)).len(), 2);
+        assert_eq!(plan.poll_timeout(), Some(t(2_100)));
+        assert_eq!(drain(&mut plan, t(2_100)).len(), 2);
         assert_eq!(plan.poll_timeout(), None);
     }
 
@@ -364,9 +364,9 @@ mod tests {
             ..AnnounceSettings::default()
         };
         let mut plan = AnnouncePlan::new(settings, [IpAddr::V4(V4A)]);
-        plan.became_master(ms(0));
-        drain(&mut plan, ms(0));
-        plan.lower_priority_advert(ms(1));
+        plan.became_master(t(0));
+        drain(&mut plan, t(0));
+        plan.lower_priority_advert(t(1));
         assert_eq!(plan.poll_timeout(), None);
     }
 
@@ -378,10 +378,10 @@ mod tests {
             ..AnnounceSettings::default()
         };
         let mut plan = AnnouncePlan::new(settings, [IpAddr::V4(V4A)]);
-        plan.became_master(ms(0));
+        plan.became_master(t(0));
         assert_eq!(plan.poll_timeout(), None);
         let mut empty = AnnouncePlan::new(AnnounceSettings::default(), []);
-        empty.became_master(ms(0));
-        assert_eq!(drain(&mut empty, ms(0)), []);
+        empty.became_master(t(0));
+        assert_eq!(drain(&mut empty, t(0)), []);
     }
 }

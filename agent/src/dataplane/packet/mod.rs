@@ -1,6 +1,6 @@
 //! Packet I/O without XDP: the raw IP sockets that carry VRRP advertisements (protocol 112) and
 //! the AF_PACKET socket that announces a VIP's new owner with gratuitous ARP and unsolicited
-//! neighbour advertisements, plus the schedule (per instance) and pacing (per interface) of
+//! neighbour advertisements, plus the schedule and the pacing (both per instance) of
 //! those announcements.
 //!
 //! Sockets here move VRRP messages as opaque byte buffers; the codec in `vrrp::wire` gives them
@@ -16,6 +16,8 @@ mod interface;
 mod receive;
 mod vrrp_socket;
 
+#[cfg(test)]
+mod announce_fixtures;
 #[cfg(test)]
 mod netns_tests;
 

@@ -1,5 +1,10 @@
-//! From the configuration model to what the protocol core and the dataplane take. Pure
-//! functions, so every mapping decision is tested without a kernel.
+//! From the configuration model to what the protocol core, the dataplane and the runners take
+//! (checks and notify commands: [`runners`]). Pure functions, so every mapping decision is
+//! tested without a kernel.
+mod runners;
+
+pub use runners::{check_spec, group_targets, notify_targets};
+
 use std::{net::IpAddr, time::Duration};
 
 use crate::{
@@ -118,22 +123,11 @@ pub fn announce_settings(garp: &Garp) -> AnnounceSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
-    use std::path::Path;
+    use crate::daemon::fixtures::{self, ONE_INSTANCE as BASE};
 
     fn instance(toml: &str) -> Instance {
-        let checked = config::check_str(Path::new("test.toml"), toml).expect("valid config");
-        checked.config.instances.into_iter().next().unwrap()
+        fixtures::config(toml).instances.into_iter().next().unwrap()
     }
-
-    const BASE: &str = r#"
-[[instance]]
-name = "VI_1"
-interface = "eth0"
-vrid = 51
-priority = 150
-vips = ["192.0.2.100/24"]
-"#;
 
     #[test]
     fn defaults_map_to_a_multicast_v3_router_with_keepalived_checksum() {
