@@ -71,6 +71,8 @@ pub fn main(opts: Options) -> Result<(), String> {
     let timing = Timing {
         vipd_interval: opts.advert_interval,
         echo_timeout: None,
+        // The lab runs vipd only.
+        keepalived_interval: Duration::from_millis(10),
     };
     println!(
         "lab: a bridge, {} vipd nodes ({system}, adverts every {}), a client probing {VIP} every 20 us",

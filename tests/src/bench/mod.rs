@@ -47,10 +47,13 @@ pub struct Options {
     scenarios: Vec<Scenario>,
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [System::VipdXdp, System::VipdSocket, System::Keepalived])]
     systems: Vec<System>,
-    /// vipd's advert intervals, each run in turn (fast mode below 10 ms; keepalived always runs
-    /// at 10 ms).
+    /// vipd's advert intervals, each run in turn (fast mode below 10 ms).
     #[arg(long = "advert-interval", value_parser = humantime::parse_duration, value_delimiter = ',', default_value = "200us")]
     advert_intervals: Vec<Duration>,
+    /// keepalived's `advert_int` (10 ms, its fastest, by default; VRRPv3 counts it in
+    /// centiseconds).
+    #[arg(long = "keepalived-advert-interval", value_parser = humantime::parse_duration, default_value = "10ms")]
+    keepalived_interval: Duration,
     /// vipd's `echo_timeout` (written to its configuration only when given).
     #[arg(long, value_parser = humantime::parse_duration)]
     echo_timeout: Option<Duration>,
@@ -78,6 +81,7 @@ pub fn main(opts: Options) -> Result<(), String> {
         .map(|&vipd_interval| Timing {
             vipd_interval,
             echo_timeout: opts.echo_timeout,
+            keepalived_interval: opts.keepalived_interval,
         })
         .collect();
     if let Some(duration) = opts.soak {

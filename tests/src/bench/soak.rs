@@ -36,8 +36,9 @@ pub fn run(
     let mut results = Vec::new();
     for &timing in timings {
         println!(
-            "soak: {duration:?}, vipd at {} beside keepalived at 10 ms, under stress-ng --cpu 2, {}",
+            "soak: {duration:?}, vipd at {} beside keepalived at {}, under stress-ng --cpu 2, {}",
             stats::human_us(timing.vipd_interval.as_micros() as f64),
+            stats::human_us(timing.keepalived_interval.as_micros() as f64),
             if plain_veths {
                 "plain veths"
             } else {

@@ -37,13 +37,15 @@ pub struct Timing {
     pub vipd_interval: Duration,
     /// vipd's `echo_timeout`, written to its configuration only when given.
     pub echo_timeout: Option<Duration>,
+    /// keepalived's `advert_int` (its fastest is 10 ms, in steps of 10 ms).
+    pub keepalived_interval: Duration,
 }
 
 impl System {
     /// What the system advertises at, for the report.
     pub fn interval(self, timing: Timing) -> Duration {
         match self {
-            System::Keepalived => Duration::from_millis(10),
+            System::Keepalived => timing.keepalived_interval,
             _ => timing.vipd_interval,
         }
     }
@@ -79,7 +81,7 @@ impl NodeProcess {
         dir: &Path,
     ) -> Self {
         let config = match system {
-            System::Keepalived => keepalived_conf(n, priority),
+            System::Keepalived => keepalived_conf(n, priority, timing.keepalived_interval),
             _ => vipd_conf(priority, timing),
         };
         let mut process = Self {
@@ -199,11 +201,12 @@ fn vipd_conf(priority: u8, timing: Timing) -> String {
     )
 }
 
-fn keepalived_conf(n: usize, priority: u8) -> String {
+fn keepalived_conf(n: usize, priority: u8, interval: Duration) -> String {
+    let advert_int = interval.as_secs_f64();
     format!(
         "global_defs {{\n  router_id bench-n{n}\n  vrrp_version 3\n  vrrp_garp_master_delay 0\n  \
          vrrp_garp_master_repeat 1\n}}\n\
          vrrp_instance bench {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {VRID}\n  \
-         priority {priority}\n  advert_int 0.01\n  virtual_ipaddress {{\n    {VIP}/24\n  }}\n}}\n"
+         priority {priority}\n  advert_int {advert_int}\n  virtual_ipaddress {{\n    {VIP}/24\n  }}\n}}\n"
     )
 }
