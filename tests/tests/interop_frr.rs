@@ -361,3 +361,100 @@ flavoured!(
     frr_preempts_vipd_and_vipd_takes_over_when_frr_is_killed =>
         ipv6_frr_preempts_vipd_and_vipd_takes_over_when_frr_is_killed,
 );
+
+// VRRPv3 at 10 ms, FRR's shortest interval (advertisement-interval 10).
+
+/// Many Master_Down_Intervals of 10 ms adverts (about 35 ms each): a backup that was going to
+/// take over falsely has done so by then.
+const SETTLE: Duration = Duration::from_secs(3);
+
+fn fast(priority: u8) -> Member {
+    Member {
+        interval_ms: 10,
+        ..Member::v3(priority)
+    }
+}
+
+#[test]
+fn at_10ms_a_vipd_backup_follows_frr_steadily_and_takes_over_when_it_is_killed() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut group = Group::new(Flavour::V3, "frr-10ms-frr-master");
+    group.start_frr_as(&fast(200));
+    group.start_vipd_with(&fast(100).vipd_toml());
+    group.assert_frr_leads("FRR (200), vipd (100), 10 ms");
+    assert_eq!(group.vipd_status().master_adver_interval_us, 10_000);
+    let transitions = group.vipd_status().transitions;
+    std::thread::sleep(SETTLE);
+    assert_eq!(
+        group.vipd_status().transitions,
+        transitions,
+        "vipd must stay backup behind FRR's 10 ms adverts: {:?}",
+        group.vipd_status()
+    );
+    assert_eq!(group.frr().state("v4"), "Master");
+
+    group.frr.as_mut().unwrap().kill_all();
+    group.assert_vipd_master("after FRR's SIGKILL, 10 ms");
+    group.assert_client_reaches(VIPD, "after FRR's SIGKILL, 10 ms");
+}
+
+#[test]
+fn at_10ms_an_frr_backup_follows_vipd_steadily_and_takes_over_when_it_is_killed() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut group = Group::new(Flavour::V3, "frr-10ms-vipd-master");
+    group.start_frr_as(&fast(100));
+    group.start_vipd_with(&fast(200).vipd_toml());
+    group.assert_vipd_leads("vipd (200), FRR (100), 10 ms");
+    let transitions = |group: &Group| group.frr().router("v4")["stats"]["transitions"].clone();
+    let before = transitions(&group);
+    std::thread::sleep(SETTLE);
+    assert_eq!(
+        transitions(&group),
+        before,
+        "FRR must stay backup behind vipd's 10 ms adverts: {}",
+        group.frr().router("v4")
+    );
+    assert_eq!(group.vipd_status().state, StateName::Master);
+
+    group.vipd().signal(libc::SIGKILL);
+    group.assert_frr("Master", "after vipd's SIGKILL, 10 ms");
+    group.assert_client_reaches(FRR, "after vipd's SIGKILL, 10 ms");
+}
+
+// The IPv4 VRRPv3 checksum. FRR 8.4 always sums the pseudo-header (its
+// `checksum-with-ipv4-pseudoheader` switch arrived in 8.5) and drops any other checksum
+// before it counts the advert.
+
+/// vipd (200) with `v3_checksum = "message_only"` and vrrpd (100): vrrpd drops every advert of
+/// vipd's and becomes master too, while vipd, accepting either checksum, stays master over the
+/// lower priority: both hold the VIP.
+#[test]
+fn frr_8_4_drops_message_only_checksums_so_both_become_master() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut group = Group::new(Flavour::V3, "frr-message-only");
+    group.start_frr(100);
+    let config = format!(
+        "{}v3_checksum = \"message_only\"\n",
+        Flavour::V3.member(200).vipd_toml()
+    );
+    group.start_vipd_with(&config);
+    group.assert_vipd_master("vipd (200, message_only), FRR (100)");
+    group.assert_frr("Master", "vipd (200, message_only), FRR (100)");
+    std::thread::sleep(SETTLE);
+    let router = group.frr().router("v4");
+    assert_eq!(router["status"], "Master", "{router}");
+    assert_eq!(
+        router["stats"]["adverRx"], 0,
+        "FRR must have accepted none of vipd's adverts: {router}"
+    );
+    let status = group.vipd_status();
+    assert_eq!(status.state, StateName::Master, "{status:?}");
+    assert!(status.adverts_in > 0, "vipd hears FRR: {status:?}");
+    assert_eq!(status.drops["bad_checksum"], 0, "{status:?}");
+}
