@@ -458,3 +458,56 @@ fn frr_8_4_drops_message_only_checksums_so_both_become_master() {
     assert!(status.adverts_in > 0, "vipd hears FRR: {status:?}");
     assert_eq!(status.drops["bad_checksum"], 0, "{status:?}");
 }
+
+// Carrier loss. vrrpd 8.4 ignores its interface going down: a master stays master with its
+// timers running, so when the carrier returns it has no transition to make and sends no
+// gratuitous ARP. The vipd backup that took over meanwhile yields to its higher priority, but
+// the client's neighbour entry still names vipd's MAC, where the VIP no longer is: the client
+// is cut off until that entry goes stale and is resolved again (the kernel's reachable time,
+// 15 to 45 s, then its probes).
+
+/// vrrpd (200) loses its cable while master; vipd (100) takes over; the cable comes back.
+#[test]
+fn after_its_carrier_returns_frr_stays_master_without_a_gratuitous_arp() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut group = Group::new(Flavour::V3, "frr-carrier");
+    group.start_frr(200);
+    group.start_vipd(100);
+    group.assert_frr_leads("FRR (200), vipd (100)");
+    let before = group.frr().router("v4")["stats"].clone();
+
+    group.lan.link_down(FRR);
+    group.assert_vipd_master("FRR's cable pulled");
+    group.assert_client_reaches(VIPD, "FRR's cable pulled");
+    assert_eq!(
+        group.frr().state("v4"),
+        "Master",
+        "FRR stays master without its carrier"
+    );
+
+    group.lan.link_up(FRR);
+    group.assert_vipd_follows_frr("FRR's cable back");
+    std::thread::sleep(SETTLE);
+    let after = group.frr().router("v4")["stats"].clone();
+    assert_eq!(
+        (&after["transitions"], &after["garpTx"]),
+        (&before["transitions"], &before["garpTx"]),
+        "FRR must have made no transition and sent no gratuitous ARP: {before} then {after}"
+    );
+    let client = group.lan.node(CLIENT);
+    let vip = Flavour::V3.vip();
+    assert_eq!(
+        resolved(client, vip),
+        Some(mac(group.lan.node(VIPD), "eth0")),
+        "the client must still resolve the VIP to vipd, the master it last heard of"
+    );
+    assert!(
+        !pings(client, vip),
+        "the client must be cut off: the VIP is gone from vipd's node"
+    );
+    // Once the client resolves the VIP again, it reaches FRR.
+    client.exec(&["ip", "neigh", "flush", "dev", "eth0"]);
+    group.assert_client_reaches(FRR, "after the client resolved the VIP again");
+}
