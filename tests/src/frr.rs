@@ -75,8 +75,9 @@ impl Frr {
             fs::write(&conf, format!("log file {} debugging\n", log.display()))
                 .expect("FRR configuration");
             frr.logs.push(log);
-            // `-d` returns once the daemon is up, with its pid file written; `-A 127.0.0.1 -P
-            // 0` keeps it from listening for vty connections on TCP (vtysh uses the socket).
+            // With `-d` the starting process returns only once the daemon has written its pid
+            // file and listens on its vty socket, so vtysh can configure it at once; `-A
+            // 127.0.0.1 -P 0` keeps it off TCP (vtysh uses the socket).
             let out = Command::new("ip")
                 .args(["netns", "exec", ns.name()])
                 .arg(format!("/usr/lib/frr/{daemon}"))
