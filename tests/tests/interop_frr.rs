@@ -3,7 +3,8 @@
 //! authentication), VRRPv3 over IPv6. For each: election by priority with a priority-0 handoff
 //! when the master stops gracefully, preemption, and takeover from a master killed with
 //! SIGKILL, in both directions, with a client on the LAN reaching the VIP at the master after
-//! every change. Then VRRPv3 at 10 ms, and FRR 8.4 refusing vipd's `message_only` checksum.
+//! every change. Then VRRPv3 at 10 ms, FRR 8.4 refusing vipd's `message_only` checksum, and
+//! FRR staying master, silent, through a carrier loss.
 //!
 //! FRR always runs on node 1, vipd on node 2, the client on node 3, on plain veths (vipd in its
 //! default XDP mode). vrrpd keeps the VIP on its macvlan in every state (it only holds the
@@ -362,11 +363,15 @@ flavoured!(
         ipv6_frr_preempts_vipd_and_vipd_takes_over_when_frr_is_killed,
 );
 
-// VRRPv3 at 10 ms, FRR's shortest interval (advertisement-interval 10).
-
-/// Many Master_Down_Intervals of 10 ms adverts (about 35 ms each): a backup that was going to
-/// take over falsely has done so by then.
+/// Many Master_Down_Intervals of 100 ms adverts (about 360 ms each): a router that was going to
+/// change state has done so by then.
 const SETTLE: Duration = Duration::from_secs(3);
+
+// VRRPv3 at 10 ms, FRR's shortest interval (advertisement-interval 10). Its Master_Down_Interval
+// is then 30 ms (the skew time, kept in whole centiseconds, rounds down to 0), vipd's 36 ms: on a
+// loaded machine a backup on either side may take over for a moment and step back (seen here
+// with the whole file running beside a benchmark), so these tests wait for the states and do not
+// assert that the backup never moved.
 
 fn fast(priority: u8) -> Member {
     Member {
@@ -376,7 +381,7 @@ fn fast(priority: u8) -> Member {
 }
 
 #[test]
-fn at_10ms_a_vipd_backup_follows_frr_steadily_and_takes_over_when_it_is_killed() {
+fn at_10ms_vipd_follows_frr_and_takes_over_when_it_is_killed() {
     if !kernel_tests_enabled() {
         return;
     }
@@ -385,15 +390,6 @@ fn at_10ms_a_vipd_backup_follows_frr_steadily_and_takes_over_when_it_is_killed()
     group.start_vipd_with(&fast(100).vipd_toml());
     group.assert_frr_leads("FRR (200), vipd (100), 10 ms");
     assert_eq!(group.vipd_status().master_adver_interval_us, 10_000);
-    let transitions = group.vipd_status().transitions;
-    std::thread::sleep(SETTLE);
-    assert_eq!(
-        group.vipd_status().transitions,
-        transitions,
-        "vipd must stay backup behind FRR's 10 ms adverts: {:?}",
-        group.vipd_status()
-    );
-    assert_eq!(group.frr().state("v4"), "Master");
 
     group.frr.as_mut().unwrap().kill_all();
     group.assert_vipd_master("after FRR's SIGKILL, 10 ms");
@@ -401,7 +397,7 @@ fn at_10ms_a_vipd_backup_follows_frr_steadily_and_takes_over_when_it_is_killed()
 }
 
 #[test]
-fn at_10ms_an_frr_backup_follows_vipd_steadily_and_takes_over_when_it_is_killed() {
+fn at_10ms_frr_follows_vipd_and_takes_over_when_it_is_killed() {
     if !kernel_tests_enabled() {
         return;
     }
@@ -409,16 +405,7 @@ fn at_10ms_an_frr_backup_follows_vipd_steadily_and_takes_over_when_it_is_killed(
     group.start_frr_as(&fast(100));
     group.start_vipd_with(&fast(200).vipd_toml());
     group.assert_vipd_leads("vipd (200), FRR (100), 10 ms");
-    let transitions = |group: &Group| group.frr().router("v4")["stats"]["transitions"].clone();
-    let before = transitions(&group);
-    std::thread::sleep(SETTLE);
-    assert_eq!(
-        transitions(&group),
-        before,
-        "FRR must stay backup behind vipd's 10 ms adverts: {}",
-        group.frr().router("v4")
-    );
-    assert_eq!(group.vipd_status().state, StateName::Master);
+    assert_eq!(group.frr().router("v4")["masterAdverInterval"], 10);
 
     group.vipd().signal(libc::SIGKILL);
     group.assert_frr("Master", "after vipd's SIGKILL, 10 ms");
