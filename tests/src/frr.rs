@@ -28,8 +28,8 @@ const DAEMONS: [&str; 2] = ["zebra", "vrrpd"];
 
 /// One FRR instance (zebra and vrrpd) running daemonized in a namespace.
 pub struct Frr {
-    netns: String,
-    /// The instance name (`-N`): the namespace's, so concurrent tests never share one.
+    /// The namespace's name, which is also the FRR instance name (`-N`): concurrent tests
+    /// never share one.
     name: String,
     run_dir: PathBuf,
     /// Each daemon's log file, in [`DAEMONS`] order.
@@ -61,7 +61,6 @@ impl Frr {
             chown(path, Some(frr_user.0), Some(frr_user.1)).expect("chown the FRR run directory");
         }
         let mut frr = Self {
-            netns: ns.name().to_string(),
             name: ns.name().to_string(),
             run_dir,
             logs: Vec::new(),
@@ -110,7 +109,7 @@ impl Frr {
     pub fn vtysh(&self, commands: &[String]) -> String {
         let mut command = Command::new("ip");
         command
-            .args(["netns", "exec", &self.netns, "vtysh", "-N", &self.name])
+            .args(["netns", "exec", &self.name, "vtysh", "-N", &self.name])
             .env("VTYSH_PAGER", "cat");
         for line in commands {
             command.args(["-c", line]);
@@ -193,7 +192,7 @@ impl Frr {
             .trim()
             .parse()
             .ok()?;
-        let ours = fs::metadata(format!("/var/run/netns/{}", self.netns)).ok()?;
+        let ours = fs::metadata(format!("/var/run/netns/{}", self.name)).ok()?;
         let its = fs::metadata(format!("/proc/{pid}/ns/net")).ok()?;
         (ours.ino() == its.ino()).then_some(pid)
     }
