@@ -14,6 +14,8 @@ APT_NEEDS=(
   "/usr/lib/llvm-${LLVM_MAJOR}/bin/llvm-config:llvm-${LLVM_MAJOR}-dev"
   "ip:iproute2"
   "keepalived:keepalived"
+  # FRR's vrrpd (with zebra and vtysh), the other VRRP peer of the interop tests.
+  "/usr/lib/frr/vrrpd:frr"
   "tcpdump:tcpdump"
   "arping:arping"
   "stress-ng:stress-ng"
@@ -69,6 +71,22 @@ if ((${#missing_pkgs[@]})); then
   done
 else
   note "Debian packages present"
+fi
+
+# The frr package enables its service; the tests start their own zebra and vrrpd in their
+# namespaces and none may run on the host. Checked after every install of frr, since
+# policy-rc.d only stops the package scripts from starting it, not from enabling it at boot.
+if printf '%s\n' "${missing_pkgs[@]}" | grep -qx frr; then
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now frr.service >/dev/null 2>&1 || true
+  fi
+  # Without systemd (a container) the init script stops what the package may have started.
+  if [[ -x /usr/lib/frr/frrinit.sh ]] && pgrep -x watchfrr >/dev/null 2>&1; then
+    /usr/lib/frr/frrinit.sh stop >/dev/null 2>&1 || true
+  fi
+  if pgrep -x watchfrr >/dev/null 2>&1; then
+    die "frr without its service running (watchfrr still runs after the install)"
+  fi
 fi
 
 command -v rustup >/dev/null 2>&1 || die "rustup (the machine's Rust toolchain manager)"

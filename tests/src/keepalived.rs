@@ -150,9 +150,10 @@ impl Drop for Keepalived {
     }
 }
 
-/// One member of the VRRP group under test, described once and written either as keepalived.conf
-/// or as vipd.toml, so that a test states the group and both implementations get the same one:
-/// instance `VI_1` on `eth0`, VRID 51, started in BACKUP state (keepalived) as vipd always is.
+/// One member of the VRRP group under test, described once and written as keepalived.conf, as
+/// vipd.toml or as FRR's vrrpd commands (`frr.rs`), so that a test states the group and every
+/// implementation gets the same one: instance `VI_1` on `eth0`, VRID 51, started in BACKUP state
+/// (keepalived) as vipd always is.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub priority: u8,

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod clock;
 pub mod flood;
 pub mod frames;
+pub mod frr;
 pub mod keepalived;
 pub mod lab;
 pub mod netns;

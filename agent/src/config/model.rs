@@ -218,9 +218,10 @@ pub enum Version {
     V3,
 }
 
-/// How VRRPv3 over IPv4 computes its checksum. RFC 9568 says over the message only, while
-/// keepalived and FRR include the IPv4 pseudo-header by default; vipd emits the configured one
-/// and accepts either.
+/// How VRRPv3 over IPv4 computes its checksum. RFC 9568 (section 5.2.8) says over the message
+/// only, the pseudo-header being for IPv6, while keepalived includes the IPv4 pseudo-header by
+/// default and FRR before 8.5 always does (and drops adverts without it); vipd emits the
+/// configured one and accepts either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum V3Checksum {
     /// keepalived's default, so a mixed group works out of the box.
