@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vipd::config::{check_str, keepalived::load_keepalived_with, write::to_toml};
+use vipd::config::{check_str, keepalived::{load_keepalived_with, ConfigId}, write::to_toml};
 use vipd_fuzz::{on_small_stack, Files};
 
 fuzz_target!(|data: &[u8]| {
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let files = Files::parse(input);
     on_small_stack(
-        || match load_keepalived_with(&Files::main_path(), &files.main, &files) {
+        || match load_keepalived_with(&Files::main_path(), &files.main, &files, &ConfigId::new("fuzz")) {
             Ok(checked) => {
                 let _ = checked.warnings.to_string();
                 let toml = to_toml(&checked.config);
