@@ -854,3 +854,25 @@ fn strict_mode_is_vrrp_strict_for_one_instance_either_way() {
         "{warned}"
     );
 }
+
+#[test]
+fn a_vip_listed_twice_in_an_instance_is_ignored_the_second_time_with_a_warning() {
+    // As keepalived's samples/keepalived.conf.vrrp lists 192.168.200.18, once with a label.
+    let checked = import(&with(
+        " virtual_ipaddress {\n  192.0.2.2\n  192.0.2.1/24 label eth0:1\n }\n virtual_ipaddress_excluded {\n  192.0.2.9\n  192.0.2.9/32\n }\n",
+    ));
+    let vips: Vec<String> = instance(&checked)
+        .vips
+        .iter()
+        .map(|vip| vip.address.to_string())
+        .collect();
+    assert_eq!(vips, ["192.0.2.1/24", "192.0.2.2/32"]);
+    assert_eq!(instance(&checked).vips[0].label, None);
+    assert_eq!(instance(&checked).excluded_vips.len(), 1);
+    let text = warnings(&checked);
+    assert!(
+        text.contains("keepalived.conf:9:3: warning: VIP 192.0.2.1 is already in this instance (keepalived.conf:5): ignored"),
+        "{text}"
+    );
+    assert!(text.contains("keepalived.conf:13:3: warning: VIP 192.0.2.9 is already in this instance (keepalived.conf:12)"), "{text}");
+}
