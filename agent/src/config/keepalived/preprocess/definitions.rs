@@ -16,7 +16,7 @@ use std::path::Path;
 
 /// More substitutions than this on one line are taken for a definition that uses itself:
 /// keepalived would go on until its line buffer is full.
-const MAX_SUBSTITUTIONS: usize = 10_000;
+const MAX_SUBSTITUTIONS: usize = 1_000;
 
 /// keepalived's line buffer; a longer result is refused as keepalived refuses it.
 const MAX_LINE: usize = 64 * 1024;
