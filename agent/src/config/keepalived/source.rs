@@ -1,8 +1,8 @@
 //! Reading keepalived.conf and the files it includes into one stream of tokens, each knowing the
 //! file, line and column it came from.
 //!
-//! keepalived's lexical rules (lib/parser.c): each line first goes through the
-//! [`preprocess`](super::preprocess)or, which removes the comment (`!` and `#` outside quotes;
+//! keepalived's lexical rules (lib/parser.c): each line first goes through the preprocessor
+//! ([`preprocess`](super::preprocess)), which removes the comment (`!` and `#` outside quotes;
 //! `\!` and `\#` are the characters themselves) and expands keepalived's per-host lines,
 //! definitions and sequences into the lines read here. A line is split into words at white
 //! space; a word that starts with `"` runs to the next `"` (the quotes are dropped); `{` and `}`

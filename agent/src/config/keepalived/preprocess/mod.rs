@@ -30,9 +30,10 @@ use definitions::Definitions;
 /// Expansions nested deeper than this (a multi-line definition using itself) are refused.
 const MAX_DEPTH: usize = 64;
 
-/// More lines than this out of the preprocessor are refused: sequences multiply, and each line
-/// costs its tokens and later its model.
-pub const MAX_LINES: usize = 200_000;
+/// More lines than this read by the preprocessor (from the files, from definitions and from
+/// sequences' rounds, whether they define, are dropped or are kept) are refused: sequences
+/// multiply, and each line kept costs its tokens and later its model.
+const MAX_LINES: usize = 200_000;
 
 /// The configuration id that `@ID` lines are compared with, keepalived's `-i`/`--config-id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +81,7 @@ pub struct Preprocessor {
     /// The multi-line definition being read: its name and its lines so far, `\n` after each
     /// one that was continued.
     pending: Option<(String, String)>,
-    lines_out: usize,
+    lines_read: usize,
 }
 
 impl Preprocessor {
@@ -89,7 +90,7 @@ impl Preprocessor {
             config_id: config_id.as_str().to_string(),
             definitions: Definitions::new(config_id.as_str()),
             pending: None,
-            lines_out: 0,
+            lines_read: 0,
         }
     }
 
@@ -149,6 +150,12 @@ impl Preprocessor {
                 "definitions and sequences nest deeper than {MAX_DEPTH} levels: does a definition use itself?"
             ));
         }
+        self.lines_read += 1;
+        if self.lines_read > MAX_LINES {
+            return Err(format!(
+                "the configuration expands to more than {MAX_LINES} lines"
+            ));
+        }
         let mut following: Vec<String> = Vec::new();
         let mut emit = true;
         loop {
@@ -171,12 +178,9 @@ impl Preprocessor {
                 emit = false;
                 break;
             }
-            if let Some(kind) = sequence::kind(&text) {
-                let sequence = if kind == "~SEQ" {
-                    sequence::seq(&text, |t| Ok(self.definitions.substitute(t, dir)?.text))?
-                } else {
-                    sequence::lst(&text)?
-                };
+            let substitute = |t: &str| Ok(self.definitions.substitute(t, dir)?.text);
+            if let Some(sequence) = sequence::parse(&text, substitute) {
+                let sequence = sequence?;
                 for round in sequence.rounds {
                     for (name, value) in round {
                         self.definitions.set(&name, &value);
@@ -200,12 +204,6 @@ impl Preprocessor {
             }
         }
         if emit && !text.is_empty() {
-            self.lines_out += 1;
-            if self.lines_out > MAX_LINES {
-                return Err(format!(
-                    "the configuration expands to more than {MAX_LINES} lines"
-                ));
-            }
             out.push(Line { text, column });
         }
         for line in following {

@@ -6,7 +6,7 @@
 //! keepalived's lib/parser.c.
 
 /// More rounds than this in one sequence are refused rather than expanded.
-pub const MAX_ROUNDS: usize = 65_536;
+const MAX_ROUNDS: usize = 65_536;
 
 /// A parsed `~SEQ` or `~LST` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,19 +17,23 @@ pub struct Sequence {
     pub text: String,
 }
 
-/// Which replication a line starts with, if any.
-pub fn kind(line: &str) -> Option<&'static str> {
+/// The sequence a line starting `~SEQ` or `~LST` specifies (`None` for other lines);
+/// `substitute` expands definitions in `~SEQ`'s numbers, as keepalived does.
+pub fn parse(
+    line: &str,
+    substitute: impl Fn(&str) -> Result<String, String>,
+) -> Option<Result<Sequence, String>> {
     if line.starts_with("~SEQ") {
-        Some("~SEQ")
+        Some(seq(line, substitute))
     } else if line.starts_with("~LST") {
-        Some("~LST")
+        Some(lst(line))
     } else {
         None
     }
 }
 
-/// Parses a `~SEQ` line; `substitute` expands definitions in its numbers, as keepalived does.
-pub fn seq(
+/// Parses a `~SEQ` line.
+fn seq(
     line: &str,
     substitute: impl Fn(&str) -> Result<String, String>,
 ) -> Result<Sequence, String> {
@@ -142,7 +146,7 @@ fn strtol(text: &str) -> (i64, usize) {
 }
 
 /// Parses a `~LST` line.
-pub fn lst(line: &str) -> Result<Sequence, String> {
+fn lst(line: &str) -> Result<Sequence, String> {
     let invalid = || {
         format!("invalid ~LST specification `{line}`: write ~LST(VAR, V1, V2...) or ~LST({{VAR1, VAR2}}, {{V1, V2}}...) TEXT")
     };

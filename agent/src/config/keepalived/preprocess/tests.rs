@@ -235,6 +235,16 @@ fn problems_are_placed_at_their_line() {
 }
 
 #[test]
+fn sequences_that_multiply_are_refused_even_when_they_only_define() {
+    let problem = try_expand("x", "~SEQ(A, 60000) ~SEQ(B, 60000) $X=1").unwrap_err();
+    assert!(
+        problem.message.contains("more than 200000 lines"),
+        "{}",
+        problem.message
+    );
+}
+
+#[test]
 fn the_host_id_is_the_name_up_to_its_first_dot() {
     let id = ConfigId::of_this_host();
     assert!(!id.as_str().contains('.'), "{id:?}");
