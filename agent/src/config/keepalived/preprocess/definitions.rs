@@ -198,16 +198,27 @@ impl Definitions {
                 let (first, rest) = lines.split_first().map_or(("", &[][..]), |(f, r)| (f, r));
                 return Ok((first.to_string(), rest.to_vec()));
             }
-            Value::Builtin(Builtin::Pwd) => std::path::absolute(dir)
-                .unwrap_or_else(|_| dir.to_path_buf())
-                .display()
-                .to_string(),
+            Value::Builtin(Builtin::Pwd) => pwd(dir),
             Value::Builtin(Builtin::Instance) => self.config_id.clone(),
             Value::Builtin(Builtin::Random) => random(&reference.params)?.to_string(),
             Value::Builtin(Builtin::Env) => std::env::var(reference.params[0]).unwrap_or_default(),
         };
         Ok((text, Vec::new()))
     }
+}
+
+/// `${_PWD}`: `dir` as an absolute path, as keepalived's working directory while it reads a
+/// file there; the empty directory of a bare file name is the working directory.
+fn pwd(dir: &Path) -> String {
+    let absolute = if dir.as_os_str().is_empty() {
+        std::env::current_dir()
+    } else {
+        std::path::absolute(dir)
+    };
+    absolute
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// `${_RANDOM}`, `${_RANDOM MIN}` or `${_RANDOM MIN MAX}`.
@@ -323,6 +334,9 @@ mod tests {
         assert_eq!(expand(&d, "${_INSTANCE}"), "backup");
         assert_eq!(expand(&d, "$_PWD/x"), "$_PWD/x");
         assert_eq!(expand(&d, "${_PWD}/x"), "/etc/keepalived/x");
+        let here = std::env::current_dir().unwrap().display().to_string();
+        let bare = d.substitute("${_PWD}", Path::new("")).unwrap().text;
+        assert_eq!(bare, here);
         assert_eq!(expand(&d, "a${_HASH}b${_BANG}"), "a#b!");
         let random: u64 = expand(&d, "${_RANDOM 5 7}").parse().unwrap();
         assert!((5..=7).contains(&random), "{random}");
