@@ -6,9 +6,9 @@
 //! `\!` and `\#` are the characters themselves) and expands keepalived's per-host lines,
 //! definitions and sequences into the lines read here. A line is split into words at white
 //! space; a word that starts with `"` runs to the next `"` (the quotes are dropped); `{` and `}`
-//! outside quotes are words of their own; a line whose first word is `include` is replaced by
-//! the files its glob pattern matches, in sorted order, a relative pattern being relative to the
-//! directory of the file that includes it.
+//! outside quotes are words of their own; a line whose first word is `include` (or a variant,
+//! `includer`, `includem`...) is replaced by the files its glob pattern matches, in sorted
+//! order, a relative pattern being relative to the directory of the file that includes it.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -241,10 +241,14 @@ impl Reader<'_> {
         let Some(first) = words.first() else {
             return;
         };
-        if first.text == "include" && !first.quoted {
+        if let Some(must_match) = include_keyword(first) {
             let at = origin(index, number, first.column);
             let anchor = anchor.or(Some(at.position));
-            self.include(path, &words[1..], at, anchor, depth);
+            let how = Include {
+                keyword: &first.text,
+                must_match,
+            };
+            self.include(path, &how, &words[1..], at, anchor, depth);
             return;
         }
         for word in &words {
@@ -270,16 +274,18 @@ impl Reader<'_> {
     fn include(
         &mut self,
         including: &Path,
+        how: &Include,
         words: &[Word],
         at: Origin,
         anchor: Option<Position>,
         depth: usize,
     ) {
+        let keyword = how.keyword;
         let [pattern] = words else {
-            self.errors.push(
-                self.sources
-                    .diagnostic(at, "`include` takes one file name or glob pattern"),
-            );
+            self.errors.push(self.sources.diagnostic(
+                at,
+                format!("`{keyword}` takes one file name or glob pattern"),
+            ));
             return;
         };
         if depth >= MAX_INCLUDE_DEPTH {
@@ -316,16 +322,20 @@ impl Reader<'_> {
             }
         };
         if matched.is_empty() {
-            // keepalived carries on too: an empty conf.d is a common layout.
-            let warning = self.sources.diagnostic(
-                at,
-                format!(
-                    "`include {}` matches no file (looked for {}): nothing included",
-                    pattern.text,
-                    full.display()
-                ),
+            let message = format!(
+                "`{keyword} {}` matches no file (looked for {})",
+                pattern.text,
+                full.display()
             );
-            self.sources.warnings.push(warning);
+            if how.must_match {
+                self.errors.push(self.sources.diagnostic(at, message));
+            } else {
+                // keepalived carries on too: an empty conf.d is a common layout.
+                let warning = self
+                    .sources
+                    .diagnostic(at, format!("{message}: nothing included"));
+                self.sources.warnings.push(warning);
+            }
             return;
         }
         for path in matched {
@@ -333,7 +343,7 @@ impl Reader<'_> {
                 self.errors.push(self.sources.diagnostic(
                     at,
                     format!(
-                        "`include {}` includes {}, which is being read: a file may not include itself, directly or through others",
+                        "`{keyword} {}` includes {}, which is being read: a file may not include itself, directly or through others",
                         pattern.text,
                         path.display()
                     ),
@@ -355,6 +365,30 @@ impl Reader<'_> {
                 )),
             }
         }
+    }
+}
+
+/// How an include line reads its pattern.
+struct Include<'w> {
+    /// `include` or one of keepalived's stricter variants.
+    keyword: &'w str,
+    /// A pattern matching no file is an error, not a warning.
+    must_match: bool,
+}
+
+/// For a line's first word that includes files, whether its pattern must match a file.
+/// keepalived's `include` lets a pattern match nothing; `includer` checks that what matches is
+/// readable, which vipd always does; `includem`, `includew`, `includeb` and `includea` also
+/// want matches (`includew` for each wildcard and `includeb` for each brace alternative, which
+/// vipd checks for the pattern as a whole).
+fn include_keyword(word: &Word) -> Option<bool> {
+    if word.quoted {
+        return None;
+    }
+    match word.text.as_str() {
+        "include" | "includer" => Some(false),
+        "includem" | "includew" | "includeb" | "includea" => Some(true),
+        _ => None,
     }
 }
 

@@ -283,6 +283,34 @@ fn an_include_that_matches_nothing_is_a_warning_like_keepalived() {
 }
 
 #[test]
+fn the_strict_include_variants_want_a_match_and_includer_does_not() {
+    let dir = TempDir::new("inc-variants");
+    dir.write("conf.d/a.conf", &with(""));
+    let main = dir.write(
+        "keepalived.conf",
+        "includer conf.d/*.conf\nincluder none/*.conf\n",
+    );
+    let checked = load_keepalived(&main, &host()).unwrap();
+    assert_eq!(checked.config.instances.len(), 1);
+    assert!(
+        warnings(&checked)
+            .contains("keepalived.conf:2:1: warning: `includer none/*.conf` matches no file"),
+        "{}",
+        warnings(&checked)
+    );
+    for keyword in ["includem", "includew", "includeb", "includea"] {
+        let main = dir.write("keepalived.conf", &format!("{keyword} none/*.conf\n"));
+        let errors = load_keepalived(&main, &host()).unwrap_err().to_string();
+        assert!(
+            errors.contains(&format!(
+                "keepalived.conf:1:1: `{keyword} none/*.conf` matches no file"
+            )),
+            "{errors}"
+        );
+    }
+}
+
+#[test]
 fn an_include_loop_is_an_error() {
     let dir = TempDir::new("inc-loop");
     let main = dir.write("keepalived.conf", "include keepalived.conf\n");
