@@ -160,12 +160,9 @@ impl Preprocessor {
         let mut emit = true;
         loop {
             if text.starts_with('@') {
-                let Some((kept, rest)) = self.conditional(&text) else {
+                let Some(rest) = self.after_condition(&text) else {
                     return Ok(());
                 };
-                if !kept {
-                    return Ok(());
-                }
                 column += text[..text.len() - rest.len()].chars().count();
                 text = rest.to_string();
             }
@@ -212,10 +209,9 @@ impl Preprocessor {
         Ok(())
     }
 
-    /// For a line starting `@ID ` or `@^ID `: whether it is kept on this host, and the line
-    /// after the condition. `None` for a condition with nothing after it, which keepalived
-    /// drops whatever the id.
-    fn conditional<'t>(&self, text: &'t str) -> Option<(bool, &'t str)> {
+    /// For a line starting `@ID ` or `@^ID `: the line after the condition when this host
+    /// keeps it. keepalived drops a condition with nothing after it, whatever the id.
+    fn after_condition<'t>(&self, text: &'t str) -> Option<&'t str> {
         let rest = &text[1..];
         let (negated, rest) = match rest.strip_prefix('^') {
             Some(rest) => (true, rest),
@@ -223,10 +219,7 @@ impl Preprocessor {
         };
         let end = rest.find([' ', '\t'])?;
         let matches = rest[..end] == self.config_id;
-        Some((
-            matches != negated,
-            rest[end..].trim_start_matches([' ', '\t']),
-        ))
+        (matches != negated).then(|| rest[end..].trim_start_matches([' ', '\t']))
     }
 }
 
