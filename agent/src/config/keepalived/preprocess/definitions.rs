@@ -14,12 +14,13 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::path::Path;
 
-/// More substitutions than this on one line are taken for a definition that uses itself:
-/// keepalived would go on until its line buffer is full.
-const MAX_SUBSTITUTIONS: usize = 1_000;
+/// More substitutions than this on one line are taken for a definition that uses itself
+/// without growing, on which keepalived loops for ever.
+const MAX_SUBSTITUTIONS: usize = 256;
 
-/// keepalived's line buffer; a longer result is refused as keepalived refuses it.
-const MAX_LINE: usize = 64 * 1024;
+/// keepalived reads lines into a buffer of 1,024 bytes (`MAXBUF`, its NUL included) and stops
+/// substituting where the line would not fit: such a line is refused here.
+const MAX_LINE: usize = 1023;
 
 /// What a name stands for.
 #[derive(Debug, Clone)]
@@ -67,8 +68,8 @@ pub struct Substituted {
     pub text: String,
     /// The other lines of the multi-line definitions used, to be read after `text`.
     pub following: Vec<String>,
-    /// Whether anything was substituted: keepalived reads the line again only then.
-    pub changed: bool,
+    /// How many references were substituted: keepalived reads the line again only if any.
+    pub count: usize,
 }
 
 /// A reference found in a line: `$NAME` or `${NAME PARAMS}` at `start..end`.
@@ -114,7 +115,6 @@ impl Definitions {
             text: text.to_string(),
             ..Substituted::default()
         };
-        let mut count = 0;
         let mut from = 0;
         while let Some(offset) = out.text[from..].find('$') {
             let at = from + offset;
@@ -122,8 +122,8 @@ impl Definitions {
                 from = at + 1;
                 continue;
             };
-            count += 1;
-            if count > MAX_SUBSTITUTIONS {
+            out.count += 1;
+            if out.count > MAX_SUBSTITUTIONS {
                 return Err(format!(
                     "more than {MAX_SUBSTITUTIONS} substitutions on one line: does a definition use itself?"
                 ));
@@ -133,10 +133,9 @@ impl Definitions {
             let (start, end) = (reference.start, reference.end);
             out.text.replace_range(start..end, &first);
             out.following.splice(0..0, rest);
-            out.changed = true;
             if out.text.len() > MAX_LINE {
                 return Err(format!(
-                    "substitution makes the line longer than {MAX_LINE} bytes"
+                    "substitution makes the line longer than keepalived's {MAX_LINE} bytes"
                 ));
             }
             // keepalived leaves the rest of a line that a definition turned into a `~SEQ` or

@@ -35,6 +35,10 @@ const MAX_DEPTH: usize = 64;
 /// multiply, and each line kept costs its tokens and later its model.
 const MAX_LINES: usize = 200_000;
 
+/// More substitutions than this in the whole configuration are refused: each costs a copy of
+/// its line, and sequences repeat lines that substitute many times.
+const MAX_SUBSTITUTIONS: usize = 1_000_000;
+
 /// The configuration id that `@ID` lines are compared with, keepalived's `-i`/`--config-id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigId(String);
@@ -82,6 +86,7 @@ pub struct Preprocessor {
     /// one that was continued.
     pending: Option<(String, String)>,
     lines_read: usize,
+    substitutions: usize,
 }
 
 impl Preprocessor {
@@ -91,6 +96,7 @@ impl Preprocessor {
             definitions: Definitions::new(config_id.as_str()),
             pending: None,
             lines_read: 0,
+            substitutions: 0,
         }
     }
 
@@ -191,8 +197,14 @@ impl Preprocessor {
                 break;
             }
             let substituted = self.definitions.substitute(&text, dir)?;
-            if !substituted.changed {
+            if substituted.count == 0 {
                 break;
+            }
+            self.substitutions += substituted.count;
+            if self.substitutions > MAX_SUBSTITUTIONS {
+                return Err(format!(
+                    "the configuration makes more than {MAX_SUBSTITUTIONS} substitutions"
+                ));
             }
             following.splice(0..0, substituted.following);
             text = decomment(&substituted.text).with_backslash();

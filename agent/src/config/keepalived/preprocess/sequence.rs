@@ -76,9 +76,9 @@ fn seq(
             "`{line}` makes {count} rounds, more than {MAX_ROUNDS}"
         ));
     }
-    let rounds = (0..count as i64)
-        .map(|n| {
-            let value = start + n * step;
+    let rounds = std::iter::successors(Some(start), |value| value.checked_add(step))
+        .take(count as usize)
+        .map(|value| {
             let text = if hex {
                 format!("{value:x}")
             } else {
@@ -299,6 +299,16 @@ mod tests {
     fn seq_numbers_may_be_definitions() {
         let sequence = seq("~SEQ(I, 1, $LAST) x", |t| Ok(t.replace("$LAST", "2"))).unwrap();
         assert_eq!(values(&sequence), ["I=1", "I=2"]);
+    }
+
+    #[test]
+    fn a_seq_near_the_ends_of_the_numbers_does_not_overflow() {
+        let far =
+            seq_of("~SEQ(I, -9223372036854775807, 9223372036854775807, 9223372036854775807) x");
+        assert_eq!(
+            far,
+            ["I=-9223372036854775807", "I=0", "I=9223372036854775807"]
+        );
     }
 
     #[test]
