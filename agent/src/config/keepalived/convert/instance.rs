@@ -219,7 +219,7 @@ impl Draft {
     }
 
     /// Where this instance already has `vip`'s address, by keepalived's rule
-    /// (`vip_is_duplicate`, keepalived 2.3): a second VIP of an address is a duplicate
+    /// (`vip_is_duplicate`, keepalived 2.3.3): a second VIP of an address is a duplicate
     /// whatever its interface, an excluded VIP only on the same interface as the other.
     fn same_vip(&self, vip: &Vip, excluded: bool) -> Option<Origin> {
         let lists = [
@@ -548,7 +548,7 @@ impl Importer<'_> {
                 self.warn(
                     origin,
                     format!(
-                        "VIP {} is already in this instance ({}:{}): ignored, as keepalived ignores it",
+                        "VIP {} is already in this instance ({}:{}): ignored, as keepalived 2.3.3 and later ignore it",
                         vip.address.addr(),
                         at.file.display(),
                         at.position.line
