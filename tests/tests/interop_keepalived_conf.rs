@@ -1,8 +1,8 @@
-//! `vipd run --keepalived-conf` on real keepalived.conf files: a generated one, and each fixture
-//! of agent/tests/fixtures/keepalived-conf (what keepalived users publish and copy) adapted to a
-//! namespace's interface and addresses, brings up its VIPs; two fixtures run beside the real
-//! keepalived they replace (one over `auth_type AH`); OpenShift ipfailover's monitor-port check
-//! moves its VIPs.
+//! `vipd run --keepalived-conf` on real keepalived.conf files: a generated one, a templated one
+//! run with `--config-id`, and each fixture of agent/tests/fixtures/keepalived-conf (what
+//! keepalived users publish and copy) adapted to a namespace's interface and addresses, brings
+//! up its VIPs; two fixtures run beside the real keepalived they replace (one over
+//! `auth_type AH`); OpenShift ipfailover's monitor-port check moves its VIPs.
 use std::{
     fs,
     net::{IpAddr, TcpListener},
@@ -63,13 +63,18 @@ struct VipdOnKeepalivedConf {
 
 impl VipdOnKeepalivedConf {
     fn start(ns: &Netns, conf: &Path) -> Self {
+        Self::start_with(ns, conf, "")
+    }
+
+    /// [`VipdOnKeepalivedConf::start`] with more options for `vipd run` (shell words).
+    fn start_with(ns: &Netns, conf: &Path, options: &str) -> Self {
         let log = conf.with_extension("vipd.log");
         let out = fs::File::create(&log).unwrap();
         let child = Command::new("ip")
             .args(["netns", "exec", ns.name()])
             .args(["unshare", "--mount", "sh", "-c"])
             .arg(format!(
-                "mount -t tmpfs tmpfs /run && exec {} run --keepalived-conf {}",
+                "mount -t tmpfs tmpfs /run && exec {} run --keepalived-conf {} {options}",
                 vipd_tests::vipd::binary().display(),
                 conf.display()
             ))
@@ -118,6 +123,44 @@ fn vipd_runs_a_generated_keepalived_conf() {
     fs::write(&conf, Member::v3(150).keepalived_conf()).unwrap();
     let vipd = VipdOnKeepalivedConf::start(lan.node(1), &conf);
     assert_brings_up(&lan, 1, &vipd, &["192.0.2.100"]);
+}
+
+/// One keepalived.conf for two hosts (`@ID` lines, a multi-line definition, a `~SEQ`), run with
+/// `--config-id lb1`: the node brings up the VIPs lb1's lines give it and not lb2's.
+#[test]
+fn a_templated_conf_runs_what_its_config_id_selects() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(1);
+    let dir = Scratch::new("kaconf-template");
+    let conf = dir.path().join("keepalived.conf");
+    let text = "\
+@lb1 $NET=192.0.2
+@lb2 $NET=198.51.100
+$VIPS= \\
+virtual_ipaddress { \\
+    ~SEQ(HOST, 101, 102) ${NET}.${HOST}/24 \\
+}
+
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    @lb1 priority 150
+    @^lb1 priority 50
+    version 3
+    advert_int 0.1
+    $VIPS
+}
+";
+    fs::write(&conf, text).unwrap();
+    let vipd = VipdOnKeepalivedConf::start_with(lan.node(1), &conf, "--config-id lb1");
+    assert_brings_up(&lan, 1, &vipd, &["192.0.2.101", "192.0.2.102"]);
+    assert!(
+        !lan.has_address(1, addr("198.51.100.101")),
+        "lb2's VIP came up on lb1:\n{}",
+        vipd.log()
+    );
 }
 
 #[test]

@@ -9,7 +9,11 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vipd::config::{check_str, keepalived::load_keepalived_with, write::to_toml};
+use vipd::config::{
+    check_str,
+    keepalived::{load_keepalived_with, ConfigId},
+    write::to_toml,
+};
 use vipd_fuzz::{on_small_stack, Files};
 
 fuzz_target!(|data: &[u8]| {
@@ -17,8 +21,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let files = Files::parse(input);
-    on_small_stack(
-        || match load_keepalived_with(&Files::main_path(), &files.main, &files) {
+    on_small_stack(|| {
+        match load_keepalived_with(
+            &Files::main_path(),
+            &files.main,
+            &files,
+            &ConfigId::new("fuzz"),
+        ) {
             Ok(checked) => {
                 let _ = checked.warnings.to_string();
                 let toml = to_toml(&checked.config);
@@ -30,6 +39,6 @@ fuzz_target!(|data: &[u8]| {
             Err(errors) => {
                 let _ = errors.to_string();
             }
-        },
-    );
+        }
+    });
 });

@@ -5,15 +5,23 @@ use anyhow::{bail, Result};
 use std::path::PathBuf;
 
 use crate::config;
+use crate::config::keepalived::ConfigId;
 
 #[derive(clap::Args)]
 pub struct Options {
     /// The keepalived.conf to import.
     file: PathBuf,
+    /// The configuration id the `@ID` lines are chosen by, as keepalived's `-i`; by default
+    /// this host's name up to its first dot, as in keepalived.
+    #[arg(long, short = 'i', value_name = "ID")]
+    config_id: Option<String>,
 }
 
 pub fn run(opts: Options) -> Result<()> {
-    match config::keepalived::load_keepalived(&opts.file) {
+    let config_id = opts
+        .config_id
+        .map_or_else(ConfigId::of_this_host, ConfigId::new);
+    match config::keepalived::load_keepalived(&opts.file, &config_id) {
         Ok(checked) => {
             if !checked.warnings.0.is_empty() {
                 eprintln!("{}", checked.warnings);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::{init_logging, LogFormat};
 use crate::{
-    config::{self, model::Dataplane, ConfigFile},
+    config::{self, keepalived::ConfigId, model::Dataplane, ConfigFile},
     daemon::{self, Overrides},
     dataplane::xdp::AttachMode,
 };
@@ -18,6 +18,10 @@ pub struct Options {
     /// warnings; `vipd import-keepalived` shows the vipd.toml it amounts to).
     #[arg(long, conflicts_with = "config")]
     keepalived_conf: Option<PathBuf>,
+    /// The configuration id the keepalived.conf's `@ID` lines are chosen by, as keepalived's
+    /// `-i`; by default this host's name up to its first dot, as in keepalived.
+    #[arg(long, short = 'i', value_name = "ID", requires = "keepalived_conf")]
+    config_id: Option<String>,
     /// `xdp` (the default where it attaches) or `socket` (no XDP program at all, to measure
     /// what XDP gains).
     #[arg(long, value_enum)]
@@ -47,7 +51,12 @@ enum DataplaneArg {
 
 pub fn run(opts: Options, log_format: Option<LogFormat>) -> Result<()> {
     let file = match opts.keepalived_conf {
-        Some(path) => ConfigFile::Keepalived(path),
+        Some(path) => ConfigFile::Keepalived {
+            path,
+            config_id: opts
+                .config_id
+                .map_or_else(ConfigId::of_this_host, ConfigId::new),
+        },
         None => ConfigFile::Vipd(opts.config),
     };
     let checked = match file.load() {

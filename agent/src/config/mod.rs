@@ -74,14 +74,18 @@ mod tests;
 pub enum ConfigFile {
     /// A vipd.toml.
     Vipd(PathBuf),
-    /// A keepalived.conf whose VRRP part vipd runs.
-    Keepalived(PathBuf),
+    /// A keepalived.conf whose VRRP part vipd runs, read as the host `config_id` (its `@ID`
+    /// lines), kept for the reload to read it the same way.
+    Keepalived {
+        path: PathBuf,
+        config_id: keepalived::ConfigId,
+    },
 }
 
 impl ConfigFile {
     pub fn path(&self) -> &Path {
         match self {
-            ConfigFile::Vipd(path) | ConfigFile::Keepalived(path) => path,
+            ConfigFile::Vipd(path) | ConfigFile::Keepalived { path, .. } => path,
         }
     }
 
@@ -89,7 +93,9 @@ impl ConfigFile {
     pub fn load(&self) -> Result<Checked, ConfigErrors> {
         match self {
             ConfigFile::Vipd(path) => check_file(path),
-            ConfigFile::Keepalived(path) => keepalived::load_keepalived(path),
+            ConfigFile::Keepalived { path, config_id } => {
+                keepalived::load_keepalived(path, config_id)
+            }
         }
     }
 }

@@ -2,8 +2,9 @@
 //! VRRP part of an existing keepalived setup, and `vipd import-keepalived FILE` prints it as
 //! vipd.toml.
 //!
-//! The stages: `source` reads the file and its includes into tokens that know their file and
-//! line, `syntax` builds keepalived's statements and blocks, `convert` maps them onto the
+//! The stages: `preprocess` expands keepalived's per-host lines (`@ID`, chosen by the
+//! configuration id, keepalived's `-i`), definitions and sequences line by line, `source` reads
+//! the file and its includes into tokens that know their file and line, `syntax` builds keepalived's statements and blocks, `convert` maps them onto the
 //! model with keepalived's defaults, and the model is validated by the same
 //! [`validate`](super::validate::validate) as vipd.toml. What vipd does not run is a warning naming the
 //! file and line; what keepalived itself would refuse is an error.
@@ -15,6 +16,7 @@
 //! daemon names the main file; a value from an included file is placed at its `include` line.
 
 mod convert;
+mod preprocess;
 mod source;
 mod syntax;
 mod values;
@@ -26,23 +28,29 @@ use std::path::Path;
 
 use super::diagnostic::{ConfigErrors, Diagnostic};
 use super::{validate, Checked, Warnings};
+pub use preprocess::ConfigId;
 use source::Sources;
 pub use source::{Disk, IncludeFiles};
 
-/// Reads, converts and validates a keepalived.conf and the files it includes.
-pub fn load_keepalived(path: &Path) -> Result<Checked, ConfigErrors> {
+/// Reads, converts and validates a keepalived.conf and the files it includes, as the host whose
+/// configuration id is `config_id` reads it.
+pub fn load_keepalived(path: &Path, config_id: &ConfigId) -> Result<Checked, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         ConfigErrors::whole_file(
             path,
             format!("cannot read the keepalived configuration: {error}"),
         )
     })?;
-    load_keepalived_str(path, &text)
+    load_keepalived_str(path, &text, config_id)
 }
 
 /// As [`load_keepalived`], for `text` read from `path` (includes are read relative to `path`).
-pub fn load_keepalived_str(path: &Path, text: &str) -> Result<Checked, ConfigErrors> {
-    load_keepalived_with(path, text, &Disk)
+pub fn load_keepalived_str(
+    path: &Path,
+    text: &str,
+    config_id: &ConfigId,
+) -> Result<Checked, ConfigErrors> {
+    load_keepalived_with(path, text, &Disk, config_id)
 }
 
 /// As [`load_keepalived_str`], with the files `include` finds coming from `files`.
@@ -50,8 +58,9 @@ pub fn load_keepalived_with(
     path: &Path,
     text: &str,
     files: &dyn IncludeFiles,
+    config_id: &ConfigId,
 ) -> Result<Checked, ConfigErrors> {
-    let (sources, tokens) = source::read_str(path, text, files).map_err(ConfigErrors)?;
+    let (sources, tokens) = source::read_str(path, text, files, config_id).map_err(ConfigErrors)?;
     let statements = syntax::parse(&sources, &tokens).map_err(ConfigErrors)?;
     let imported = convert::import(&sources, &statements);
     if !imported.errors.is_empty() {

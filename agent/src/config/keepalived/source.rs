@@ -1,16 +1,19 @@
 //! Reading keepalived.conf and the files it includes into one stream of tokens, each knowing the
 //! file, line and column it came from.
 //!
-//! keepalived's lexical rules (lib/parser.c): a line is split into words at white space; a word
-//! that starts with `"` runs to the next `"` (the quotes are dropped); `!` and `#` outside quotes
-//! start a comment (`\!` and `\#` are the characters themselves); `{` and `}` outside quotes are
-//! words of their own; a line whose first word is `include` is replaced by the files its glob
-//! pattern matches, in sorted order, a relative pattern being relative to the directory of the
-//! file that includes it.
+//! keepalived's lexical rules (lib/parser.c): each line first goes through the preprocessor
+//! ([`preprocess`](super::preprocess)), which removes the comment (`!` and `#` outside quotes;
+//! `\!` and `\#` are the characters themselves) and expands keepalived's per-host lines,
+//! definitions and sequences into the lines read here. A line is split into words at white
+//! space; a word that starts with `"` runs to the next `"` (the quotes are dropped); `{` and `}`
+//! outside quotes are words of their own; a line whose first word is `include` (or a variant,
+//! `includer`, `includem`...) is replaced by the files its glob pattern matches, in sorted
+//! order, a relative pattern being relative to the directory of the file that includes it.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::preprocess::{ConfigId, Line, Preprocessor};
 use crate::config::diagnostic::{Diagnostic, Location, Position};
 
 /// Where `include` finds its files. vipd reads the disk ([`Disk`]); a fuzz target hands in
@@ -137,14 +140,17 @@ impl Sources {
     }
 }
 
-/// The tokens of `text` as if read from `path`; `include` reads `files` relative to `path`.
+/// The tokens of `text` as if read from `path`; `include` reads `files` relative to `path`;
+/// `@ID` lines are kept for `config_id`.
 pub fn read_str(
     path: &Path,
     text: &str,
     files: &dyn IncludeFiles,
+    config_id: &ConfigId,
 ) -> Result<(Sources, Vec<Token>), Vec<Diagnostic>> {
     let mut reader = Reader {
         files,
+        preprocessor: Preprocessor::new(config_id),
         sources: Sources::default(),
         tokens: Vec::new(),
         errors: Vec::new(),
@@ -156,6 +162,7 @@ pub fn read_str(
 
 struct Reader<'a> {
     files: &'a dyn IncludeFiles,
+    preprocessor: Preprocessor,
     sources: Sources,
     tokens: Vec<Token>,
     errors: Vec<Diagnostic>,
@@ -194,68 +201,91 @@ impl Reader<'_> {
         anchor: Option<Position>,
         depth: usize,
     ) {
-        for (number, line) in text.lines().enumerate() {
-            let words = match split_line(line) {
-                Ok(words) => words,
-                Err(column) => {
-                    let origin = origin(index, number, column);
-                    self.errors.push(
-                        self.sources
-                            .diagnostic(origin, "unterminated quote: close the string with `\"`"),
-                    );
-                    continue;
-                }
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for (number, raw) in text.lines().enumerate() {
+            let mut lines = Vec::new();
+            if let Err(problem) = self.preprocessor.line(raw, dir, &mut lines) {
+                let origin = origin(index, number, problem.column);
+                self.errors
+                    .push(self.sources.diagnostic(origin, problem.message));
+                continue;
+            }
+            for line in lines {
+                self.line(index, path, number, &line, anchor, depth);
+            }
+        }
+        self.preprocessor.end_of_file();
+    }
+
+    /// The tokens of one preprocessed line of line `number` of the file at `index`.
+    fn line(
+        &mut self,
+        index: usize,
+        path: &Path,
+        number: usize,
+        line: &Line,
+        anchor: Option<Position>,
+        depth: usize,
+    ) {
+        let words = match split_line(&line.text, line.column) {
+            Ok(words) => words,
+            Err(column) => {
+                let origin = origin(index, number, column);
+                self.errors.push(
+                    self.sources
+                        .diagnostic(origin, "unterminated quote: close the string with `\"`"),
+                );
+                return;
+            }
+        };
+        let Some(first) = words.first() else {
+            return;
+        };
+        if let Some(must_match) = include_keyword(first) {
+            let at = origin(index, number, first.column);
+            let anchor = anchor.or(Some(at.position));
+            let how = Include {
+                keyword: &first.text,
+                must_match,
             };
-            let Some(first) = words.first() else {
-                continue;
+            self.include(path, &how, &words[1..], at, anchor, depth);
+            return;
+        }
+        for word in &words {
+            let kind = match (word.text.as_str(), word.quoted) {
+                ("{", false) => TokenKind::Open,
+                ("}", false) => TokenKind::Close,
+                _ => TokenKind::Word(word.text.clone()),
             };
-            if !first.quoted && first.text.starts_with(['@', '$', '~']) {
-                self.errors.push(self.sources.diagnostic(
-                    origin(index, number, first.column),
-                    "keepalived's per-host lines (`@ID`), definitions (`$NAME=`) and sequences (`~SEQ`) are not supported: write the values out for this host",
-                ));
-                continue;
-            }
-            if first.text == "include" && !first.quoted {
-                let at = origin(index, number, first.column);
-                let anchor = anchor.or(Some(at.position));
-                self.include(path, &words[1..], at, anchor, depth);
-                continue;
-            }
-            for word in &words {
-                let kind = match (word.text.as_str(), word.quoted) {
-                    ("{", false) => TokenKind::Open,
-                    ("}", false) => TokenKind::Close,
-                    _ => TokenKind::Word(word.text.clone()),
-                };
-                self.tokens.push(Token {
-                    kind,
-                    origin: origin(index, number, word.column),
-                });
-            }
-            let end = words
-                .last()
-                .map_or(1, |w| w.column + w.text.chars().count());
             self.tokens.push(Token {
-                kind: TokenKind::EndOfLine,
-                origin: origin(index, number, end),
+                kind,
+                origin: origin(index, number, word.column),
             });
         }
+        let end = words
+            .last()
+            .map_or(1, |w| w.column + w.text.chars().count());
+        self.tokens.push(Token {
+            kind: TokenKind::EndOfLine,
+            origin: origin(index, number, end),
+        });
     }
 
     fn include(
         &mut self,
         including: &Path,
+        how: &Include,
         words: &[Word],
         at: Origin,
         anchor: Option<Position>,
         depth: usize,
     ) {
+        let keyword = how.keyword;
         let [pattern] = words else {
-            self.errors.push(
-                self.sources
-                    .diagnostic(at, "`include` takes one file name or glob pattern"),
-            );
+            self.errors.push(self.sources.diagnostic(
+                at,
+                format!("`{keyword}` takes one file name or glob pattern"),
+            ));
             return;
         };
         if depth >= MAX_INCLUDE_DEPTH {
@@ -292,16 +322,20 @@ impl Reader<'_> {
             }
         };
         if matched.is_empty() {
-            // keepalived carries on too: an empty conf.d is a common layout.
-            let warning = self.sources.diagnostic(
-                at,
-                format!(
-                    "`include {}` matches no file (looked for {}): nothing included",
-                    pattern.text,
-                    full.display()
-                ),
+            let message = format!(
+                "`{keyword} {}` matches no file (looked for {})",
+                pattern.text,
+                full.display()
             );
-            self.sources.warnings.push(warning);
+            if how.must_match {
+                self.errors.push(self.sources.diagnostic(at, message));
+            } else {
+                // keepalived carries on too: an empty conf.d is a common layout.
+                let warning = self
+                    .sources
+                    .diagnostic(at, format!("{message}: nothing included"));
+                self.sources.warnings.push(warning);
+            }
             return;
         }
         for path in matched {
@@ -309,7 +343,7 @@ impl Reader<'_> {
                 self.errors.push(self.sources.diagnostic(
                     at,
                     format!(
-                        "`include {}` includes {}, which is being read: a file may not include itself, directly or through others",
+                        "`{keyword} {}` includes {}, which is being read: a file may not include itself, directly or through others",
                         pattern.text,
                         path.display()
                     ),
@@ -334,6 +368,30 @@ impl Reader<'_> {
     }
 }
 
+/// How an include line reads its pattern.
+struct Include<'w> {
+    /// `include` or one of keepalived's stricter variants.
+    keyword: &'w str,
+    /// A pattern matching no file is an error, not a warning.
+    must_match: bool,
+}
+
+/// For a line's first word that includes files, whether its pattern must match a file.
+/// keepalived's `include` lets a pattern match nothing; `includer` checks that what matches is
+/// readable, which vipd always does; `includem`, `includew`, `includeb` and `includea` also
+/// want matches (`includew` for each wildcard and `includeb` for each brace alternative, which
+/// vipd checks for the pattern as a whole).
+fn include_keyword(word: &Word) -> Option<bool> {
+    if word.quoted {
+        return None;
+    }
+    match word.text.as_str() {
+        "include" | "includer" => Some(false),
+        "includem" | "includew" | "includeb" | "includea" => Some(true),
+        _ => None,
+    }
+}
+
 fn origin(file: usize, line_index: usize, column: usize) -> Origin {
     Origin {
         file,
@@ -352,8 +410,9 @@ struct Word {
     column: usize,
 }
 
-/// Splits a line into words; `Err` holds the column of a quote that is never closed.
-fn split_line(line: &str) -> Result<Vec<Word>, usize> {
+/// Splits a preprocessed line, whose first character is at `column`, into words; `Err` holds
+/// the column of a quote that is never closed.
+fn split_line(line: &str, column: usize) -> Result<Vec<Word>, usize> {
     let chars: Vec<char> = line.chars().collect();
     let mut words = Vec::new();
     let mut i = 0;
@@ -361,13 +420,11 @@ fn split_line(line: &str) -> Result<Vec<Word>, usize> {
         let c = chars[i];
         if c.is_whitespace() {
             i += 1;
-        } else if c == '!' || c == '#' {
-            break;
         } else if c == '{' || c == '}' {
             words.push(Word {
                 text: c.to_string(),
                 quoted: false,
-                column: i + 1,
+                column: column + i,
             });
             i += 1;
         } else if c == '"' {
@@ -375,33 +432,25 @@ fn split_line(line: &str) -> Result<Vec<Word>, usize> {
             let close = chars[i + 1..]
                 .iter()
                 .position(|&c| c == '"')
-                .ok_or(start + 1)?;
+                .ok_or(column + start)?;
             words.push(Word {
                 text: chars[i + 1..i + 1 + close].iter().collect(),
                 quoted: true,
-                column: start + 1,
+                column: column + start,
             });
             i += close + 2;
         } else {
             let start = i;
-            let mut text = String::new();
-            while i < chars.len() {
-                let c = chars[i];
-                if c.is_whitespace() || matches!(c, '"' | '{' | '}' | '!' | '#') {
-                    break;
-                }
-                if c == '\\' && matches!(chars.get(i + 1), Some('!' | '#')) {
-                    i += 1;
-                    text.push(chars[i]);
-                } else {
-                    text.push(c);
-                }
+            while i < chars.len()
+                && !chars[i].is_whitespace()
+                && !matches!(chars[i], '"' | '{' | '}')
+            {
                 i += 1;
             }
             words.push(Word {
-                text,
+                text: chars[start..i].iter().collect(),
                 quoted: false,
-                column: start + 1,
+                column: column + start,
             });
         }
     }
@@ -412,12 +461,21 @@ fn split_line(line: &str) -> Result<Vec<Word>, usize> {
 mod tests {
     use super::*;
 
+    /// The words of `line` as the reader splits it, preprocessed first.
+    fn split(line: &str) -> Result<Vec<Word>, usize> {
+        let mut lines = Vec::new();
+        Preprocessor::new(&ConfigId::new("test"))
+            .line(line, Path::new("."), &mut lines)
+            .unwrap();
+        let mut words = Vec::new();
+        for line in lines {
+            words.extend(split_line(&line.text, line.column)?);
+        }
+        Ok(words)
+    }
+
     fn texts(line: &str) -> Vec<String> {
-        split_line(line)
-            .unwrap()
-            .into_iter()
-            .map(|w| w.text)
-            .collect()
+        split(line).unwrap().into_iter().map(|w| w.text).collect()
     }
 
     #[test]
@@ -440,14 +498,16 @@ mod tests {
 
     #[test]
     fn columns_count_characters() {
-        let words = split_line("\tpriority  100").unwrap();
+        let words = split("\tpriority  100").unwrap();
         assert_eq!(words[0].column, 2);
         assert_eq!(words[1].column, 12);
+        let words = split("  @test priority 100").unwrap();
+        assert_eq!(words[0].column, 9);
     }
 
     #[test]
     fn an_open_quote_is_reported_at_its_column() {
-        assert_eq!(split_line(r#"script "/bin/true"#), Err(8));
+        assert_eq!(split(r#"script "/bin/true"#).unwrap_err(), 8);
     }
 
     #[test]
@@ -457,7 +517,13 @@ mod tests {
         std::fs::write(dir.join("conf.d/b.conf"), "b1\nb2\n").unwrap();
         std::fs::write(dir.join("conf.d/a.conf"), "a1\n").unwrap();
         let main = dir.join("main.conf");
-        let (sources, tokens) = read_str(&main, "m1\ninclude conf.d/*.conf\nm3\n", &Disk).unwrap();
+        let (sources, tokens) = read_str(
+            &main,
+            "m1\ninclude conf.d/*.conf\nm3\n",
+            &Disk,
+            &ConfigId::new("test"),
+        )
+        .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         let words: Vec<(String, usize, usize)> = tokens
             .iter()

@@ -267,10 +267,12 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::config::keepalived::preprocess::ConfigId;
     use crate::config::keepalived::source::{read_str, Disk};
 
     fn tree(text: &str) -> Result<Vec<Statement>, Vec<Diagnostic>> {
-        let (sources, tokens) = read_str(Path::new("k.conf"), text, &Disk).unwrap();
+        let (sources, tokens) =
+            read_str(Path::new("k.conf"), text, &Disk, &ConfigId::new("test")).unwrap();
         parse(&sources, &tokens)
     }
 

@@ -5,10 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{load_keepalived, load_keepalived_str};
+use super::{load_keepalived, load_keepalived_str, ConfigId};
 use crate::config::diagnostic::{FieldPath, Item};
 use crate::config::model::{Auth, CheckKind, Instance, Priority, RunAs, Version, Weight};
 use crate::config::{check_str, write, Checked, ConfigErrors};
+
+/// The configuration id the tests read as: `@test` lines are this host's.
+fn host() -> ConfigId {
+    ConfigId::new("test")
+}
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keepalived-conf")
@@ -27,16 +32,16 @@ const FIXTURES: &[&str] = &[
 
 fn fixture(name: &str) -> Checked {
     let path = fixtures().join(name);
-    load_keepalived(&path).unwrap_or_else(|errors| panic!("{name}:\n{errors}"))
+    load_keepalived(&path, &host()).unwrap_or_else(|errors| panic!("{name}:\n{errors}"))
 }
 
 fn import(text: &str) -> Checked {
-    load_keepalived_str(Path::new("keepalived.conf"), text)
+    load_keepalived_str(Path::new("keepalived.conf"), text, &host())
         .unwrap_or_else(|errors| panic!("{errors}"))
 }
 
 fn refuse(text: &str) -> ConfigErrors {
-    match load_keepalived_str(Path::new("keepalived.conf"), text) {
+    match load_keepalived_str(Path::new("keepalived.conf"), text, &host()) {
         Ok(checked) => panic!("accepted: {:?}", checked.config),
         Err(errors) => errors,
     }
@@ -236,7 +241,7 @@ fn errors_in_included_files_name_that_file_and_line() {
     dir.write("conf.d/a.conf", "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n}\n");
     dir.write("conf.d/b.conf", "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n priority 300\n virtual_ipaddress { 10.0.0.2 }\n}\n");
     let main = dir.write("keepalived.conf", "include conf.d/*.conf\n");
-    let errors = load_keepalived(&main).unwrap_err().to_string();
+    let errors = load_keepalived(&main, &host()).unwrap_err().to_string();
     assert!(
         errors.contains("conf.d/b.conf:4:11: `300` is not a valid priority"),
         "{errors}"
@@ -252,7 +257,7 @@ fn validation_errors_are_placed_in_the_included_file() {
         "keepalived.conf",
         "global_defs {\n router_id x\n}\ninclude a.conf\ninclude b.conf\n",
     );
-    let errors = load_keepalived(&main).unwrap_err().to_string();
+    let errors = load_keepalived(&main, &host()).unwrap_err().to_string();
     let a = dir.0.join("a.conf");
     let expected = format!(
         "b.conf:7:3: VIP 10.0.0.1 is already in instance `A` ({}:4)",
@@ -268,7 +273,7 @@ fn an_include_that_matches_nothing_is_a_warning_like_keepalived() {
         "keepalived.conf",
         &format!("include conf.d/*.conf\n{}", with("")),
     );
-    let checked = load_keepalived(&main).unwrap();
+    let checked = load_keepalived(&main, &host()).unwrap();
     assert_eq!(checked.config.instances.len(), 1);
     let text = warnings(&checked);
     assert!(
@@ -278,10 +283,38 @@ fn an_include_that_matches_nothing_is_a_warning_like_keepalived() {
 }
 
 #[test]
+fn the_strict_include_variants_want_a_match_and_includer_does_not() {
+    let dir = TempDir::new("inc-variants");
+    dir.write("conf.d/a.conf", &with(""));
+    let main = dir.write(
+        "keepalived.conf",
+        "includer conf.d/*.conf\nincluder none/*.conf\n",
+    );
+    let checked = load_keepalived(&main, &host()).unwrap();
+    assert_eq!(checked.config.instances.len(), 1);
+    assert!(
+        warnings(&checked)
+            .contains("keepalived.conf:2:1: warning: `includer none/*.conf` matches no file"),
+        "{}",
+        warnings(&checked)
+    );
+    for keyword in ["includem", "includew", "includeb", "includea"] {
+        let main = dir.write("keepalived.conf", &format!("{keyword} none/*.conf\n"));
+        let errors = load_keepalived(&main, &host()).unwrap_err().to_string();
+        assert!(
+            errors.contains(&format!(
+                "keepalived.conf:1:1: `{keyword} none/*.conf` matches no file"
+            )),
+            "{errors}"
+        );
+    }
+}
+
+#[test]
 fn an_include_loop_is_an_error() {
     let dir = TempDir::new("inc-loop");
     let main = dir.write("keepalived.conf", "include keepalived.conf\n");
-    let errors = load_keepalived(&main).unwrap_err().to_string();
+    let errors = load_keepalived(&main, &host()).unwrap_err().to_string();
     assert!(
         errors.contains("keepalived.conf:1:1: `include keepalived.conf` includes")
             && errors.contains("which is being read"),
@@ -298,7 +331,7 @@ fn an_include_loop_through_a_glob_is_an_error_at_once() {
     dir.write("conf.d/a.conf", "include *.conf\ninclude *.conf\n");
     dir.write("conf.d/b.conf", &with(""));
     let main = dir.write("keepalived.conf", "include conf.d/a.conf\n");
-    let errors = load_keepalived(&main).unwrap_err();
+    let errors = load_keepalived(&main, &host()).unwrap_err();
     assert!(
         errors
             .0
@@ -319,7 +352,7 @@ fn includes_nesting_too_deep_are_an_error() {
         );
     }
     let main = dir.write("keepalived.conf", "include f0.conf\n");
-    let errors = load_keepalived(&main).unwrap_err().to_string();
+    let errors = load_keepalived(&main, &host()).unwrap_err().to_string();
     assert!(
         errors.contains("includes nest deeper than 16 levels"),
         "{errors}"
@@ -340,7 +373,7 @@ fn includes_that_multiply_are_an_error() {
         }
     }
     let main = dir.write("keepalived.conf", "include l0-*.conf\n");
-    let errors = load_keepalived(&main).unwrap_err().to_string();
+    let errors = load_keepalived(&main, &host()).unwrap_err().to_string();
     assert!(errors.contains("more than 1024 files included"), "{errors}");
 }
 
@@ -647,14 +680,26 @@ fn settings_that_change_what_peers_see_are_named() {
 }
 
 #[test]
-fn per_host_lines_and_definitions_are_refused() {
-    for line in ["@lb1 priority 150", "$PRIO=150", "~SEQ(i, 1, 3) x"] {
-        let errors = refuse(&with(&format!(" {line}\n"))).to_string();
-        assert!(
-            errors.contains("keepalived.conf:7:2: keepalived's per-host lines"),
-            "{line}: {errors}"
-        );
-    }
+fn per_host_lines_definitions_and_sequences_are_expanded_for_the_config_id() {
+    let checked = import(&with(
+        " @test priority 150\n @other priority 50\n $VIP=192.0.2.${N}/24\n virtual_ipaddress {\n  ~SEQ(N, 7, 8) $VIP\n }\n",
+    ));
+    let vips: Vec<String> = instance(&checked)
+        .vips
+        .iter()
+        .map(|vip| vip.address.to_string())
+        .collect();
+    assert_eq!(instance(&checked).priority.get(), 150);
+    assert_eq!(vips, ["192.0.2.1/24", "192.0.2.7/24", "192.0.2.8/24"]);
+}
+
+#[test]
+fn preprocessor_errors_name_file_and_line() {
+    let errors = refuse(&with(" ~SEQ(N, 1, 0, 3) priority ${N}\n")).to_string();
+    assert!(
+        errors.contains("keepalived.conf:7:2: invalid ~SEQ values"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -673,7 +718,7 @@ fn version_3_rounds_to_centiseconds_like_keepalived() {
 
 #[test]
 fn a_missing_file_is_one_error_naming_it() {
-    let errors = load_keepalived(Path::new("/nonexistent/keepalived.conf")).unwrap_err();
+    let errors = load_keepalived(Path::new("/nonexistent/keepalived.conf"), &host()).unwrap_err();
     assert_eq!(errors.0.len(), 1);
     let text = errors.to_string();
     assert!(
@@ -836,4 +881,26 @@ fn strict_mode_is_vrrp_strict_for_one_instance_either_way() {
         warned.contains("invalid strict_mode `sometimes`"),
         "{warned}"
     );
+}
+
+#[test]
+fn a_vip_listed_twice_in_an_instance_is_ignored_the_second_time_with_a_warning() {
+    // As keepalived's samples/keepalived.conf.vrrp lists 192.168.200.18, once with a label.
+    let checked = import(&with(
+        " virtual_ipaddress {\n  192.0.2.2\n  192.0.2.1/24 label eth0:1\n }\n virtual_ipaddress_excluded {\n  192.0.2.9\n  192.0.2.9/32\n }\n",
+    ));
+    let vips: Vec<String> = instance(&checked)
+        .vips
+        .iter()
+        .map(|vip| vip.address.to_string())
+        .collect();
+    assert_eq!(vips, ["192.0.2.1/24", "192.0.2.2/32"]);
+    assert_eq!(instance(&checked).vips[0].label, None);
+    assert_eq!(instance(&checked).excluded_vips.len(), 1);
+    let text = warnings(&checked);
+    assert!(
+        text.contains("keepalived.conf:9:3: warning: VIP 192.0.2.1 is already in this instance (keepalived.conf:5): ignored"),
+        "{text}"
+    );
+    assert!(text.contains("keepalived.conf:13:3: warning: VIP 192.0.2.9 is already in this instance (keepalived.conf:12)"), "{text}");
 }

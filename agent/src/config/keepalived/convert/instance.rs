@@ -217,6 +217,28 @@ impl Draft {
         self.places
             .push((FieldPath::element(self.item, key, index), origin));
     }
+
+    /// Where this instance already has `vip`'s address, by keepalived's rule
+    /// (`vip_is_duplicate`, keepalived 2.3.3): a second VIP of an address is a duplicate
+    /// whatever its interface, an excluded VIP only on the same interface as the other.
+    fn same_vip(&self, vip: &Vip, excluded: bool) -> Option<Origin> {
+        let lists = [
+            ("vips", &self.instance.vips),
+            ("excluded_vips", &self.instance.excluded_vips),
+        ];
+        lists.into_iter().find_map(|(key, list)| {
+            let same_device_needed = excluded || key == "excluded_vips";
+            let index = list.iter().position(|other| {
+                other.address.addr() == vip.address.addr()
+                    && (!same_device_needed || other.device == vip.device)
+            })?;
+            let path = FieldPath::element(self.item, key, index);
+            self.places
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, origin)| *origin)
+        })
+    }
 }
 
 /// The keywords whose statements carry a block.
@@ -519,10 +541,25 @@ impl Importer<'_> {
             }
             return;
         }
+        let excluded = key == "excluded_vips";
         for (vip, origin) in self.vips(block) {
-            let list = match key {
-                "vips" => &mut d.instance.vips,
-                _ => &mut d.instance.excluded_vips,
+            if let Some(first) = d.same_vip(&vip, excluded) {
+                let at = self.sources.location(first);
+                self.warn(
+                    origin,
+                    format!(
+                        "VIP {} is already in this instance ({}:{}): ignored, as keepalived 2.3.3 and later ignore it",
+                        vip.address.addr(),
+                        at.file.display(),
+                        at.position.line
+                    ),
+                );
+                continue;
+            }
+            let list = if excluded {
+                &mut d.instance.excluded_vips
+            } else {
+                &mut d.instance.vips
             };
             let index = list.len();
             list.push(vip);

@@ -458,8 +458,8 @@ mod tests {
     use std::path::Path;
 
     use super::{checks, entries, global, instance, sync_group};
-    use crate::config::keepalived::load_keepalived_str;
     use crate::config::keepalived::syntax::Arity;
+    use crate::config::keepalived::{load_keepalived_str, ConfigId};
 
     /// `keyword` with values for its arity (and a block where it takes one).
     fn statement(keyword: &str, arity: Arity, with_block: bool) -> String {
@@ -517,7 +517,7 @@ mod tests {
         }
         for text in texts {
             // Accepted or refused, but never a panic.
-            let _ = load_keepalived_str(Path::new("k.conf"), &text);
+            let _ = load_keepalived_str(Path::new("k.conf"), &text, &ConfigId::new("fuzz"));
         }
     }
 }
