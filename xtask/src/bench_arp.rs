@@ -22,16 +22,14 @@ use aya::{
     Ebpf,
 };
 use std::{
-    fs::File,
     net::Ipv4Addr,
     os::fd::{AsRawFd, FromRawFd, OwnedFd},
     time::{Duration, Instant},
 };
 
-use crate::{
-    bootstrap, ebpf,
-    netns::{self, Namespace},
-};
+use vipd_testkit::{veth, Netns};
+
+use crate::{bootstrap, ebpf};
 
 const CLIENT_IF: &str = "bench-cli";
 const NODE_IF: &str = "bench-node";
@@ -54,35 +52,35 @@ pub fn run(opts: &Options) -> Result<()> {
     ebpf::build(&ebpf::Options { release: false })?;
     let object = std::fs::read(ebpf::object_path()).context("reading the XDP object")?;
 
-    let client = Namespace::create(&format!("{}bench-cli", netns::LAB_PREFIX))?;
-    let node = Namespace::create(&format!("{}bench-node", netns::LAB_PREFIX))?;
-    netns::veth(&client, CLIENT_IF, &node, NODE_IF)?;
-    client.exec_ok(&[
+    let client = Netns::new("bench-cli");
+    let node = Netns::new("bench-node");
+    veth(&client, CLIENT_IF, &node, NODE_IF);
+    client.exec(&[
         "ip",
         "link",
         "set",
         CLIENT_IF,
         "address",
         &mac_string(CLIENT_MAC),
-    ])?;
-    node.exec_ok(&[
+    ]);
+    node.exec(&[
         "ip",
         "link",
         "set",
         NODE_IF,
         "address",
         &mac_string(NODE_MAC),
-    ])?;
-    client.exec_ok(&["ip", "addr", "add", "192.0.2.1/24", "dev", CLIENT_IF])?;
-    node.exec_ok(&["ip", "addr", "add", "192.0.2.2/24", "dev", NODE_IF])?;
+    ]);
+    client.exec(&["ip", "addr", "add", "192.0.2.1/24", "dev", CLIENT_IF]);
+    node.exec(&["ip", "addr", "add", "192.0.2.2/24", "dev", NODE_IF]);
 
     // Programs are dropped (links detached) before the namespaces, which are declared earlier.
-    let mut node_xdp = in_namespace(&node, || attached(&object, NODE_IF))?;
-    let _client_xdp = in_namespace(&client, || attached(&object, CLIENT_IF))?;
-    let node_ifindex = in_namespace(&node, || ifindex(NODE_IF))?;
+    let mut node_xdp = node.run(|| attached(&object, NODE_IF))?;
+    let _client_xdp = client.run(|| attached(&object, CLIENT_IF))?;
+    let node_ifindex = node.run(|| ifindex(NODE_IF))?;
     own_vip(&mut node_xdp, node_ifindex)?;
 
-    let results = in_namespace(&client, || -> Result<[Measurement; 2]> {
+    let results = client.run(|| -> Result<[Measurement; 2]> {
         let socket = ArpSocket::open(ifindex(CLIENT_IF)?)?;
         Ok([
             Measurement::take(&socket, VIP, opts.each)?,
@@ -400,24 +398,6 @@ fn is_reply_from(frame: &[u8], target: Ipv4Addr) -> bool {
         && frame[20..22] == [0, 2]
         && frame[28..32] == target.octets()
         && frame[38..42] == CLIENT_IP.octets()
-}
-
-fn in_namespace<T: Send>(ns: &Namespace, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
-    let path = format!("/var/run/netns/{}", ns.name());
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                let file = File::open(&path).with_context(|| format!("opening {path}"))?;
-                // SAFETY: file is an open namespace fd; setns only affects this thread.
-                if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                    return Err(std::io::Error::last_os_error())
-                        .with_context(|| format!("entering {}", ns.name()));
-                }
-                f()
-            })
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
 }
 
 fn ifindex(interface: &str) -> Result<u32> {

@@ -10,7 +10,6 @@ mod ebpf;
 mod fuzz;
 mod harness;
 mod lab;
-mod netns;
 mod package;
 mod test;
 mod workspace;

@@ -10,8 +10,8 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::announce_socket::link_address;
 use super::*;
-use crate::test_netns::Netns;
 use crate::vrrp::wire::{VRRP_GROUP_V4, VRRP_GROUP_V6};
+use vipd_testkit::Netns;
 
 const IF_A: &str = "vpa";
 const IF_B: &str = "vpb";

@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_veth_is_named_by_its_driver_and_an_unknown_interface_is_an_error() {
-        let ns = crate::test_netns::Netns::new("drvinfo");
+        let ns = vipd_testkit::Netns::new("drvinfo");
         ns.ip(&[
             "link", "add", "drv0", "type", "veth", "peer", "name", "drv1",
         ]);
