@@ -27,7 +27,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use vipd_testkit::{veth, Netns};
+use vipd_testkit::{clock::monotonic_ns, veth, Netns};
 
 use crate::{bootstrap, ebpf};
 
@@ -408,16 +408,6 @@ fn ifindex(interface: &str) -> Result<u32> {
         bail!("no interface {interface}");
     }
     Ok(index)
-}
-
-fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid timespec to write to.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 fn mac_string(mac: [u8; 6]) -> String {

@@ -476,11 +476,7 @@ fn unsolicited_na_arrives_byte_exact_and_updates_the_peer_neighbour_cache() {
 
 #[test]
 fn kernel_stamp_is_the_arrival_time_not_the_late_read() {
-    let monotonic = || {
-        Duration::from(
-            nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).expect("clock"),
-        )
-    };
+    let monotonic = || Duration::from_nanos(vipd_testkit::clock::monotonic_ns());
     let link = link();
     let (a, b) = sockets(&link, IpFamily::V4, None, true);
     let late = Duration::from_millis(20);
