@@ -262,6 +262,15 @@ pub fn with_control_socket(config: &str, socket: &Path) -> String {
     }
 }
 
+/// vipd.toml with one VRRPv3 instance `VI_1` on eth0, VRID 51, adverts every 100 ms, priority
+/// `priority`, holding `vip`/24, plus `extra` lines.
+pub fn instance_config(priority: u8, vip: &str, extra: &str) -> String {
+    format!(
+        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = {priority}\n\
+         advert_interval = \"100ms\"\nvips = [\"{vip}/24\"]\n{extra}"
+    )
+}
+
 /// Polls `condition` until it holds or `timeout` passes (a generous bound for "eventually", not
 /// a timing assertion); returns whether it held.
 pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {

@@ -7,6 +7,7 @@
 //! with every sample and its timeline, and a CDF plot. `--soak` instead runs vipd and keepalived
 //! side by side for a long time under CPU stress and counts false transitions.
 pub mod arp;
+mod collector;
 pub(crate) mod echo;
 pub(crate) mod fault;
 pub mod flood;
