@@ -29,9 +29,14 @@ pub fn unique_name(tag: &str) -> String {
     format!("{PREFIX}{}-{n}-{tag}", std::process::id())
 }
 
-/// The pid a name made by [`unique_name`] carries; `None` for any other name.
+/// The pid a name made by [`unique_name`] carries: its first part after the prefix. Names made
+/// before the kit by the agent's tests (`vipd-t-<tag>-<pid>-<n>`, still made by checkouts
+/// older than it) carry it later: the first part that is a number is read, so that a live run
+/// of an older checkout is spared too. `None` for names without one.
 fn owner_pid(name: &str) -> Option<u32> {
-    name.strip_prefix(PREFIX)?.split('-').next()?.parse().ok()
+    name.strip_prefix(PREFIX)?
+        .split('-')
+        .find_map(|part| part.parse().ok())
 }
 
 #[cfg(test)]
@@ -48,7 +53,12 @@ mod tests {
             "{first}"
         );
         assert_eq!(owner_pid(&first), Some(std::process::id()));
-        assert_eq!(owner_pid("vipd-t-sw-12-3"), None);
+        assert_eq!(
+            owner_pid("vipd-t-sw-12-3"),
+            Some(12),
+            "the agent's names before the kit"
+        );
+        assert_eq!(owner_pid("vipd-t-sw"), None);
         assert_eq!(owner_pid("vipd-lab-bench"), None);
     }
 }

@@ -34,8 +34,8 @@ pub fn remove_leftovers() -> io::Result<()> {
     Ok(())
 }
 
-/// A name with the kit's prefix whose owner is not a live process, or that carries no pid where
-/// [`unique_name`](crate::unique_name) puts it (nothing makes such names any more).
+/// A name with the kit's prefix whose owner is not a live process, or that carries no pid at all
+/// (nothing makes such names).
 fn is_leftover(name: &str) -> bool {
     name.starts_with(PREFIX)
         && owner_pid(name).is_none_or(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
@@ -51,6 +51,9 @@ mod tests {
         // Pids stop well below this (pid_max is at most 2^22).
         assert!(is_leftover("vipd-t-4294967294-0-dead"));
         assert!(is_leftover("vipd-t-sw-4294967294-0"));
+        let old_order_live = format!("vipd-t-pa-{}-0", std::process::id());
+        assert!(!is_leftover(&old_order_live), "a live older checkout's");
+        assert!(is_leftover("vipd-t-sw"));
         assert!(!is_leftover("other-4294967294-0-x"));
     }
 }
