@@ -15,7 +15,10 @@ mod sweep;
 pub use netns::{veth, Netns};
 pub use sweep::remove_leftovers;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::{
+    process::{Command, Output},
+    sync::atomic::{AtomicU32, Ordering},
+};
 
 /// Every name [`unique_name`] makes starts with this.
 pub const PREFIX: &str = "vipd-t-";
@@ -27,6 +30,21 @@ pub fn unique_name(tag: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("{PREFIX}{}-{n}-{tag}", std::process::id())
+}
+
+/// Runs `command`, panicking with its output unless it exits 0.
+pub fn run_ok(command: &mut Command) -> Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
 }
 
 /// The pid a name made by [`unique_name`] carries: its first part after the prefix. Names made

@@ -12,6 +12,7 @@ use std::{
     process::{Command, Output},
 };
 
+use crate::run_ok;
 pub use crate::PREFIX;
 
 /// A network namespace that exists as long as this value does.
@@ -142,19 +143,6 @@ fn if_nametoindex(interface: &str) -> u32 {
     let name = std::ffi::CString::new(interface).expect("interface name");
     // SAFETY: name is a valid C string.
     unsafe { libc::if_nametoindex(name.as_ptr()) }
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 #[cfg(test)]
