@@ -11,6 +11,3 @@ pub mod health;
 mod lock_file;
 pub mod notify;
 pub mod vrrp;
-
-#[cfg(test)]
-mod test_netns;

@@ -8,11 +8,15 @@
 //! own, owning nothing) on every switch port, for the benchmark and the tests that run vipd in
 //! driver mode: a veth delivers frames that the XDP program on its peer sends back in driver
 //! mode (XDP_TX, as vipd's ARP and NA answers are) only when it has an XDP program itself.
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
+    process::Command,
+    time::Duration,
+};
 
 use vipd::dataplane::xdp::{AttachMode, XdpProgram};
 
-use crate::netns::Netns;
+use crate::{netns::Netns, vipd::wait_until};
 
 pub struct Lan {
     // Field order is drop order: the programs leave before the namespaces go.
@@ -143,5 +147,34 @@ impl Lan {
         (1..=self.nodes.len())
             .filter(|&n| self.has_address(n, addr))
             .collect()
+    }
+
+    /// Asserts that `addr` comes to be on exactly the nodes `expected` within `within`; `what`
+    /// says which step of the test this is.
+    pub fn assert_holders(&self, addr: IpAddr, expected: &[usize], within: Duration, what: &str) {
+        assert!(
+            wait_until(within, || self.holders(addr) == expected),
+            "{what}: {addr} is on nodes {:?}, expected {expected:?}",
+            self.holders(addr)
+        );
+    }
+
+    /// Asserts that node `n`, a backup, comes to hold `addr` within `within`.
+    pub fn assert_took_over(&self, n: usize, addr: IpAddr, within: Duration) {
+        assert!(
+            wait_until(within, || self.has_address(n, addr)),
+            "the backup never took over"
+        );
+    }
+
+    /// Whether one ARP request from node `n`'s eth0 for `addr` is answered within a second.
+    pub fn arp_answered(&self, n: usize, addr: &str) -> bool {
+        Command::new("ip")
+            .args(["netns", "exec", self.node(n).name()])
+            .args(["arping", "-c", "1", "-w", "1", "-i", "eth0", addr])
+            .output()
+            .expect("run arping")
+            .status
+            .success()
     }
 }

@@ -42,9 +42,7 @@ pub struct Scratch(PathBuf);
 
 impl Scratch {
     pub fn new(tag: &str) -> Self {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("vipd-t-{}-{n}-{tag}", std::process::id()));
+        let dir = std::env::temp_dir().join(vipd_testkit::unique_name(tag));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("scratch directory");
         Self(dir)
@@ -262,6 +260,15 @@ pub fn with_control_socket(config: &str, socket: &Path) -> String {
         }
         None => format!("[global]\n{line}\n{config}"),
     }
+}
+
+/// vipd.toml with one VRRPv3 instance `VI_1` on eth0, VRID 51, adverts every 100 ms, priority
+/// `priority`, holding `vip`/24, plus `extra` lines.
+pub fn instance_config(priority: u8, vip: &str, extra: &str) -> String {
+    format!(
+        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = {priority}\n\
+         advert_interval = \"100ms\"\nvips = [\"{vip}/24\"]\n{extra}"
+    )
 }
 
 /// Polls `condition` until it holds or `timeout` passes (a generous bound for "eventually", not

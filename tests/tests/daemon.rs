@@ -11,7 +11,7 @@ use std::{
 use vipd_tests::{
     frames, kernel_tests_enabled,
     topology::Lan,
-    vipd::{wait_until, with_control_socket, Scratch, Vipd},
+    vipd::{instance_config, wait_until, with_control_socket, Scratch, Vipd},
 };
 
 const VIP: &str = "192.0.2.100";
@@ -23,18 +23,11 @@ fn vip() -> IpAddr {
 
 /// A VRRPv3 instance on eth0 with VRID 51 and the VIP, plus `extra` lines.
 fn config(priority: u8, extra: &str) -> String {
-    format!(
-        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = {priority}\n\
-         advert_interval = \"100ms\"\nvips = [\"{VIP}/24\"]\n{extra}\n"
-    )
+    instance_config(priority, VIP, &format!("{extra}\n"))
 }
 
 fn assert_holders(lan: &Lan, addr: IpAddr, expected: &[usize], what: &str) {
-    assert!(
-        wait_until(EVENTUALLY, || lan.holders(addr) == expected),
-        "{what}: {addr} is on nodes {:?}, expected {expected:?}",
-        lan.holders(addr)
-    );
+    lan.assert_holders(addr, expected, EVENTUALLY, what);
 }
 
 #[test]
@@ -51,10 +44,7 @@ fn highest_priority_wins_and_kill9_of_the_master_moves_the_vip() {
     master.signal(libc::SIGKILL);
     // A crashed vipd leaves its VIP on its interface, as keepalived's would; the backup takes
     // over when the adverts stop.
-    assert!(
-        wait_until(EVENTUALLY, || lan.has_address(2, vip())),
-        "the backup never took over"
-    );
+    lan.assert_took_over(2, vip(), EVENTUALLY);
 }
 
 #[test]

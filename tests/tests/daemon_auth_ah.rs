@@ -63,10 +63,7 @@ fn ah_nodes_elect_fail_over_and_refuse_a_replayed_advert() {
     assert_eq!(new.drops("ah_bad_icv") + new.drops("ah_replay"), 0);
 
     old.signal(libc::SIGKILL);
-    assert!(
-        wait_until(EVENTUALLY, || lan.has_address(2, vip())),
-        "the backup never took over"
-    );
+    lan.assert_took_over(2, vip(), EVENTUALLY);
     let before = new.logged_transitions();
     let to = SocketAddr::new(frames::VRRP_MCAST_V4.into(), 0).into();
     let end = Instant::now() + Duration::from_secs(3);

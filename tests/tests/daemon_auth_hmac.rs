@@ -11,7 +11,7 @@ use std::{
 use vipd_tests::{
     frames, kernel_tests_enabled, raw_ip,
     topology::Lan,
-    vipd::{wait_until, with_control_socket, Scratch, Vipd},
+    vipd::{instance_config, wait_until, with_control_socket, Scratch, Vipd},
 };
 
 const VIP: &str = "192.0.2.100";
@@ -29,21 +29,28 @@ fn vip() -> IpAddr {
 /// `active_key`.
 fn config(priority: u8, active_key: u8) -> String {
     let key = |byte: &str| format!("hex:{}", byte.repeat(32));
-    format!(
-        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = {priority}\n\
-         advert_interval = \"100ms\"\nvips = [\"{VIP}/24\"]\n\
-         auth_hmac = {{ active_key = {active_key}, keys = [{{ id = 1, key = \"{}\" }}, {{ id = 2, key = \"{}\" }}] }}\n",
+    let auth = format!(
+        "auth_hmac = {{ active_key = {active_key}, keys = [{{ id = 1, key = \"{}\" }}, {{ id = 2, key = \"{}\" }}] }}\n",
         key("11"),
         key("22"),
-    )
+    );
+    instance_config(priority, VIP, &auth)
 }
 
 fn assert_holders(lan: &Lan, addr: IpAddr, expected: &[usize], what: &str) {
-    assert!(
-        wait_until(EVENTUALLY, || lan.holders(addr) == expected),
-        "{what}: {addr} is on nodes {:?}, expected {expected:?}",
-        lan.holders(addr)
-    );
+    lan.assert_holders(addr, expected, EVENTUALLY, what);
+}
+
+/// Asserts that `node` dropped no advert for failing authentication.
+fn assert_no_auth_drops(node: &Vipd) {
+    for reason in [
+        "auth_bad_mac",
+        "auth_missing_trailer",
+        "auth_replay",
+        "auth_outside_window",
+    ] {
+        assert_eq!(node.drops(reason), 0, "{reason}");
+    }
 }
 
 /// Sends `packet` (IP header included, whatever its source address) from the attacker's eth0.
@@ -106,20 +113,10 @@ fn authenticated_nodes_sign_elect_and_fail_over() {
         "the advert carries a trailer"
     );
     assert_eq!(advert[32..34], [1, 1], "HMAC-SHA256/128, key 1");
-    for reason in [
-        "auth_bad_mac",
-        "auth_missing_trailer",
-        "auth_replay",
-        "auth_outside_window",
-    ] {
-        assert_eq!(backup.drops(reason), 0, "{reason}");
-    }
+    assert_no_auth_drops(&backup);
 
     master.signal(libc::SIGKILL);
-    assert!(
-        wait_until(EVENTUALLY, || lan.has_address(2, vip())),
-        "the backup never took over"
-    );
+    lan.assert_took_over(2, vip(), EVENTUALLY);
 }
 
 /// Over IPv6 the checksum covers the trailer: two nodes that get it wrong would refuse each
@@ -142,10 +139,7 @@ fn ipv6_authenticated_nodes_elect_and_fail_over() {
     assert_eq!(backup.drops("auth_bad_mac"), 0);
 
     master.signal(libc::SIGKILL);
-    assert!(
-        wait_until(EVENTUALLY, || lan.has_address(2, vip6)),
-        "the backup never took over"
-    );
+    lan.assert_took_over(2, vip6, EVENTUALLY);
 }
 
 /// Fast mode (5 ms adverts) signs and verifies every advert on the socket path (the XDP
@@ -170,14 +164,7 @@ fn fast_mode_with_auth_elects_and_fails_over() {
         verified > 100,
         "the backup took only {verified} adverts in a second"
     );
-    for reason in [
-        "auth_bad_mac",
-        "auth_missing_trailer",
-        "auth_replay",
-        "auth_outside_window",
-    ] {
-        assert_eq!(backup.drops(reason), 0, "{reason}");
-    }
+    assert_no_auth_drops(&backup);
     assert!(
         backup
             .log()
@@ -187,10 +174,7 @@ fn fast_mode_with_auth_elects_and_fails_over() {
     );
 
     master.signal(libc::SIGKILL);
-    assert!(
-        wait_until(EVENTUALLY, || lan.has_address(2, vip())),
-        "the backup never took over"
-    );
+    lan.assert_took_over(2, vip(), EVENTUALLY);
 }
 
 /// A priority-255 advert with a right checksum but no trailer would make the master resign
@@ -251,10 +235,7 @@ fn a_replayed_valid_advert_moves_nothing() {
     assert_eq!(captured.len(), SIGNED_PACKET_LEN);
 
     old.signal(libc::SIGKILL);
-    assert!(
-        wait_until(EVENTUALLY, || lan.has_address(2, vip())),
-        "the backup never took over"
-    );
+    lan.assert_took_over(2, vip(), EVENTUALLY);
     let before = new.logged_transitions();
     // A crashed vipd leaves its VIP behind, so node 1 still holds it too.
     hold_during(

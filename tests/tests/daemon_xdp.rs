@@ -8,28 +8,19 @@ use std::{process::Command, time::Duration};
 use vipd_tests::{
     kernel_tests_enabled,
     topology::Lan,
-    vipd::{wait_until, Scratch, Vipd},
+    vipd::{instance_config, wait_until, Scratch, Vipd},
 };
 
 const VIP: &str = "192.0.2.100";
 const EVENTUALLY: Duration = Duration::from_secs(15);
 
 fn config() -> String {
-    format!(
-        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = 150\n\
-         advert_interval = \"100ms\"\nvips = [\"{VIP}/24\"]\n"
-    )
+    instance_config(150, VIP, "")
 }
 
 /// Whether one ARP request from the client (node 2) for the VIP is answered within a second.
 fn arp_answered(lan: &Lan) -> bool {
-    Command::new("ip")
-        .args(["netns", "exec", lan.node(2).name()])
-        .args(["arping", "-c", "1", "-w", "1", "-i", "eth0", VIP])
-        .output()
-        .expect("run arping")
-        .status
-        .success()
+    lan.arp_answered(2, VIP)
 }
 
 /// A LAN of plain veths with the vipd node (1) answering ARP only through XDP, and a client (2).

@@ -9,7 +9,6 @@ mod deploy_support;
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
 
@@ -32,12 +31,7 @@ impl Container {
     /// Starts the container `bundle` describes (oci_bundle.py has just written its
     /// config.json), detached, its output going to a log file in the bundle.
     fn start(bundle: &Path) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let id = format!(
-            "vipd-t-{}-{}-ctr",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let id = vipd_testkit::unique_name("ctr");
         let log = bundle.join(format!("{id}.log"));
         let out = std::fs::File::create(&log).expect("container log");
         let status = Command::new("runc")

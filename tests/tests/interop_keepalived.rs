@@ -33,11 +33,7 @@ fn assert_holders(lan: &Lan, expected: &[usize], what: &str) {
 }
 
 fn assert_holders_of(lan: &Lan, addr: IpAddr, expected: &[usize], what: &str) {
-    assert!(
-        wait_until(EVENTUALLY, || lan.holders(addr) == expected),
-        "{what}: {addr} is on nodes {:?}, expected {expected:?}",
-        lan.holders(addr)
-    );
+    lan.assert_holders(addr, expected, EVENTUALLY, what);
 }
 
 /// Asserts that the holders are `expected` and still are after [`SETTLE`].

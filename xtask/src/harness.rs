@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use std::process::Command;
 
-use crate::{bootstrap, ebpf, netns, workspace};
+use crate::{bootstrap, ebpf, workspace};
 
 /// Runs `vipd-harness <command> <args>`.
 pub fn run(command: &str, args: &[String]) -> Result<()> {
@@ -24,7 +24,7 @@ pub fn run(command: &str, args: &[String]) -> Result<()> {
         "vipd-tests",
         "--bins",
     ]))?;
-    netns::remove_leftovers(netns::TEST_PREFIX)?;
+    vipd_testkit::remove_leftovers()?;
     let harness = workspace::root().join("target/release/vipd-harness");
     workspace::run(
         Command::new(harness)

@@ -2,7 +2,7 @@
 //! `--clean` to remove whatever a crashed lab left.
 use anyhow::Result;
 
-use crate::{harness, netns};
+use crate::harness;
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -18,8 +18,7 @@ pub struct Options {
 
 pub fn run(opts: &Options) -> Result<()> {
     if opts.clean {
-        netns::remove_leftovers(netns::TEST_PREFIX)?;
-        return netns::remove_leftovers(netns::LAB_PREFIX);
+        return Ok(vipd_testkit::remove_leftovers()?);
     }
     harness::run("lab", &opts.args)
 }

@@ -4,13 +4,11 @@
 //! Each command first makes sure the machine has what it needs (`scripts/bootstrap.sh`, which is
 //! idempotent and quick when everything is present), so a newcomer never has to remember it.
 mod bench;
-mod bench_arp;
 mod bootstrap;
 mod ebpf;
 mod fuzz;
 mod harness;
 mod lab;
-mod netns;
 mod package;
 mod test;
 mod workspace;

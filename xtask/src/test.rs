@@ -3,7 +3,7 @@
 //! targets over their corpora.
 use anyhow::{bail, Result};
 
-use crate::{bootstrap, ebpf, fuzz, netns, workspace};
+use crate::{bootstrap, ebpf, fuzz, workspace};
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -24,7 +24,7 @@ pub fn run(opts: &Options) -> Result<()> {
     }
     bootstrap::ensure()?;
     ebpf::build(&ebpf::Options { release: false })?;
-    netns::remove_leftovers(netns::TEST_PREFIX)?;
+    vipd_testkit::remove_leftovers()?;
 
     if !opts.no_lint {
         lint()?;

@@ -1028,6 +1028,4 @@ impl Router {
 }
 
 #[cfg(test)]
-mod daemon_input_tests;
-#[cfg(test)]
 mod tests;

@@ -6,6 +6,8 @@
 //! them, and writes a table, a breakdown of each takeover's hops (see [`timeline`]), a JSON file
 //! with every sample and its timeline, and a CDF plot. `--soak` instead runs vipd and keepalived
 //! side by side for a long time under CPU stress and counts false transitions.
+pub mod arp;
+mod collector;
 pub(crate) mod echo;
 pub(crate) mod fault;
 pub mod flood;

@@ -11,11 +11,11 @@ use std::{
     os::fd::{AsRawFd, FromRawFd, OwnedFd},
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
+        Mutex,
     },
-    thread::JoinHandle,
 };
 
+use super::collector::Collector;
 use crate::{clock::monotonic_ns, netns::Netns};
 
 /// One change the kernel announced.
@@ -45,11 +45,7 @@ pub enum Topic {
     Addresses,
 }
 
-pub struct NetWatch {
-    noticed: Arc<Mutex<Vec<Noticed>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
+pub struct NetWatch(Collector<Noticed>);
 
 impl NetWatch {
     pub fn start(ns: &Netns, topic: Topic) -> Result<Self, String> {
@@ -60,31 +56,14 @@ impl NetWatch {
         let socket = ns
             .run(|| open(groups))
             .map_err(|e| format!("rtnetlink listener in {}: {e}", ns.name()))?;
-        let noticed = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (noticed, stop) = (noticed.clone(), stop.clone());
-            std::thread::spawn(move || receive_loop(&socket, &noticed, &stop))
-        };
-        Ok(Self {
-            noticed,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(Self(Collector::spawn(move |noticed, stop| {
+            receive_loop(&socket, noticed, stop)
+        })))
     }
 
     /// What was noticed so far (and forgets it).
     pub fn take(&self) -> Vec<Noticed> {
-        std::mem::take(&mut *self.noticed.lock().expect("netwatch lock"))
-    }
-}
-
-impl Drop for NetWatch {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.0.take()
     }
 }
 

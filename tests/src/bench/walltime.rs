@@ -4,7 +4,7 @@
 //! times; the probe, the faults and the XDP ring use CLOCK_MONOTONIC. The offset between the two
 //! clocks is sampled around each trial (it only moves with NTP slewing, by microseconds per
 //! second at most), so a converted stamp keeps the source's precision.
-use crate::clock::monotonic_ns;
+use crate::clock::{monotonic_ns, realtime_ns};
 
 /// CLOCK_REALTIME minus CLOCK_MONOTONIC, in nanoseconds.
 #[derive(Clone, Copy, Debug)]
@@ -37,17 +37,6 @@ impl Offset {
     pub fn monotonic_of(self, realtime_ns: u64) -> u64 {
         (realtime_ns as i128 - self.0).max(0) as u64
     }
-}
-
-fn realtime_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid timespec to write to; CLOCK_REALTIME always exists.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_REALTIME)");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// `2026-12-01T22:49:05.123456Z` (tracing's timestamp: UTC, any number of fraction digits) as

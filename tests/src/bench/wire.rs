@@ -10,12 +10,11 @@ use std::{
     os::fd::{AsRawFd, FromRawFd, OwnedFd},
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
+        Mutex,
     },
-    thread::JoinHandle,
 };
 
-use super::walltime::Offset;
+use super::{collector::Collector, walltime::Offset};
 use crate::netns::Netns;
 
 /// What a kept frame was.
@@ -44,11 +43,7 @@ pub struct Seen {
     pub frame: Frame,
 }
 
-pub struct Sniffer {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
+pub struct Sniffer(Collector<Seen>);
 
 impl Sniffer {
     /// Starts sniffing `interface` in `ns`.
@@ -57,31 +52,14 @@ impl Sniffer {
         let socket = ns
             .run(|| open(ifindex))
             .map_err(|e| format!("packet socket on {interface} in {}: {e}", ns.name()))?;
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (seen, stop) = (seen.clone(), stop.clone());
-            std::thread::spawn(move || receive_loop(&socket, &seen, &stop))
-        };
-        Ok(Self {
-            seen,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(Self(Collector::spawn(move |seen, stop| {
+            receive_loop(&socket, seen, stop)
+        })))
     }
 
     /// What was kept so far (and forgets it).
     pub fn take(&self) -> Vec<Seen> {
-        std::mem::take(&mut *self.seen.lock().expect("sniffer lock"))
-    }
-}
-
-impl Drop for Sniffer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.0.take()
     }
 }
 

@@ -1,5 +1,5 @@
-//! `vipd-harness`: the lab and the takeover, flood and scale benchmarks, behind
-//! `cargo xtask lab` and `cargo xtask bench takeover|flood|scale`.
+//! `vipd-harness`: the lab and the takeover, flood, scale and ARP benchmarks, behind
+//! `cargo xtask lab` and `cargo xtask bench takeover|flood|scale|arp`.
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -20,6 +20,8 @@ enum Harness {
     Flood(vipd_tests::bench::flood::Options),
     /// CPU and memory for 1, 10 and 100 instances, vipd beside keepalived.
     Scale(vipd_tests::bench::scale::Options),
+    /// ARP answers per second and reply latency: vipd's XDP responder against the kernel.
+    Arp(vipd_tests::bench::arp::Options),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Harness::Takeover(opts) => vipd_tests::bench::main(opts),
         Harness::Flood(opts) => vipd_tests::bench::flood::main(opts),
         Harness::Scale(opts) => vipd_tests::bench::scale::main(opts),
+        Harness::Arp(opts) => vipd_tests::bench::arp::main(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

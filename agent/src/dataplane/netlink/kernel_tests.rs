@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::family::IpFamily;
-use crate::test_netns::Netns;
+use vipd_testkit::Netns;
 
 /// Generous: only "it eventually happens", never how fast.
 const EVENTUALLY: Duration = Duration::from_secs(30);

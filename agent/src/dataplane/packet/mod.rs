@@ -19,7 +19,7 @@ mod vrrp_socket;
 #[cfg(test)]
 mod announce_fixtures;
 #[cfg(test)]
-mod netns_tests;
+mod kernel_tests;
 
 use crate::family::IpFamily;
 use std::io;

@@ -85,10 +85,16 @@ mod tests {
         assert!(native_tx_unreliable("virtio_net").is_none());
         assert!(native_tx_unreliable("mlx5_core").is_none());
     }
+}
+
+/// Root needed: a network namespace of its own.
+#[cfg(test)]
+mod kernel_tests {
+    use super::*;
 
     #[test]
     fn a_veth_is_named_by_its_driver_and_an_unknown_interface_is_an_error() {
-        let ns = crate::test_netns::Netns::new("drvinfo");
+        let ns = vipd_testkit::Netns::new("drvinfo");
         ns.ip(&[
             "link", "add", "drv0", "type", "veth", "peer", "name", "drv1",
         ]);

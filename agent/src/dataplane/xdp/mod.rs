@@ -23,4 +23,6 @@ pub use adverts::{Advert, AdvertRing, AsyncAdvertRing};
 pub use agent_watch::WatchedAgent;
 pub use counters::XdpCounters;
 pub use maps::{FollowedMaster, VridPolicy, XdpMapError, XdpMaps};
-pub use program::{xdp_action, AttachMode, Attachment, XdpError, XdpProgram, TEST_RUN_IFINDEX};
+pub use program::{
+    xdp_action, AttachMode, Attachment, ProgramSize, XdpError, XdpProgram, TEST_RUN_IFINDEX,
+};

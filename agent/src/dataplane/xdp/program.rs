@@ -75,6 +75,20 @@ pub enum XdpError {
     Map(#[source] aya::maps::MapError),
     #[error("BPF_PROG_TEST_RUN: {0}")]
     TestRun(#[source] ProgramError),
+    #[error("reading the loaded XDP program's info: {0}")]
+    Info(#[source] ProgramError),
+}
+
+/// What the verifier and the JIT made of the loaded program: its size is part of its cost.
+/// `None` where the kernel does not say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramSize {
+    /// Instructions the verifier processed.
+    pub verified_instructions: Option<u32>,
+    /// Bytes of BPF instructions after the kernel's translation (8 bytes an instruction).
+    pub translated_bytes: Option<u32>,
+    /// Bytes of JIT-compiled machine code.
+    pub jitted_bytes: u32,
 }
 
 /// The verdicts (the kernel's `enum xdp_action`) the program returns, as
@@ -184,6 +198,21 @@ impl XdpProgram {
     /// the object; this works once.
     pub fn take_maps(&mut self) -> Result<XdpMaps, XdpMapError> {
         XdpMaps::take(&mut self.ebpf)
+    }
+
+    /// The loaded program's size, as the verifier and the JIT left it.
+    pub fn size(&self) -> Result<ProgramSize, XdpError> {
+        let program: &Xdp = self
+            .ebpf
+            .program(names::XDP_PROGRAM)
+            .and_then(|p| p.try_into().ok())
+            .ok_or(XdpError::ProgramMissing(names::XDP_PROGRAM))?;
+        let info = program.info().map_err(XdpError::Info)?;
+        Ok(ProgramSize {
+            verified_instructions: info.verified_instruction_count(),
+            translated_bytes: info.size_translated(),
+            jitted_bytes: info.size_jitted(),
+        })
     }
 
     /// Runs the program once on `frame` through BPF_PROG_TEST_RUN and returns its verdict

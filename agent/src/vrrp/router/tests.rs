@@ -632,3 +632,6 @@ mod auth_ah {
             .is_ok());
     }
 }
+
+/// The inputs only the daemon gives: XDP liveness signals and reconfiguration.
+mod daemon_input;

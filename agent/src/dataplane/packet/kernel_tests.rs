@@ -10,8 +10,8 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::announce_socket::link_address;
 use super::*;
-use crate::test_netns::Netns;
 use crate::vrrp::wire::{VRRP_GROUP_V4, VRRP_GROUP_V6};
+use vipd_testkit::Netns;
 
 const IF_A: &str = "vpa";
 const IF_B: &str = "vpb";
@@ -476,11 +476,7 @@ fn unsolicited_na_arrives_byte_exact_and_updates_the_peer_neighbour_cache() {
 
 #[test]
 fn kernel_stamp_is_the_arrival_time_not_the_late_read() {
-    let monotonic = || {
-        Duration::from(
-            nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).expect("clock"),
-        )
-    };
+    let monotonic = || Duration::from_nanos(vipd_testkit::clock::monotonic_ns());
     let link = link();
     let (a, b) = sockets(&link, IpFamily::V4, None, true);
     let late = Duration::from_millis(20);

@@ -12,25 +12,20 @@
 //!
 //! Both veth ends run in driver mode; the client end carries the same program with nothing owned,
 //! because on veth XDP_TX only delivers when the peer has an XDP program too. The program is
-//! loaded straight from `target/ebpf/vipd-xdp.o` with aya (the xtask cannot depend on the agent,
-//! which embeds the object the xtask builds).
-use agent_common::{names, OwnedV4Key, OwnedVip, XdpConfig};
-use anyhow::{bail, Context, Result};
-use aya::{
-    maps::{Array, HashMap, PerCpuArray},
-    programs::{Xdp, XdpMode},
-    Ebpf,
-};
+//! vipd's own, embedded in it and loaded with its loader ([`XdpProgram`]).
+use anyhow::{Context, Result};
+use clap::Parser;
 use std::{
-    fs::File,
     net::Ipv4Addr,
     os::fd::{AsRawFd, FromRawFd, OwnedFd},
     time::{Duration, Instant},
 };
 
+use vipd::dataplane::xdp::{AttachMode, XdpMaps, XdpProgram};
+
 use crate::{
-    bootstrap, ebpf,
-    netns::{self, Namespace},
+    clock::monotonic_ns,
+    netns::{veth, Netns},
 };
 
 const CLIENT_IF: &str = "bench-cli";
@@ -42,127 +37,96 @@ const KERNEL_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 const ETH_P_ARP: u16 = 0x0806;
 
-#[derive(clap::Args)]
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask bench arp",
+    about = "ARP answers per second and reply latency: vipd's XDP responder against the kernel"
+)]
 pub struct Options {
     /// Time spent on each of the four measurements.
     #[arg(long, default_value = "1.5s", value_parser = humantime::parse_duration)]
     each: Duration,
 }
 
-pub fn run(opts: &Options) -> Result<()> {
-    bootstrap::ensure()?;
-    ebpf::build(&ebpf::Options { release: false })?;
-    let object = std::fs::read(ebpf::object_path()).context("reading the XDP object")?;
+pub fn main(opts: Options) -> Result<(), String> {
+    run(&opts).map_err(|error| format!("{error:#}"))
+}
 
-    let client = Namespace::create(&format!("{}bench-cli", netns::LAB_PREFIX))?;
-    let node = Namespace::create(&format!("{}bench-node", netns::LAB_PREFIX))?;
-    netns::veth(&client, CLIENT_IF, &node, NODE_IF)?;
-    client.exec_ok(&[
+fn run(opts: &Options) -> Result<()> {
+    let client = Netns::new("bench-cli");
+    let node = Netns::new("bench-node");
+    veth(&client, CLIENT_IF, &node, NODE_IF);
+    client.exec(&[
         "ip",
         "link",
         "set",
         CLIENT_IF,
         "address",
         &mac_string(CLIENT_MAC),
-    ])?;
-    node.exec_ok(&[
+    ]);
+    node.exec(&[
         "ip",
         "link",
         "set",
         NODE_IF,
         "address",
         &mac_string(NODE_MAC),
-    ])?;
-    client.exec_ok(&["ip", "addr", "add", "192.0.2.1/24", "dev", CLIENT_IF])?;
-    node.exec_ok(&["ip", "addr", "add", "192.0.2.2/24", "dev", NODE_IF])?;
+    ]);
+    client.exec(&["ip", "addr", "add", "192.0.2.1/24", "dev", CLIENT_IF]);
+    node.exec(&["ip", "addr", "add", "192.0.2.2/24", "dev", NODE_IF]);
 
     // Programs are dropped (links detached) before the namespaces, which are declared earlier.
-    let mut node_xdp = in_namespace(&node, || attached(&object, NODE_IF))?;
-    let _client_xdp = in_namespace(&client, || attached(&object, CLIENT_IF))?;
-    let node_ifindex = in_namespace(&node, || ifindex(NODE_IF))?;
-    own_vip(&mut node_xdp, node_ifindex)?;
+    let mut node_xdp = node.run(|| attached(NODE_IF))?;
+    let _client_xdp = client.run(|| attached(CLIENT_IF))?;
+    let mut node_maps = node_xdp.take_maps().context("the node program's maps")?;
+    own_vip(&mut node_maps, node.ifindex(NODE_IF))?;
 
-    let results = in_namespace(&client, || -> Result<[Measurement; 2]> {
-        let socket = ArpSocket::open(ifindex(CLIENT_IF)?)?;
+    let client_ifindex = client.ifindex(CLIENT_IF);
+    let results = client.run(|| -> Result<[Measurement; 2]> {
+        let socket = ArpSocket::open(client_ifindex)?;
         Ok([
             Measurement::take(&socket, VIP, opts.each)?,
             Measurement::take(&socket, KERNEL_IP, opts.each)?,
         ])
     })?;
-    let answered_by_xdp = counter(&node_xdp, agent_common::counter::ARP_ANSWERED)?;
+    let answered_by_xdp = node_maps
+        .counters()?
+        .get(agent_common::counter::ARP_ANSWERED);
     report(&results, answered_by_xdp);
     describe_program(&node_xdp)?;
     Ok(())
 }
 
 /// What the verifier and the JIT made of the program: its size is part of its cost.
-fn describe_program(ebpf: &Ebpf) -> Result<()> {
-    let program: &Xdp = ebpf
-        .program(names::XDP_PROGRAM)
-        .context("no XDP program in the object")?
-        .try_into()?;
-    let info = program.info()?;
+fn describe_program(program: &XdpProgram) -> Result<()> {
+    let size = program.size()?;
     let show = |n: Option<u32>| n.map_or_else(|| "unknown".to_string(), |n| n.to_string());
     println!(
         "program: {} instructions processed by the verifier, {} BPF instructions after \
          translation ({} bytes), {} bytes JIT-compiled",
-        show(info.verified_instruction_count()),
-        show(info.size_translated().map(|bytes| bytes / 8)),
-        show(info.size_translated()),
-        info.size_jitted(),
+        show(size.verified_instructions),
+        show(size.translated_bytes.map(|bytes| bytes / 8)),
+        show(size.translated_bytes),
+        size.jitted_bytes,
     );
     Ok(())
 }
 
-/// Loads the object and attaches its program to `interface` in driver mode.
-fn attached(object: &[u8], interface: &str) -> Result<Ebpf> {
-    let mut ebpf = Ebpf::load(object).context("loading the XDP object")?;
-    let program: &mut Xdp = ebpf
-        .program_mut(names::XDP_PROGRAM)
-        .context("no XDP program in the object")?
-        .try_into()?;
-    program.load()?;
+/// Loads vipd's program and attaches it to `interface` in driver mode.
+fn attached(interface: &str) -> Result<XdpProgram> {
+    let mut program = XdpProgram::load()?;
     program
-        .attach(interface, XdpMode::Driver)
+        .attach(interface, AttachMode::Driver)
         .with_context(|| format!("attaching XDP to {interface} in driver mode"))?;
-    Ok(ebpf)
+    Ok(program)
 }
 
 /// Owns the VIP with the node's MAC and keeps the dead-man switch open for the whole run.
-fn own_vip(ebpf: &mut Ebpf, ifindex: u32) -> Result<()> {
-    let mut owned: HashMap<_, OwnedV4Key, OwnedVip> =
-        HashMap::try_from(ebpf.map_mut(names::OWNED_V4).context("OWNED_V4")?)?;
-    owned.insert(
-        OwnedV4Key {
-            ifindex,
-            addr: VIP.octets(),
-        },
-        OwnedVip {
-            mac: NODE_MAC,
-            vrid: 1,
-            _pad: 0,
-        },
-        0,
-    )?;
-    let mut config: Array<_, XdpConfig> =
-        Array::try_from(ebpf.map_mut(names::CONFIG).context("CONFIG")?)?;
-    config.set(
-        0,
-        XdpConfig {
-            deadman_bound_ns: u64::MAX,
-        },
-        0,
-    )?;
-    let mut heartbeat: Array<_, u64> =
-        Array::try_from(ebpf.map_mut(names::HEARTBEAT).context("HEARTBEAT")?)?;
-    heartbeat.set(0, monotonic_ns(), 0)?;
+fn own_vip(maps: &mut XdpMaps, ifindex: u32) -> Result<()> {
+    maps.own_vip(ifindex, VIP.into(), NODE_MAC, 1)?;
+    maps.set_deadman_bound(Duration::MAX)?;
+    maps.heartbeat(monotonic_ns())?;
     Ok(())
-}
-
-fn counter(ebpf: &Ebpf, index: u32) -> Result<u64> {
-    let counters: PerCpuArray<_, u64> =
-        PerCpuArray::try_from(ebpf.map(names::COUNTERS).context("COUNTERS")?)?;
-    Ok(counters.get(&index, 0)?.iter().sum())
 }
 
 /// What one target's answers look like.
@@ -400,44 +364,6 @@ fn is_reply_from(frame: &[u8], target: Ipv4Addr) -> bool {
         && frame[20..22] == [0, 2]
         && frame[28..32] == target.octets()
         && frame[38..42] == CLIENT_IP.octets()
-}
-
-fn in_namespace<T: Send>(ns: &Namespace, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
-    let path = format!("/var/run/netns/{}", ns.name());
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                let file = File::open(&path).with_context(|| format!("opening {path}"))?;
-                // SAFETY: file is an open namespace fd; setns only affects this thread.
-                if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                    return Err(std::io::Error::last_os_error())
-                        .with_context(|| format!("entering {}", ns.name()));
-                }
-                f()
-            })
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-fn ifindex(interface: &str) -> Result<u32> {
-    let name = std::ffi::CString::new(interface)?;
-    // SAFETY: name is a valid C string.
-    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    if index == 0 {
-        bail!("no interface {interface}");
-    }
-    Ok(index)
-}
-
-fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid timespec to write to.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 fn mac_string(mac: [u8; 6]) -> String {

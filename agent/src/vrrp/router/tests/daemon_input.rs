@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::*;
+use super::super::*;
 use crate::vrrp::test_support::{addr, v3_config, wire};
 
 const MS: Duration = Duration::from_millis(1);
