@@ -40,7 +40,7 @@ pub fn derive(settings: &Settings, node: Option<Ipv4Addr>, jitter: &Jitter) -> V
         let counter = index as u32 + 1;
         let mut priority = slot % 64 + u32::from(jitter(counter) % 32);
         let mut starts_master = false;
-        if counter % stride == 0 {
+        if counter.is_multiple_of(stride) {
             // The script does not start nopreempt instances as master: keepalived refuses
             // `nopreempt` with `state MASTER`.
             starts_master = settings.preemption != Preemption::Never;

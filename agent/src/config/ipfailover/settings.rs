@@ -61,18 +61,21 @@ impl Settings {
             config_name: text(env, "OPENSHIFT_HA_CONFIG_NAME")
                 .unwrap_or_else(|| "OpenShift-IPFailover".into()),
             vips,
-            vip_groups: number(env, "OPENSHIFT_HA_VIP_GROUPS", 0, usize::MAX)?.unwrap_or(0),
+            vip_groups: number::<usize>(env, "OPENSHIFT_HA_VIP_GROUPS", 0, None)?.unwrap_or(0),
             interface: text(env, "OPENSHIFT_HA_NETWORK_INTERFACE"),
-            monitor_port: number(env, "OPENSHIFT_HA_MONITOR_PORT", 0, u16::MAX)?.unwrap_or(80),
+            monitor_port: number::<u16>(env, "OPENSHIFT_HA_MONITOR_PORT", 0, Some(u16::MAX))?
+                .unwrap_or(80),
             // settings.sh: default 1; config-generators.sh treats 0 as 1.
-            replica_count: number(env, "OPENSHIFT_HA_REPLICA_COUNT", 0, u32::MAX)?
+            replica_count: number::<u32>(env, "OPENSHIFT_HA_REPLICA_COUNT", 0, None)?
                 .unwrap_or(1)
                 .max(1),
-            vrid_offset: number(env, "OPENSHIFT_HA_VRRP_ID_OFFSET", 0, 254)?.unwrap_or(10),
+            vrid_offset: number::<u32>(env, "OPENSHIFT_HA_VRRP_ID_OFFSET", 0, Some(254))?
+                .unwrap_or(10),
             excluded_vrids: excluded_vrids(env)?,
             check_script: text(env, "OPENSHIFT_HA_CHECK_SCRIPT"),
             notify_script: text(env, "OPENSHIFT_HA_NOTIFY_SCRIPT"),
-            check_interval: number(env, "OPENSHIFT_HA_CHECK_INTERVAL", 1, u32::MAX)?.unwrap_or(2),
+            check_interval: number::<u32>(env, "OPENSHIFT_HA_CHECK_INTERVAL", 1, None)?
+                .unwrap_or(2),
             preemption: preemption(env)?,
             unicast_peers: unicast_peers(env)?,
             unicast_source: address(env, "UNICAST_SOURCE_IPADDRESS")?,
@@ -97,11 +100,12 @@ fn text(env: &Environment, variable: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// A whole number from `min` up to `max` (without one, the type's limit).
 fn number<T>(
     env: &Environment,
     variable: &'static str,
     min: T,
-    max: T,
+    max: Option<T>,
 ) -> Result<Option<T>, EnvError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
@@ -110,10 +114,13 @@ where
         return Ok(None);
     };
     match value.parse::<T>() {
-        Ok(n) if n >= min && n <= max => Ok(Some(n)),
+        Ok(n) if n >= min && max.is_none_or(|max| n <= max) => Ok(Some(n)),
         _ => Err(EnvError {
             variable,
-            message: format!("`{value}` is not a whole number from {min} to {max}"),
+            message: match max {
+                Some(max) => format!("`{value}` is not a whole number from {min} to {max}"),
+                None => format!("`{value}` is not a whole number of {min} or more"),
+            },
         }),
     }
 }
