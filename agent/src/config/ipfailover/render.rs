@@ -35,7 +35,11 @@ pub fn keepalived_conf(
             line("   state MASTER".into());
         }
         line(format!("   virtual_router_id {}", instance.vrid));
-        line(format!("   priority {}", instance.priority));
+        // A backup at slot 0, 64 or 128 with no random part gets priority 0, which
+        // keepalived refuses for its default, 100; left out, the importer gives that default.
+        if instance.priority > 0 {
+            line(format!("   priority {}", instance.priority));
+        }
         match settings.preemption {
             Preemption::Never => line("   nopreempt".into()),
             // keepalived does not know `preempt_nodelay` and preempts at once.

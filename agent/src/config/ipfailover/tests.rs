@@ -236,6 +236,18 @@ fn more_replicas_than_vips_leaves_some_nodes_backup_of_all() {
 }
 
 #[test]
+fn a_priority_of_zero_is_keepalived_default() {
+    let pairs = [
+        ("OPENSHIFT_HA_VIRTUAL_IPS", "10.0.0.1"),
+        ("OPENSHIFT_HA_REPLICA_COUNT", "3"),
+    ];
+    // Address .64: slot 64, idx 64 % 3 + 1 = 2, counter 1 a backup at 64 % 64 + 0 = 0, which
+    // keepalived rejects ("must be between 1 & 255") for its default 100.
+    let checked = load(&env(&pairs), &node([192, 168, 1, 64]), &|_| 0).unwrap();
+    assert_eq!(checked.config.instances[0].priority.get(), 100);
+}
+
+#[test]
 fn excluded_vrids_raise_the_offset_for_the_rest() {
     let checked = derive(
         &[
