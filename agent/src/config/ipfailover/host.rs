@@ -22,11 +22,8 @@ pub trait Host {
 
 /// The interface to run on: the configured one if it exists, else the first fallback name that
 /// does, else the one the route to 8.8.8.8 uses. A configured interface that does not exist
-/// falls through as in the script; the warning is vipd's.
+/// falls through as in the script; [`missing`] words vipd's warning about it.
 pub fn interface(host: &dyn Host, configured: Option<&str>) -> Result<String, EnvError> {
-    if let Some(name) = configured.filter(|name| !host.has_interface(name)) {
-        tracing::warn!("OPENSHIFT_HA_NETWORK_INTERFACE: no interface {name}; looking for one as the image does");
-    }
     configured
         .into_iter()
         .chain(FALLBACK_INTERFACES)
@@ -37,4 +34,12 @@ pub fn interface(host: &dyn Host, configured: Option<&str>) -> Result<String, En
             variable: "OPENSHIFT_HA_NETWORK_INTERFACE",
             message: "unset (or no such interface), none of enp0s3, enp0s8, eth1, ens3 exists, and there is no route to 8.8.8.8 to take the interface from".into(),
         })
+}
+
+/// The warning for a configured interface the host does not have, if it does not.
+pub fn missing(host: &dyn Host, configured: Option<&str>, chosen: &str) -> Option<String> {
+    let name = configured.filter(|name| !host.has_interface(name))?;
+    Some(format!(
+        "OPENSHIFT_HA_NETWORK_INTERFACE: there is no interface {name}; running on {chosen}, found as the image finds one"
+    ))
 }

@@ -52,37 +52,53 @@ pub fn keepalived_conf(
     host: &dyn Host,
     jitter: &Jitter,
 ) -> Result<String, EnvError> {
+    derive(env, host, jitter).map(|(text, _)| text)
+}
+
+/// The keepalived.conf, and warnings about the environment that the text does not show.
+fn derive(
+    env: &Environment,
+    host: &dyn Host,
+    jitter: &Jitter,
+) -> Result<(String, Vec<String>), EnvError> {
     let settings = settings::Settings::read(env)?;
     let interface = host::interface(host, settings.interface.as_deref())?;
     let node = host.ipv4_address(&interface);
     let derived = instances::derive(&settings, node, jitter);
-    Ok(render::keepalived_conf(
-        &settings, &interface, node, &derived,
-    ))
+    let text = render::keepalived_conf(&settings, &interface, node, &derived);
+    let mut warnings: Vec<String> = settings::firewall_variable(env)
+        .map(|variable| format!(
+            "{variable} is set: vipd does not add the image's nftables table (inet keepalived, accepting 224.0.0.18); its chain's policy is accept, so nothing changes unless other rules drop VRRP, which you must then open yourself"
+        ))
+        .into_iter()
+        .collect();
+    warnings.extend(host::missing(
+        host,
+        settings.interface.as_deref(),
+        &interface,
+    ));
+    Ok((text, warnings))
 }
 
 /// The vipd configuration the image's keepalived would run, loaded and validated like an
 /// imported keepalived.conf. Warnings about the generated text name its line in [`SOURCE`].
 pub fn load(env: &Environment, host: &dyn Host, jitter: &Jitter) -> Result<Checked, ConfigErrors> {
     let source = Path::new(SOURCE);
-    let text = keepalived_conf(env, host, jitter)
+    let (text, notes) = derive(env, host, jitter)
         .map_err(|error| ConfigErrors::whole_file(source, error.to_string()))?;
     // The generated text has no `@ID` lines; any id reads it the same.
     let mut checked = load_keepalived_str(source, &text, &ConfigId::new("ipfailover"))?;
-    if let Some(variable) = settings::firewall_variable(env) {
-        checked.warnings.0.insert(
-            0,
-            Diagnostic {
-                location: Location {
-                    file: source.to_path_buf(),
-                    position: Position { line: 1, column: 1 },
-                },
-                message: format!(
-                    "{variable} is set: vipd does not add the image's nftables table (inet keepalived, accepting 224.0.0.18); its chain's policy is accept, so nothing changes unless other rules drop VRRP, which you must then open yourself"
-                ),
-            },
-        );
-    }
+    let whole = |message| Diagnostic {
+        location: Location {
+            file: source.to_path_buf(),
+            position: Position { line: 1, column: 1 },
+        },
+        message,
+    };
+    checked
+        .warnings
+        .0
+        .splice(0..0, notes.into_iter().map(whole));
     Ok(checked)
 }
 

@@ -393,6 +393,12 @@ fn the_interface_is_autodetected_as_the_image_does() {
     environment.remove("OPENSHIFT_HA_NETWORK_INTERFACE");
     let checked = load(&environment, &host, &jitter).unwrap();
     assert_eq!(checked.config.instances[0].interface, "eth1");
+    // A configured interface that is missing falls through the same way, with a warning.
+    environment.insert("OPENSHIFT_HA_NETWORK_INTERFACE".into(), "bond0".into());
+    let checked = load(&environment, &host, &jitter).unwrap();
+    assert_eq!(checked.config.instances[0].interface, "eth1");
+    assert!(checked.warnings.0[0].message.contains("no interface bond0"));
+    environment.remove("OPENSHIFT_HA_NETWORK_INTERFACE");
     let routed = FakeHost {
         interfaces: vec![("ens5", Some(Ipv4Addr::new(10, 1, 0, 3)))],
         route: Some("ens5"),
