@@ -58,7 +58,7 @@ impl Settings {
             });
         }
         Ok(Settings {
-            config_name: text(env, "OPENSHIFT_HA_CONFIG_NAME")
+            config_name: word(env, "OPENSHIFT_HA_CONFIG_NAME")?
                 .unwrap_or_else(|| "OpenShift-IPFailover".into()),
             vips,
             vip_groups: number::<usize>(env, "OPENSHIFT_HA_VIP_GROUPS", 0, None)?.unwrap_or(0),
@@ -72,8 +72,8 @@ impl Settings {
             vrid_offset: number::<u32>(env, "OPENSHIFT_HA_VRRP_ID_OFFSET", 0, Some(254))?
                 .unwrap_or(10),
             excluded_vrids: excluded_vrids(env)?,
-            check_script: text(env, "OPENSHIFT_HA_CHECK_SCRIPT"),
-            notify_script: text(env, "OPENSHIFT_HA_NOTIFY_SCRIPT"),
+            check_script: quotable(env, "OPENSHIFT_HA_CHECK_SCRIPT")?,
+            notify_script: quotable(env, "OPENSHIFT_HA_NOTIFY_SCRIPT")?,
             check_interval: number::<u32>(env, "OPENSHIFT_HA_CHECK_INTERVAL", 1, None)?
                 .unwrap_or(2),
             preemption: preemption(env)?,
@@ -98,6 +98,33 @@ fn text(env: &Environment, variable: &str) -> Option<String> {
     env.get(variable)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// A value written unquoted into keepalived.conf (the name is also the `auth_pass` and part of
+/// the check's name): one word that cannot end or open a block or start a comment there.
+fn word(env: &Environment, variable: &'static str) -> Result<Option<String>, EnvError> {
+    let value = text(env, variable);
+    match &value {
+        Some(v) if v.contains(|c: char| c.is_whitespace() || "\"{}!#".contains(c)) => {
+            Err(EnvError {
+                variable,
+                message: format!("`{v}`: a name without spaces, quotes, braces, `!` or `#`"),
+            })
+        }
+        _ => Ok(value),
+    }
+}
+
+/// A command written in double quotes into keepalived.conf.
+fn quotable(env: &Environment, variable: &'static str) -> Result<Option<String>, EnvError> {
+    let value = text(env, variable);
+    match &value {
+        Some(v) if v.contains('"') => Err(EnvError {
+            variable,
+            message: format!("`{v}`: a command without double quotes (keepalived.conf quotes it)"),
+        }),
+        _ => Ok(value),
+    }
 }
 
 /// A whole number from `min` up to `max` (without one, the type's limit).

@@ -420,6 +420,8 @@ fn bad_values_name_their_variable() {
         ("HA_EXCLUDED_VRRP_IDS", "11,x"),
         ("OPENSHIFT_HA_UNICAST_PEERS", "peer-a"),
         ("OPENSHIFT_HA_CHECK_INTERVAL", "0"),
+        ("OPENSHIFT_HA_CONFIG_NAME", "my ipf"),
+        ("OPENSHIFT_HA_NOTIFY_SCRIPT", "/bin/echo \"x\""),
     ] {
         let pairs = [("OPENSHIFT_HA_VIRTUAL_IPS", "10.0.0.1"), (variable, value)];
         assert!(
