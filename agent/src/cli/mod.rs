@@ -2,6 +2,7 @@
 mod check_config;
 mod cleanup;
 mod import_keepalived;
+mod import_openshift_ipfailover;
 mod run;
 mod status;
 mod watch;
@@ -38,6 +39,9 @@ enum Command {
     CheckConfig(check_config::Options),
     /// Print a keepalived.conf as vipd.toml; what vipd does not run is listed on stderr.
     ImportKeepalived(import_keepalived::Options),
+    /// Print as vipd.toml what OpenShift's ipfailover image would run from this environment
+    /// (`OPENSHIFT_HA_*`); what vipd does not run is listed on stderr.
+    ImportOpenshiftIpfailover(import_openshift_ipfailover::Options),
     /// Show the VRRP adverts arriving on an interface, as vipd's XDP program stamps them.
     Watch(watch::Options),
     /// Show every VRRP instance of the running vipd (state, priorities, master, adverts, drops).
@@ -57,6 +61,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(opts) => run::run(opts, cli.log_format),
         Command::CheckConfig(opts) => check_config::run(opts),
         Command::ImportKeepalived(opts) => import_keepalived::run(opts),
+        Command::ImportOpenshiftIpfailover(opts) => import_openshift_ipfailover::run(opts),
         Command::Watch(opts) => watch::run(opts),
         Command::Status(opts) => status::run(opts),
         Command::Cleanup(opts) => cleanup::run(opts),

@@ -1,12 +1,13 @@
 //! `vipd run`: load the configuration and run the daemon until SIGTERM or SIGINT.
 use anyhow::{bail, Result};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{init_logging, LogFormat};
 use crate::{
-    config::{self, keepalived::ConfigId, model::Dataplane, ConfigFile},
+    config::{self, ipfailover, keepalived::ConfigId, model::Dataplane, ConfigFile},
     daemon::{self, Overrides},
-    dataplane::xdp::AttachMode,
+    dataplane::{host_lookup::System, xdp::AttachMode},
 };
 
 #[derive(clap::Args)]
@@ -22,6 +23,11 @@ pub struct Options {
     /// `-i`; by default this host's name up to its first dot, as in keepalived.
     #[arg(long, short = 'i', value_name = "ID", requires = "keepalived_conf")]
     config_id: Option<String>,
+    /// Run what OpenShift's ipfailover image would run, from the same `OPENSHIFT_HA_*`
+    /// environment (docs/openshift-ipfailover.md; `vipd import-openshift-ipfailover` shows the
+    /// vipd.toml it amounts to).
+    #[arg(long, conflicts_with_all = ["config", "keepalived_conf"])]
+    openshift_ipfailover: bool,
     /// `xdp` (the default where it attaches) or `socket` (no XDP program at all, to measure
     /// what XDP gains).
     #[arg(long, value_enum)]
@@ -51,6 +57,10 @@ enum DataplaneArg {
 
 pub fn run(opts: Options, log_format: Option<LogFormat>) -> Result<()> {
     let file = match opts.keepalived_conf {
+        _ if opts.openshift_ipfailover => ConfigFile::OpenshiftIpfailover(ipfailover::Source::new(
+            ipfailover::process_environment(),
+            Arc::new(System),
+        )),
         Some(path) => ConfigFile::Keepalived {
             path,
             config_id: opts

@@ -5,6 +5,7 @@
 
 pub mod auth_key;
 pub mod diagnostic;
+pub mod ipfailover;
 pub mod keepalived;
 pub mod load;
 pub mod model;
@@ -70,7 +71,7 @@ pub fn check_str(file: &Path, text: &str) -> Result<Checked, ConfigErrors> {
 mod tests;
 
 /// The file a running vipd reads its configuration from, at start and again on SIGHUP.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ConfigFile {
     /// A vipd.toml.
     Vipd(PathBuf),
@@ -80,12 +81,15 @@ pub enum ConfigFile {
         path: PathBuf,
         config_id: keepalived::ConfigId,
     },
+    /// OpenShift ipfailover's `OPENSHIFT_HA_*` environment, run as the image would.
+    OpenshiftIpfailover(ipfailover::Source),
 }
 
 impl ConfigFile {
     pub fn path(&self) -> &Path {
         match self {
             ConfigFile::Vipd(path) | ConfigFile::Keepalived { path, .. } => path,
+            ConfigFile::OpenshiftIpfailover(_) => Path::new(ipfailover::SOURCE),
         }
     }
 
@@ -96,6 +100,7 @@ impl ConfigFile {
             ConfigFile::Keepalived { path, config_id } => {
                 keepalived::load_keepalived(path, config_id)
             }
+            ConfigFile::OpenshiftIpfailover(source) => source.load(),
         }
     }
 }
