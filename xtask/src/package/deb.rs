@@ -146,9 +146,9 @@ fn packaged_unit(unit: &[u8]) -> Result<String> {
         .map(|(_, body)| body)
         .context("deploy/systemd/vipd.service: no blank line after the header comment")?;
     let unit = format!(
-        "# vipd as a systemd service, installed by the vipd Debian package (not enabled: \
-         `systemctl enable --now vipd`).\n# Local changes go in a drop-in (`systemctl edit \
-         vipd`), not in this file.\n\n{}",
+        "# vipd as a systemd service, from the vipd Debian package: installed, not enabled\n\
+         # (`systemctl enable --now vipd`). Local changes go in a drop-in (`systemctl edit \
+         vipd`).\n\n{}",
         body.replace(HAND_PREFIX, PACKAGE_PREFIX)
     );
     if unit.contains(HAND_PREFIX) {
