@@ -34,6 +34,10 @@ APT_NEEDS=(
   "setpriv:util-linux"
   "strip:binutils"
   "unshare:util-linux"
+  # The Debian package test: built with dpkg-deb, its man pages rendered with groff.
+  "dpkg-deb:dpkg"
+  "groff:groff-base"
+  "gzip:gzip"
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }

@@ -1,6 +1,6 @@
 //! `cargo xtask package`: the static vipd binary and the build context of its image
-//! (deploy/Containerfile), and with `--image` the OCI image itself, built with buildah into an
-//! OCI archive without a registry or a daemon.
+//! (deploy/Containerfile), with `--image` the OCI image itself, built with buildah into an
+//! OCI archive without a registry or a daemon, and with `--deb` the Debian package (`deb`).
 use anyhow::{bail, Context, Result};
 use std::{
     path::{Path, PathBuf},
@@ -8,6 +8,8 @@ use std::{
 };
 
 use crate::{bootstrap, ebpf, workspace};
+
+mod deb;
 
 /// The host target, named explicitly: with `--target` cargo applies RUSTFLAGS to the binary
 /// only, not to build scripts and proc macros (which cannot be linked statically).
@@ -20,6 +22,9 @@ pub struct Options {
     /// Also build the image (buildah) into target/package/vipd-VERSION.oci.tar.
     #[arg(long)]
     image: bool,
+    /// Also build the Debian package target/package/vipd_VERSION_amd64.deb.
+    #[arg(long)]
+    deb: bool,
 }
 
 fn package_dir() -> PathBuf {
@@ -45,6 +50,10 @@ pub fn run(opts: &Options) -> Result<()> {
     if opts.image {
         let archive = build_image(&context)?;
         println!("image: {}", archive.display());
+    }
+    if opts.deb {
+        let package = deb::build(&staged, &package_dir())?;
+        println!("Debian package: {}", package.display());
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `vipd` command line: one module per subcommand, each a thin layer over the library.
 mod check_config;
 mod cleanup;
+mod generate;
 mod import_keepalived;
 mod import_openshift_ipfailover;
 mod run;
@@ -49,6 +50,12 @@ enum Command {
     /// Remove the VIPs and virtual MAC interfaces a vipd that did not stop cleanly left behind
     /// (the systemd unit runs this in ExecStopPost).
     Cleanup(cleanup::Options),
+    /// Write vipd's man pages into a directory (for packagers: `cargo xtask package --deb`).
+    #[command(hide = true)]
+    Man(generate::ManOptions),
+    /// Print a shell completion script (for packagers: `cargo xtask package --deb`).
+    #[command(hide = true)]
+    Completions(generate::CompletionsOptions),
 }
 
 /// Runs the command and turns its error into one readable line and a failing exit code.
@@ -65,6 +72,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Watch(opts) => watch::run(opts),
         Command::Status(opts) => status::run(opts),
         Command::Cleanup(opts) => cleanup::run(opts),
+        Command::Man(opts) => generate::man(opts),
+        Command::Completions(opts) => generate::completions(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
