@@ -6,7 +6,7 @@ mod deploy_support;
 
 use std::{path::Path, process::Command};
 
-use deploy_support::{cargo, run_ok, target_dir};
+use deploy_support::{cargo, run_ok, target_dir, verify_unit};
 
 /// What the package installs besides directories and the subcommands' man pages.
 const FILES: [&str; 9] = [
@@ -165,20 +165,12 @@ fn check_unit(root: &Path) {
     let text = std::fs::read_to_string(&unit).expect("the unit");
     assert!(!text.contains("/usr/local"), "{text}");
     assert!(text.contains("ExecStart=/usr/sbin/vipd run"), "{text}");
-    let vipd = root.join("usr/sbin/vipd");
-    let copy = root.parent().expect("scratch").join("vipd.service");
-    std::fs::write(
-        &copy,
-        text.replace("/usr/sbin/vipd", vipd.to_str().expect("path")),
-    )
-    .expect("write the unit's copy");
-    let output = run_ok(
-        Command::new("systemd-analyze")
-            .args(["verify", "--man=no"])
-            .arg(&copy),
+    verify_unit(
+        &text,
+        "/usr/sbin/vipd",
+        &root.join("usr/sbin/vipd"),
+        &root.parent().expect("scratch").join("vipd.service"),
     );
-    let said = String::from_utf8_lossy(&output.stderr);
-    assert!(said.trim().is_empty(), "systemd-analyze verify: {said}");
 
     // ExecStartPre's check, by the packaged binary, of the packaged configuration.
     run_ok(

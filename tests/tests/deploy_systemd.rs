@@ -4,7 +4,7 @@ mod deploy_support;
 
 use std::process::Command;
 
-use deploy_support::{repo, run_ok, target_dir, vipd_binary};
+use deploy_support::{repo, run_ok, target_dir, verify_unit, vipd_binary};
 
 /// Where the unit expects the binary (docs/systemd.md installs it there).
 const INSTALLED_VIPD: &str = "/usr/local/sbin/vipd";
@@ -14,26 +14,10 @@ fn the_unit_passes_systemd_analyze_verify() {
     let unit = std::fs::read_to_string(repo().join("deploy/systemd/vipd.service"))
         .expect("deploy/systemd/vipd.service");
     assert!(unit.contains(INSTALLED_VIPD));
-    // verify insists that every Exec command exists; this machine has vipd in target/, not
-    // installed, so a copy of the unit points there. Nothing else changes.
     let vipd = vipd_binary();
     let dir = target_dir().join("deploy-test/systemd");
     std::fs::create_dir_all(&dir).expect("create the test directory");
-    let copy = dir.join("vipd.service");
-    std::fs::write(
-        &copy,
-        unit.replace(INSTALLED_VIPD, vipd.to_str().expect("path")),
-    )
-    .expect("write the unit's copy");
-
-    let output = run_ok(
-        Command::new("systemd-analyze")
-            .args(["verify", "--man=no"])
-            .arg(&copy),
-    );
-    // verify exits 0 on some warnings; there must be none.
-    let said = String::from_utf8_lossy(&output.stderr);
-    assert!(said.trim().is_empty(), "systemd-analyze verify: {said}");
+    verify_unit(&unit, INSTALLED_VIPD, &vipd, &dir.join("vipd.service"));
 
     // ExecStartPre and ExecReload run this; the configuration the docs install must pass it.
     run_ok(

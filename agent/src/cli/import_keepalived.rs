@@ -1,9 +1,10 @@
 //! `vipd import-keepalived FILE`: read a keepalived.conf (and what it includes) and print the
 //! equivalent vipd.toml on stdout. What vipd does not run, and what it changed, goes to stderr as
 //! `file:line:col: warning: message`; a configuration that cannot run is refused with its errors.
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::path::PathBuf;
 
+use super::imported;
 use crate::config;
 use crate::config::keepalived::ConfigId;
 
@@ -21,25 +22,9 @@ pub fn run(opts: Options) -> Result<()> {
     let config_id = opts
         .config_id
         .map_or_else(ConfigId::of_this_host, ConfigId::new);
-    match config::keepalived::load_keepalived(&opts.file, &config_id) {
-        Ok(checked) => {
-            if !checked.warnings.0.is_empty() {
-                eprintln!("{}", checked.warnings);
-            }
-            println!(
-                "# vipd.toml imported from {} by `vipd import-keepalived`.\n",
-                opts.file.display()
-            );
-            print!("{}", config::write::to_toml(&checked.config));
-            Ok(())
-        }
-        Err(errors) => {
-            eprintln!("{errors}");
-            bail!(
-                "{}: {} error(s), nothing imported",
-                opts.file.display(),
-                errors.0.len()
-            )
-        }
-    }
+    imported::print(
+        config::keepalived::load_keepalived(&opts.file, &config_id),
+        opts.file.display(),
+        "import-keepalived",
+    )
 }

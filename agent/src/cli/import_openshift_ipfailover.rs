@@ -2,9 +2,10 @@
 //! on this host, what `vipd run --openshift-ipfailover` would run, and print it as vipd.toml
 //! (or, with `--keepalived-conf`, as the keepalived.conf the image would have generated). The
 //! backups' priorities have a random part, as in the image, so two runs differ there.
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-use crate::config::{self, ipfailover};
+use super::imported;
+use crate::config::ipfailover;
 use crate::dataplane::host_lookup::System;
 
 #[derive(clap::Args)]
@@ -21,22 +22,9 @@ pub fn run(opts: Options) -> Result<()> {
         print!("{}", source.keepalived_conf()?);
         return Ok(());
     }
-    match source.load() {
-        Ok(checked) => {
-            if !checked.warnings.0.is_empty() {
-                eprintln!("{}", checked.warnings);
-            }
-            println!("# vipd.toml derived from the OPENSHIFT_HA_* environment by `vipd import-openshift-ipfailover`.\n");
-            print!("{}", config::write::to_toml(&checked.config));
-            Ok(())
-        }
-        Err(errors) => {
-            eprintln!("{errors}");
-            bail!(
-                "{}: {} error(s), nothing imported",
-                ipfailover::SOURCE,
-                errors.0.len()
-            )
-        }
-    }
+    imported::print(
+        source.load(),
+        ipfailover::SOURCE,
+        "import-openshift-ipfailover",
+    )
 }

@@ -4,6 +4,7 @@ mod cleanup;
 mod generate;
 mod import_keepalived;
 mod import_openshift_ipfailover;
+mod imported;
 mod run;
 mod status;
 mod watch;

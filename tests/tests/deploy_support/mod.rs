@@ -39,6 +39,22 @@ pub fn vipd_binary() -> PathBuf {
     target_dir().join("debug/vipd")
 }
 
+/// Runs `systemd-analyze verify` on `unit` (its text) and requires silence: verify exits 0 on
+/// some warnings. verify insists that every Exec command exists, and the binary the unit names
+/// at `installed` is not installed on this machine, so a copy at `copy` points at `vipd`
+/// instead; nothing else changes.
+pub fn verify_unit(unit: &str, installed: &str, vipd: &Path, copy: &Path) {
+    std::fs::write(copy, unit.replace(installed, vipd.to_str().expect("path")))
+        .expect("write the unit's copy");
+    let output = run_ok(
+        Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(copy),
+    );
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.trim().is_empty(), "systemd-analyze verify: {said}");
+}
+
 /// The package that ships the Kubernetes JSON schemas (1.25 to 1.37), pinned so that a new
 /// release cannot change what passes.
 const KUBERNETES_VALIDATE: &str = "kubernetes-validate==1.37.0";
