@@ -64,6 +64,16 @@ fn summary(checked: &Checked) -> Vec<(String, u8, u8)> {
         .collect()
 }
 
+/// Each instance's VRID, in order.
+fn vrids(checked: &Checked) -> Vec<u8> {
+    checked
+        .config
+        .instances
+        .iter()
+        .map(|i| i.vrid.get())
+        .collect()
+}
+
 fn vips(instance: &Instance) -> Vec<String> {
     instance
         .vips
@@ -258,13 +268,7 @@ fn excluded_vrids_raise_the_offset_for_the_rest() {
     );
     // generate_vrrpd_instance_config: 10 + 1 = 11 is excluded, the offset becomes 11 → 12;
     // then 11 + 2 = 13 is excluded, 12 → 14; then 12 + 3 = 15.
-    let vrids: Vec<u8> = checked
-        .config
-        .instances
-        .iter()
-        .map(|i| i.vrid.get())
-        .collect();
-    assert_eq!(vrids, [12, 14, 15]);
+    assert_eq!(vrids(&checked), [12, 14, 15]);
 }
 
 #[test]
@@ -276,13 +280,7 @@ fn the_offset_moves_every_vrid() {
         ],
         &node([192, 168, 1, 7]),
     );
-    let vrids: Vec<u8> = checked
-        .config
-        .instances
-        .iter()
-        .map(|i| i.vrid.get())
-        .collect();
-    assert_eq!(vrids, [51, 52]);
+    assert_eq!(vrids(&checked), [51, 52]);
 }
 
 #[test]
