@@ -1,5 +1,5 @@
 //! vipd's one clock: CLOCK_MONOTONIC, the clock `bpf_ktime_get_ns()` stamps adverts with, the
-//! clock timerfd deadlines are set on and the status ages are measured on, expressed as the
+//! clock the engine's `epoll_pwait2` deadlines are set on and the status ages are measured on, expressed as the
 //! protocol core's [`Instant`].
 use nix::time::{clock_gettime, ClockId};
 use std::time::Duration;

@@ -88,8 +88,24 @@ impl Vipd {
     /// Starts `vipd run ARGS` inside `ns`, its output going to `log`. `config` and `socket` are
     /// the configuration file and control socket that `args` give it.
     pub fn run(ns: &Netns, log: &Path, args: &[&OsStr], config: PathBuf, socket: PathBuf) -> Self {
+        Self::run_with_env(ns, log, args, &[], config, socket)
+    }
+
+    /// As [`Vipd::run`], with `env` added to vipd's environment (a configuration that comes
+    /// from the environment, as OpenShift's ipfailover gives it).
+    pub fn run_with_env(
+        ns: &Netns,
+        log: &Path,
+        args: &[&OsStr],
+        env: &[(&str, &str)],
+        config: PathBuf,
+        socket: PathBuf,
+    ) -> Self {
         let mut command = Command::new("ip");
-        command.args(["netns", "exec", ns.name()]).arg(binary());
+        command
+            .args(["netns", "exec", ns.name()])
+            .arg(binary())
+            .envs(env.iter().copied());
         Self::spawn(command, log, args, config, socket)
     }
 

@@ -35,10 +35,11 @@ fn start(lan: &Lan, dir: &Scratch, n: usize) -> Vipd {
     ];
     let socket = socket.clone();
     let log = dir.path().join(format!("n{n}.log"));
-    Vipd::run(
+    Vipd::run_with_env(
         lan.node(n),
         &log,
         &args,
+        ENVIRONMENT,
         dir.path().join("unused.toml"),
         socket,
     )
@@ -53,10 +54,6 @@ fn holds_all(lan: &Lan, n: usize) -> bool {
 fn the_slot_master_holds_the_vips_and_the_other_node_takes_over() {
     if !kernel_tests_enabled() {
         return;
-    }
-    // The child processes inherit the environment; this binary has this one test only.
-    for (name, value) in ENVIRONMENT {
-        std::env::set_var(name, value);
     }
     let lan = Lan::new(2);
     let dir = Scratch::new("openshift-ipfailover");

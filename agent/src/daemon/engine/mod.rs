@@ -1,8 +1,8 @@
 //! The engine: one thread that runs every VRRP instance's protocol timing.
 //!
 //! VRRP timers below a millisecond cannot ride tokio's timer wheel (millisecond granularity), so
-//! the engine sleeps in its own epoll loop ([`poller`]) on a timerfd armed at the next protocol
-//! deadline, optionally as a SCHED_FIFO thread ([`realtime`]). Before every decision it drains
+//! the engine sleeps in its own epoll loop ([`poller`]) with `epoll_pwait2` timed to the next
+//! protocol deadline, optionally as a SCHED_FIFO thread ([`realtime`]). Before every decision it drains
 //! the XDP advert ring (and, for an instance on sockets alone, its VRRP socket), so a
 //! Master_Down_Timer never fires while an advert that arrived in time is still waiting to be
 //! read; and it judges adverts by the time the driver or kernel saw them, so its own late

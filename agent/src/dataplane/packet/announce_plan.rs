@@ -5,8 +5,8 @@
 //! to wake and `poll_announcement(now)` hands out each frame that is due.
 //!
 //! Timestamps are the protocol core's [`Instant`]s, on the engine's one clock (CLOCK_MONOTONIC,
-//! that of its timerfd and of `bpf_ktime_get_ns`), so the engine hands its readings over as
-//! they are.
+//! that of its `epoll_pwait2` timeouts and of `bpf_ktime_get_ns`), so the engine hands its
+//! readings over as they are.
 //!
 //! The semantics follow keepalived: on becoming master every VIP is announced
 //! `master_repeat` times (a round over all VIPs, then the next round), and again

@@ -45,8 +45,8 @@ const INTERNETWORK_CONTROL: u32 = 0xc0;
 /// [`VRRP_GROUP_V6`]. Unicast mode: do not join, send to each configured peer; the socket still
 /// receives from any sender, and the caller filters by [`super::RecvMeta::source`].
 ///
-/// The socket is non-blocking. A dedicated timing thread polls [`VrrpSocket::as_raw_fd`] (with
-/// its timerfd) and calls [`VrrpSocket::recv`] until it reports would-block; tokio code wraps
+/// The socket is non-blocking. The engine thread polls [`VrrpSocket::as_raw_fd`] (in its epoll
+/// set) and calls [`VrrpSocket::recv`] until it reports would-block; tokio code wraps
 /// it in [`AsyncVrrpSocket`].
 #[derive(Debug)]
 pub struct VrrpSocket {

@@ -8,6 +8,7 @@ use crate::{
         netlink::Vip,
         xdp::{Advert, FollowedMaster, VridPolicy, XdpMaps},
     },
+    family::IpFamily,
     vrrp::Instant,
 };
 
@@ -49,7 +50,7 @@ impl InstanceRuntime {
         let config = self.router.config();
         if self.xdp_ifindex != Some(advert.ifindex)
             || config.vrid != advert.vrid
-            || config.primary_address.is_ipv4() != advert.source.is_ipv4()
+            || config.family() != IpFamily::of(advert.source)
         {
             return;
         }
