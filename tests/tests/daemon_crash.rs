@@ -102,3 +102,23 @@ fn after_kill9_cleanup_removes_the_vip_and_the_next_vipd_takes_over() {
         again.log()
     );
 }
+
+/// As users run it (plain veths, the default attach, no options): the kernel's exit and SIGSTOP
+/// watch is attached, so a killed or frozen vipd's node goes silent at once rather than after
+/// the dead-man bound (what it silences is tested frame by frame in xdp_echo_test_run.rs).
+#[test]
+fn the_default_daemon_has_the_kernel_watch_on_its_own_exit() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("crash-watch");
+    let node = Vipd::start(lan.node(1), dir.path(), "n1", &config(), &[]);
+    assert!(wait_until(EVENTUALLY, || lan.has_address(1, VIP.parse().unwrap())));
+    let log = node.log();
+    assert!(
+        log.contains("XDP answers stop the moment the kernel reports vipd exited or stopped"),
+        "{log}"
+    );
+    assert!(!log.contains("stop only after the dead-man bound"), "{log}");
+}
