@@ -6,11 +6,13 @@
 //! vipd that died left (marked VIPs, virtual MACs); prepare every instance ([`setup`]); attach
 //! the XDP program where it can be attached; start the engine thread ([`engine`]), which owns
 //! all protocol timing; then run the slow parts on tokio: health checks and tracking
-//! ([`health`]), notify commands, signals.
+//! ([`health`]), notify commands, SIGHUP.
 //!
-//! SIGTERM / SIGINT: every instance resigns (priority-0 adverts), VIPs are removed, STOP
-//! notifications run, and vipd exits 0. SIGHUP: the configuration is read again; a bad one is
-//! refused with its errors and the running one stays.
+//! SIGTERM / SIGINT: the engine thread reads them itself ([`engine::stop_signals`]): every
+//! instance resigns (priority-0 adverts), VIPs are removed, STOP notifications run, and vipd
+//! exits 0. A stop signal that arrives while the daemon starts waits until the engine runs.
+//! SIGHUP: the configuration is read again; a bad one is refused with its errors and the
+//! running one stays.
 pub(crate) mod claims;
 pub(crate) mod convert;
 mod engine;
@@ -83,6 +85,7 @@ const STOP_NOTIFY_WAIT: Duration = Duration::from_secs(10);
 /// Runs the daemon on `checked` (read from `config_file`, which SIGHUP reads again) until
 /// SIGTERM or SIGINT.
 pub fn run(config_file: ConfigFile, checked: Checked, overrides: Overrides) -> Result<()> {
+    engine::stop_signals::block().context("blocking SIGTERM and SIGINT for the engine")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -257,8 +260,6 @@ impl Daemon {
 
     /// Handles engine events and signals until the engine has stopped.
     async fn serve(&mut self, events: &mut mpsc::UnboundedReceiver<Event>) -> Result<()> {
-        let mut sigterm = signal(SignalKind::terminate())?;
-        let mut sigint = signal(SignalKind::interrupt())?;
         let mut sighup = signal(SignalKind::hangup())?;
         loop {
             tokio::select! {
@@ -266,8 +267,6 @@ impl Daemon {
                     Some(Event::Transition(t)) => self.notify(&t),
                     Some(Event::Stopped) | None => return Ok(()),
                 },
-                _ = sigterm.recv() => self.engine.send(Command::Shutdown),
-                _ = sigint.recv() => self.engine.send(Command::Shutdown),
                 _ = sighup.recv() => {
                     if let Err(error) = self.reload().await {
                         error!(

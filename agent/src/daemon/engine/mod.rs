@@ -21,6 +21,7 @@ mod drop_log;
 mod instance;
 mod poller;
 mod realtime;
+pub(super) mod stop_signals;
 mod vips;
 
 pub use instance::{InstanceParts, InstanceRuntime, Transition, XdpBinding};
@@ -41,6 +42,7 @@ use crate::{
     vrrp::Instant,
 };
 use poller::{Poller, Waker};
+use stop_signals::StopSignals;
 
 /// What the rest of the daemon asks of the engine.
 pub enum Command {
@@ -59,8 +61,6 @@ pub enum Command {
     /// instance it replaces (same interface, VRID and family), whose protocol state it keeps.
     /// Running instances no one replaces resign and go.
     Reload(Vec<(Option<usize>, InstanceRuntime)>),
-    /// Resign every instance (priority-0 adverts, VIPs removed) and stop.
-    Shutdown,
 }
 
 /// What the engine tells the rest of the daemon.
@@ -110,7 +110,7 @@ impl EngineHandle {
         }
     }
 
-    /// Waits for the engine thread to finish (after [`Command::Shutdown`]).
+    /// Waits for the engine thread to finish (after SIGTERM or SIGINT, see [`stop_signals`]).
     pub fn join(mut self) {
         if let Some(thread) = self.thread.take() {
             if thread.join().is_err() {
@@ -127,6 +127,8 @@ impl EngineHandle {
 const TOKEN_RING: u64 = poller::TOKEN_RESERVED - 1;
 /// Acknowledgements of VIP adds.
 const TOKEN_NETLINK: u64 = poller::TOKEN_RESERVED - 2;
+/// SIGTERM or SIGINT pending.
+const TOKEN_STOP: u64 = poller::TOKEN_RESERVED - 3;
 
 fn instance_token(index: usize) -> u64 {
     index as u64
@@ -144,6 +146,8 @@ pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Res
         poller.register(fast_path.adverts.as_fd(), TOKEN_RING)?;
     }
     poller.register(setup.vips.as_fd(), TOKEN_NETLINK)?;
+    let stop_signals = StopSignals::open()?;
+    poller.register(stop_signals.as_fd(), TOKEN_STOP)?;
     let thread = std::thread::Builder::new()
         .name("vipd-engine".into())
         .spawn(move || {
@@ -152,6 +156,7 @@ pub fn spawn(setup: EngineSetup, events: UnboundedSender<Event>) -> std::io::Res
                 poller,
                 inbox,
                 events,
+                stop_signals,
                 stopping: false,
                 next_heartbeat: Instant::ZERO,
                 next_counters: Instant::ZERO,
@@ -173,6 +178,9 @@ struct Engine {
     poller: Poller,
     inbox: mpsc::Receiver<Command>,
     events: UnboundedSender<Event>,
+    /// SIGTERM and SIGINT: every instance resigns (priority-0 adverts, VIPs removed) and the
+    /// engine stops.
+    stop_signals: StopSignals,
     stopping: bool,
     /// When the XDP dead-man heartbeat is next due.
     next_heartbeat: Instant,
@@ -197,6 +205,8 @@ impl Engine {
             for &token in &ready {
                 if token == TOKEN_NETLINK {
                     self.setup.vips.acknowledged();
+                } else if token == TOKEN_STOP {
+                    self.stop_on_signal();
                 } else if let Some(instance) = usize::try_from(token)
                     .ok()
                     .and_then(|index| self.setup.instances.get_mut(index))
@@ -308,13 +318,23 @@ impl Engine {
                     }
                 }
                 Command::Reload(slots) => self.reload(now, slots, transitions),
-                Command::Shutdown => {
-                    for instance in &mut self.setup.instances {
-                        instance.resign(now);
-                    }
-                    self.stopping = true;
-                }
             }
+        }
+    }
+
+    /// A pending SIGTERM or SIGINT: every instance resigns when its actions next run, in this
+    /// same wake-up, and the engine stops after it.
+    fn stop_on_signal(&mut self) {
+        let Some(signal) = self.stop_signals.take() else {
+            return;
+        };
+        if !self.stopping {
+            info!(signal = signal.as_str(), "stopping: every instance resigns");
+            let now = clock::now();
+            for instance in &mut self.setup.instances {
+                instance.resign(now);
+            }
+            self.stopping = true;
         }
     }
 
