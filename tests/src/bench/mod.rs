@@ -17,6 +17,7 @@ pub(crate) mod probe;
 mod procfs;
 pub mod scale;
 mod soak;
+mod stamped;
 pub(crate) mod stats;
 pub(crate) mod system;
 mod timeline;
@@ -196,9 +197,11 @@ fn report(opts: &Options, samples: &[Sample], failures: &[String]) -> Result<(),
         "p90",
         "p99",
         "max",
+        "network p50",
+        "network p99",
         "outage p50",
         "detection p50",
-        "p50 vs keepalived",
+        "p50 vs keepalived (network)",
     ]);
     let mut breakdown = stats::Table::new(&timeline::breakdown_header());
     // One row per system and interval, in the order they ran.
@@ -209,12 +212,16 @@ fn report(opts: &Options, samples: &[Sample], failures: &[String]) -> Result<(),
         }
     }
     for &scenario in &opts.scenarios {
-        let keepalived: Vec<f64> = samples
-            .iter()
-            .filter(|s| s.scenario == scenario && s.system == System::Keepalived)
-            .map(|s| s.takeover_us)
-            .collect();
-        let keepalived = stats::summary(&keepalived).map(|s| s[0]);
+        let keepalived_p50 = |figure: fn(&Sample) -> f64| {
+            let values: Vec<f64> = samples
+                .iter()
+                .filter(|s| s.scenario == scenario && s.system == System::Keepalived)
+                .map(figure)
+                .collect();
+            stats::summary(&values).map(|s| s[0])
+        };
+        let keepalived = keepalived_p50(|s| s.takeover_us);
+        let keepalived_network = keepalived_p50(|s| s.network_takeover_us);
         for &(system, interval_us) in &runs {
             let ours: Vec<&Sample> = samples
                 .iter()
@@ -228,12 +235,16 @@ fn report(opts: &Options, samples: &[Sample], failures: &[String]) -> Result<(),
             let Some([p50, p90, p99, max]) = stats::summary(&takeover) else {
                 continue;
             };
+            let network: Vec<f64> = ours.iter().map(|s| s.network_takeover_us).collect();
+            let network = stats::summary(&network).expect("as many as the takeovers");
             let outage: Vec<f64> = ours.iter().filter_map(|s| s.outage_us).collect();
             let detection: Vec<f64> = ours.iter().filter_map(|s| s.detection_us).collect();
             let p50_text =
                 |v: &[f64]| stats::summary(v).map_or("-".into(), |s| stats::human_us(s[0]));
-            let ratio = match keepalived {
-                Some(k) if system != System::Keepalived => format!("{:.0}x faster", k / p50),
+            let ratio = match (keepalived, keepalived_network) {
+                (Some(k), Some(kn)) if system != System::Keepalived => {
+                    format!("{:.0}x ({:.0}x) faster", k / p50, kn / network[0])
+                }
                 _ => "-".into(),
             };
             table.row(&[
@@ -245,6 +256,8 @@ fn report(opts: &Options, samples: &[Sample], failures: &[String]) -> Result<(),
                 stats::human_us(p90),
                 stats::human_us(p99),
                 stats::human_us(max),
+                stats::human_us(network[0]),
+                stats::human_us(network[2]),
                 p50_text(&outage),
                 p50_text(&detection),
                 ratio,

@@ -1,6 +1,8 @@
 //! The client's probe: a datagram to the VIP every `interval` (20 us by default) from a realtime
-//! thread, and a realtime receiver that stamps each answer with CLOCK_MONOTONIC and the node that
-//! sent it. Takeover is read off this record exactly as a user would see it.
+//! thread, and a realtime receiver that records each answer: the node that sent it, when it
+//! reached the client's socket (the kernel's stamp) and when the receiver read it, and the
+//! server's own stamps (see [`super::echo`]). Takeover is read off this record exactly as a user
+//! would see it.
 use std::{
     net::{SocketAddr, UdpSocket},
     sync::{
@@ -11,14 +13,25 @@ use std::{
     time::Duration,
 };
 
-use super::echo::PORT;
+use super::{
+    echo::{ANSWER_LEN, PORT},
+    stamped,
+};
 use crate::{clock::monotonic_ns, topology::Lan};
 
-/// One answer: when it arrived (CLOCK_MONOTONIC ns) and which node sent it.
-#[derive(Clone, Copy, Debug)]
+/// One answer, its times on CLOCK_MONOTONIC ns.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Reply {
+    /// When it reached the client's socket (the kernel's stamp).
     pub at_ns: u64,
+    /// When the probe's receiver read it.
+    pub read_ns: u64,
+    /// The node that answered.
     pub node: u8,
+    /// When the probe it answers reached that node's echo server (the kernel's stamp).
+    pub probe_arrived_ns: u64,
+    /// When the echo server sent it.
+    pub sent_ns: u64,
 }
 
 pub struct Probe {
@@ -36,6 +49,7 @@ impl Probe {
             socket
                 .set_read_timeout(Some(Duration::from_millis(100)))
                 .expect("timeout");
+            stamped::enable(&socket).expect("SO_TIMESTAMPNS on the probe");
             socket
         });
         let receiver_socket = socket.try_clone().expect("clone probe socket");
@@ -102,15 +116,20 @@ fn send_loop(socket: &UdpSocket, target: SocketAddr, interval: Duration, stop: &
 fn receive_loop(socket: &UdpSocket, replies: &Mutex<Vec<Reply>>, stop: &AtomicBool) {
     realtime(41);
     let mut buf = [0u8; 64];
+    let stamp =
+        |buf: &[u8], at: usize| u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
     while !stop.load(Ordering::Relaxed) {
-        if let Ok(len) = socket.recv(&mut buf) {
-            let at_ns = monotonic_ns();
-            if len >= 9 {
-                replies.lock().expect("probe lock").push(Reply {
-                    at_ns,
-                    node: buf[8],
-                });
-            }
+        let Ok(answer) = stamped::recv(socket, &mut buf) else {
+            continue;
+        };
+        if answer.len >= ANSWER_LEN {
+            replies.lock().expect("probe lock").push(Reply {
+                at_ns: answer.arrived_ns,
+                read_ns: monotonic_ns(),
+                node: buf[8],
+                probe_arrived_ns: stamp(&buf, 9),
+                sent_ns: stamp(&buf, 17),
+            });
         }
     }
 }

@@ -4,13 +4,16 @@
 //! Sources: packet sniffers with kernel stamps on the client's interface (ARP: the new master's
 //! gratuitous ARP, its resolution of the client, the client's own requests) and on the expected
 //! new master's switch port (what the new master was sent: the old master's adverts and echo
-//! replies; what it sent: its first advert); an rtnetlink listener for the client's neighbour
-//! entry of the VIP; and vipd's JSON log for what only vipd knows (its decision, the owned-VIP
-//! XDP map, the netlink acknowledgement of the VIP).
+//! replies; what it sent: its first advert); the first answer's own stamps (the probe's arrival
+//! at the new master's echo server, the answer's departure and its arrival at the client, see
+//! [`super::echo`]); an rtnetlink listener for the client's neighbour entry of the VIP; and
+//! vipd's JSON log for what only vipd knows (its decision, the owned-VIP XDP map, the netlink
+//! acknowledgement of the VIP).
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::{
     netwatch::{Change, NetWatch, Noticed, Topic},
+    probe::Reply,
     stats,
     system::VIP,
     walltime::{self, Offset},
@@ -54,10 +57,18 @@ pub struct Timeline {
     pub master_asked_client_us: Option<f64>,
     /// The client's answer to that request, leaving the client.
     pub client_answered_us: Option<f64>,
-    /// The client's neighbour entry for the VIP moving to the new master's MAC.
+    /// The client's neighbour entry for the VIP moving to the new master's MAC, as its listener
+    /// read the change (an upper bound: the kernel moves the entry as the ARP arrives, and the
+    /// listener's wake-up comes on top, 0.2-0.3 ms on the 2-core VM).
     pub client_neighbour_us: Option<f64>,
-    /// The client's first reply from the new master.
+    /// The first probe the new master answered, reaching its echo server's socket.
+    pub probe_at_new_master_us: f64,
+    /// The new master's echo server sending that answer.
+    pub new_master_answered_us: f64,
+    /// The client's first reply from the new master, reaching the client's socket.
     pub first_reply_us: f64,
+    /// The probe's receiver reading that reply.
+    pub first_reply_read_us: f64,
 }
 
 /// The sniffers and listeners a group of trials shares, and the nodes' MACs.
@@ -93,16 +104,17 @@ impl Recorders {
     }
 
     /// The timeline of the takeover from node 1 to `new` after `fault_ns`, whose first reply
-    /// came at `first_reply_ns`; `old_log` and `new_log` are the two daemons' logs since before
-    /// the fault.
+    /// was `first_reply`; `old_log` and `new_log` are the two daemons' logs since before the
+    /// fault.
     pub fn timeline(
         &self,
         fault_ns: u64,
-        first_reply_ns: u64,
+        first_reply: &Reply,
         new: usize,
         old_log: &str,
         new_log: &str,
     ) -> Timeline {
+        let first_reply_ns = first_reply.at_ns;
         let after = |at_ns: u64| (at_ns as f64 - fault_ns as f64) / 1e3;
         let (old_mac, new_mac) = (self.macs[0], self.macs[new - 1]);
         let vip: Ipv4Addr = VIP.parse().expect("VIP");
@@ -205,7 +217,10 @@ impl Recorders {
             }),
             client_neighbour_us: first_neighbour_move(&neighbours, fault_ns, vip, new_mac)
                 .map(after),
+            probe_at_new_master_us: after(first_reply.probe_arrived_ns),
+            new_master_answered_us: after(first_reply.sent_ns),
             first_reply_us: after(first_reply_ns),
+            first_reply_read_us: after(first_reply.read_ns),
         }
     }
 }
@@ -296,7 +311,7 @@ type Hop = (
     fn(&Timeline) -> Option<f64>,
 );
 
-const HOPS: [Hop; 7] = [
+const HOPS: [Hop; 8] = [
     (
         "fault->last advert",
         |_| Some(0.0),
@@ -315,13 +330,18 @@ const HOPS: [Hop; 7] = [
         |t| t.garp_us,
     ),
     (
-        "GARP->client neighbour",
+        "GARP->probe at new master",
         |t| t.garp_us,
-        |t| t.client_neighbour_us,
+        |t| Some(t.probe_at_new_master_us),
     ),
     (
-        "neighbour->first reply",
-        |t| t.client_neighbour_us,
+        "server's turnaround",
+        |t| Some(t.probe_at_new_master_us),
+        |t| Some(t.new_master_answered_us),
+    ),
+    (
+        "answer->client",
+        |t| Some(t.new_master_answered_us),
         |t| Some(t.first_reply_us),
     ),
 ];
@@ -400,7 +420,8 @@ mod tests {
             decision_us: Some(650.0),
             vip_added_us: Some(700.0),
             garp_us: Some(720.0),
-            client_neighbour_us: Some(730.0),
+            probe_at_new_master_us: 745.0,
+            new_master_answered_us: 1255.0,
             first_reply_us: 1300.0,
             ..Timeline::default()
         };
@@ -409,7 +430,9 @@ mod tests {
         assert_eq!(row[1], "-50 us / -50 us"); // fault->last advert
         assert_eq!(row[2], "700 us / 700 us"); // last advert->decision
         assert_eq!(row[3], "-"); // no XDP map line
-        assert_eq!(row[7], "570 us / 570 us"); // neighbour->first reply
-        assert_eq!(row[10], "0/1");
+        assert_eq!(row[6], "25 us / 25 us"); // GARP->probe at new master
+        assert_eq!(row[7], "510 us / 510 us"); // server's turnaround
+        assert_eq!(row[8], "45 us / 45 us"); // answer->client
+        assert_eq!(row[11], "0/1");
     }
 }

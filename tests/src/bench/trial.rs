@@ -18,8 +18,12 @@ pub struct Sample {
     pub scenario: Scenario,
     /// The system's advert interval in this trial.
     pub advert_interval_us: u64,
-    /// Fault to the first reply from the new master.
+    /// Fault to the first reply from the new master, reaching the client's socket.
     pub takeover_us: f64,
+    /// The same without the new master's echo server's own turnaround (its wake-up between the
+    /// probe reaching its socket and its answer): what the network and the failover cost, which
+    /// is what a client whose server answers at once sees.
+    pub network_takeover_us: f64,
     /// Last reply from the old master to the first from the new one.
     pub outage_us: Option<f64>,
     /// The new master's own account: last advert seen to its master-down decision (vipd only).
@@ -108,14 +112,17 @@ pub fn run(scenario: Scenario, bench: Bench) -> Result<Sample, String> {
     };
     let (old_log, new_log) = (log_since(1), log_since(new));
     let detection_us = detection_after(&new_log);
-    let timeline = recorders.timeline(fault_ns, first_new.at_ns, new, &old_log, &new_log);
+    let timeline = recorders.timeline(fault_ns, &first_new, new, &old_log, &new_log);
 
     fault::repair(scenario, &mut nodes[0], ports, lan);
+    let takeover_us = (first_new.at_ns - fault_ns) as f64 / 1e3;
+    let turnaround_us = first_new.sent_ns.saturating_sub(first_new.probe_arrived_ns) as f64 / 1e3;
     Ok(Sample {
         system: nodes[0].system,
         scenario,
         advert_interval_us,
-        takeover_us: (first_new.at_ns - fault_ns) as f64 / 1e3,
+        takeover_us,
+        network_takeover_us: takeover_us - turnaround_us,
         outage_us: last_old.map(|old| (first_new.at_ns - old) as f64 / 1e3),
         detection_us,
         timeline,
