@@ -417,7 +417,7 @@ fn histogram(outages: &[Outage]) -> String {
     let mut text = String::new();
     for (label, n) in &rows[first..=last] {
         let bar = "#".repeat(((n * 40).div_ceil(most)) as usize);
-        let _ = writeln!(text, "  {label:>10} {n:>6} {bar}");
+        let _ = writeln!(text, "  {label:>12} {n:>6} {bar}");
     }
     text
 }
