@@ -20,6 +20,7 @@ use vipd_tests::{
     topology::Lan,
     vipd::{binary, instance_config, wait_until, Scratch, Vipd},
 };
+use std::os::unix::fs::PermissionsExt;
 
 const VIP: &str = "192.0.2.100";
 const EVENTUALLY: Duration = Duration::from_secs(15);
@@ -172,6 +173,43 @@ impl Hosts {
         );
     }
 
+    /// `vipd fault ARGS --ssh NODE --log FAULTS` from the client's namespace, as a user beside
+    /// the probe, with ssh's place taken by `ip netns exec` into node `n`'s namespace (this
+    /// machine runs no sshd): the remote `vipd fault --on-stdin`, the handshake over its
+    /// stdin and stdout and the timing around it are the real ones. Returns what it printed.
+    fn fault_through_ssh(&self, n: usize, args: &[&str]) -> String {
+        let transport = self.dir.path().join("netns-ssh");
+        // Called as `ssh -T DESTINATION COMMAND`, like ssh runs COMMAND with the remote shell.
+        fs::write(
+            &transport,
+            "#!/bin/sh\n[ \"$1\" = -T ] && shift\nexec ip netns exec \"$1\" sh -c \"$2\"\n",
+        )
+        .expect("write the transport");
+        fs::set_permissions(&transport, fs::Permissions::from_mode(0o755))
+            .expect("make the transport executable");
+        let socket = &self.nodes[n - 1].socket;
+        let faults = self.paths().faults;
+        let output = Command::new("ip")
+            .args(["netns", "exec", self.lan.node(CLIENT).name()])
+            .arg(binary())
+            .arg("fault")
+            .args(args)
+            .args(["--ssh", self.lan.node(n).name()])
+            .args(["--ssh-command", path_str(&transport)])
+            .args(["--remote-vipd", path_str(&binary())])
+            .args(["--control-socket", path_str(socket)])
+            .args(["--log", path_str(&faults)])
+            .output()
+            .expect("run vipd fault");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "vipd fault {args:?} --ssh: {text}");
+        text
+    }
+
     /// Stops the probe and returns what it printed and the JSON it wrote.
     fn finish(mut self) -> (String, serde_json::Value) {
         assert_eq!(self.probe.interrupt(), Some(0), "{}", self.probe.output());
@@ -311,4 +349,47 @@ fn link_down_of_the_master_is_reported_and_link_up_is_recorded_as_a_repair() {
     let (output, doc) = hosts.finish();
     assert_probe_reported(&output, "link-down");
     assert_bench_document(&doc, "cable");
+}
+
+#[test]
+fn a_fault_through_the_ssh_driver_is_timed_on_the_probes_host_with_its_round_trip() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let hosts = Hosts::start("measure-ssh");
+    let printed = hosts.fault_through_ssh(1, &["kill9"]);
+    assert!(printed.contains("ssh round trip "), "{printed}");
+    assert!(
+        hosts.probe.wait_for("kill9: first answer from node2"),
+        "the probe reports the takeover"
+    );
+    let record: serde_json::Value = serde_json::from_str(
+        fs::read_to_string(hosts.paths().faults)
+            .expect("the fault log")
+            .trim(),
+    )
+    .expect("one record");
+    let round_trip = record["ssh_round_trip_ns"].as_u64().expect("a round trip");
+    assert!(round_trip > 0, "{record}");
+    assert_eq!(record["uncertainty_ns"].as_u64(), Some(round_trip / 2));
+    assert!(record["remote_at_ns"].is_u64(), "the remote's own stamp: {record}");
+    assert!(
+        record["target"].as_str().is_some_and(|t| t.starts_with("vipd pid ")),
+        "{record}"
+    );
+    eprintln!("round trip through the transport: {round_trip} ns");
+    let (output, doc) = hosts.finish();
+    assert_probe_reported(&output, "kill9");
+    assert_bench_document(&doc, "kill9");
+    let sample = doc["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scenario"] == "kill9")
+        .unwrap();
+    assert_eq!(
+        sample["fault_uncertainty_us"].as_f64(),
+        Some((round_trip / 2) as f64 / 1e3),
+        "{sample}"
+    );
 }

@@ -12,6 +12,7 @@ pub mod outage;
 pub mod plot;
 pub mod probe;
 pub mod report;
+pub mod sched;
 pub mod session;
 pub mod stats;
 pub mod takeover;

@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use super::{clock::monotonic_ns, wire};
+use super::{clock::monotonic_ns, sched::realtime, wire};
 
 /// Which node answered: an index into the names the probe has seen ([`Probe::name`]), so that a
 /// reply stays a few plain words however long the names are.
@@ -124,16 +124,6 @@ impl Drop for Probe {
             let _ = thread.join();
         }
     }
-}
-
-/// SCHED_FIFO for the probe threads, so their own lateness stays out of the figures. Failure
-/// (no privilege) only makes the probe noisier.
-fn realtime(priority: i32) {
-    let param = libc::sched_param {
-        sched_priority: priority,
-    };
-    // SAFETY: param is valid; 0 is the calling thread.
-    unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
 }
 
 fn send_loop(

@@ -14,7 +14,7 @@ use std::{
 };
 
 use super::{local::Target, record::FaultRecord, FaultKind};
-use crate::measure::clock;
+use crate::measure::{clock, sched};
 
 /// The line the remote side prints once it is ready to inject the fault.
 pub const READY: &str = "vipd-fault ready";
@@ -71,6 +71,9 @@ impl Remote {
                 self.destination
             );
         }
+        // Both ends of the handshake wake at realtime priority: the round trip is then the
+        // transport's, not the scheduler's.
+        sched::realtime(40);
         let go = clock::realtime_ns();
         stdin.write_all(b"go\n")?;
         stdin.flush()?;
@@ -108,6 +111,7 @@ fn bracketed(remote: FaultRecord, destination: &str, go: u64, done: u64) -> Faul
 /// The remote side: with `target` resolved, says [`READY`], waits for a line on stdin, injects
 /// `kind` and prints its record as one JSON line.
 pub fn serve_on_stdin(target: &Target, kind: FaultKind) -> Result<()> {
+    sched::realtime(40);
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{READY}")?;
     stdout.flush()?;
