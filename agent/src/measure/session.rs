@@ -133,9 +133,7 @@ impl Session {
             if fault.outcome != Outcome::Pending {
                 continue;
             }
-            let found = takeover::after_fault(&self.outages, fault.at_ns)
-                .map(|o| self.outages.iter().position(|x| std::ptr::eq(x, o)).expect("ours"));
-            let outcome = match found {
+            let outcome = match takeover::after_fault(&self.outages, fault.at_ns) {
                 Some(index) => Outcome::TookOver(index),
                 None if now.saturating_sub(fault.at_ns) > PATIENCE.as_nanos() as u64 => {
                     Outcome::Unanswered

@@ -3,16 +3,14 @@
 use super::outage::Outage;
 
 /// The outage in which the VIP left the node that answered at `fault_ns` (CLOCK_MONOTONIC):
-/// the first change of hands after it. `outages` are in order and hold every change of hands,
-/// so the node answering at any moment is the `before` of the first outage ending after it.
-/// `None`: no other node has answered since the fault (yet).
-pub fn after_fault(outages: &[Outage], fault_ns: u64) -> Option<&Outage> {
-    let mut later = outages.iter().filter(|o| o.end_ns > fault_ns);
-    let first = later.next()?;
-    let holder = first.before;
-    std::iter::once(first)
-        .chain(later)
-        .find(|o| o.after != holder)
+/// the index of the first change of hands after it. `outages` are in order and hold every
+/// change of hands, so the node answering at any moment is the `before` of the first outage
+/// ending after it. `None`: no other node has answered since the fault (yet).
+pub fn after_fault(outages: &[Outage], fault_ns: u64) -> Option<usize> {
+    let first = outages.iter().position(|o| o.end_ns > fault_ns)?;
+    let holder = outages[first].before;
+    let moved = outages[first..].iter().position(|o| o.after != holder)?;
+    Some(first + moved)
 }
 
 /// Fault to first answer from the new node, in microseconds.
@@ -46,14 +44,14 @@ mod tests {
             outage(200, 201, 1, 0),
         ];
         let found = after_fault(&outages, 100_000_000).unwrap();
-        assert_eq!(*found, outages[3]);
-        assert_eq!(takeover_us(found, 100_000_000), 10_000.0);
+        assert_eq!(found, 3);
+        assert_eq!(takeover_us(&outages[found], 100_000_000), 10_000.0);
     }
 
     #[test]
     fn a_fault_inside_a_gap_belongs_to_that_gap() {
         let outages = [outage(10, 20, 0, 1)];
-        assert_eq!(after_fault(&outages, 15_000_000), Some(&outages[0]));
+        assert_eq!(after_fault(&outages, 15_000_000), Some(0));
         assert_eq!(after_fault(&outages, 20_000_000), None, "nothing moved since");
     }
 }
