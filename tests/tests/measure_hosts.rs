@@ -14,13 +14,13 @@ use std::{
     time::Duration,
 };
 
+use std::os::unix::fs::PermissionsExt;
 use vipd_tests::{
     kernel_tests_enabled,
     netns::Netns,
     topology::Lan,
     vipd::{binary, instance_config, wait_until, Scratch, Vipd},
 };
-use std::os::unix::fs::PermissionsExt;
 
 const VIP: &str = "192.0.2.100";
 const EVENTUALLY: Duration = Duration::from_secs(15);
@@ -67,7 +67,11 @@ impl Process {
         // SAFETY: kill has no memory-safety preconditions; `ip netns exec` execs vipd in place.
         unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
         let exited = wait_until(EVENTUALLY, || child.try_wait().expect("try_wait").is_some());
-        assert!(exited, "the probe did not stop on SIGINT:\n{}", self.output());
+        assert!(
+            exited,
+            "the probe did not stop on SIGINT:\n{}",
+            self.output()
+        );
         child.wait().expect("wait").code()
     }
 }
@@ -259,7 +263,14 @@ fn assert_bench_document(doc: &serde_json::Value, scenario: &str) {
     };
     assert_eq!(
         keys(doc),
-        ["advert_intervals_us", "failures", "nodes", "probe_interval_us", "samples", "trials"],
+        [
+            "advert_intervals_us",
+            "failures",
+            "nodes",
+            "probe_interval_us",
+            "samples",
+            "trials"
+        ],
         "{doc:#}"
     );
     assert_eq!(doc["advert_intervals_us"], serde_json::json!([100_000]));
@@ -279,7 +290,10 @@ fn assert_bench_document(doc: &serde_json::Value, scenario: &str) {
             "detection_us",
             "timeline",
         ] {
-            assert!(sample_keys.iter().any(|k| k == bench_key), "{bench_key} in {sample}");
+            assert!(
+                sample_keys.iter().any(|k| k == bench_key),
+                "{bench_key} in {sample}"
+            );
         }
     }
     let caused: Vec<&serde_json::Value> = samples
@@ -291,7 +305,10 @@ fn assert_bench_document(doc: &serde_json::Value, scenario: &str) {
     assert_eq!(sample["system"], "vipd");
     assert_eq!(sample["before"], "node1", "{sample}");
     assert_eq!(sample["after"], "node2", "{sample}");
-    assert!(sample["takeover_us"].as_f64().is_some_and(|t| t > 0.0), "{sample}");
+    assert!(
+        sample["takeover_us"].as_f64().is_some_and(|t| t > 0.0),
+        "{sample}"
+    );
     assert!(sample["outage_us"].as_f64().is_some(), "{sample}");
     assert_eq!(sample["timeline"]["first_reply_us"], sample["takeover_us"]);
 }
@@ -305,8 +322,10 @@ fn assert_probe_reported(output: &str, fault: &str) {
         "the outage, old master before, new after:\n{output}"
     );
     assert!(
-        output.lines().any(|l| l.contains(&format!("{fault}: first answer from node2"))
-            && l.contains("node1 before")),
+        output
+            .lines()
+            .any(|l| l.contains(&format!("{fault}: first answer from node2"))
+                && l.contains("node1 before")),
         "the takeover after the fault:\n{output}"
     );
     assert!(output.contains("outages: "), "the summary:\n{output}");
@@ -345,7 +364,10 @@ fn link_down_of_the_master_is_reported_and_link_up_is_recorded_as_a_repair() {
         "the probe reports the takeover"
     );
     hosts.fault(1, &["link-up", "--interface", "eth0"]);
-    assert!(hosts.probe.wait_for("fault link-up on "), "the repair is read");
+    assert!(
+        hosts.probe.wait_for("fault link-up on "),
+        "the repair is read"
+    );
     let (output, doc) = hosts.finish();
     assert_probe_reported(&output, "link-down");
     assert_bench_document(&doc, "cable");
@@ -372,9 +394,14 @@ fn a_fault_through_the_ssh_driver_is_timed_on_the_probes_host_with_its_round_tri
     let round_trip = record["ssh_round_trip_ns"].as_u64().expect("a round trip");
     assert!(round_trip > 0, "{record}");
     assert_eq!(record["uncertainty_ns"].as_u64(), Some(round_trip / 2));
-    assert!(record["remote_at_ns"].is_u64(), "the remote's own stamp: {record}");
     assert!(
-        record["target"].as_str().is_some_and(|t| t.starts_with("vipd pid ")),
+        record["remote_at_ns"].is_u64(),
+        "the remote's own stamp: {record}"
+    );
+    assert!(
+        record["target"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("vipd pid ")),
         "{record}"
     );
     eprintln!("round trip through the transport: {round_trip} ns");

@@ -104,7 +104,10 @@ mod tests {
         let mut detector = Detector::new(1_000_000);
         detector.feed(reply(0, 0, 0));
         let outage = detector.feed(reply(20, 1, 1)).expect("the VIP moved");
-        assert_eq!((outage.before, outage.after, outage.lost), (Responder(0), Responder(1), 0));
+        assert_eq!(
+            (outage.before, outage.after, outage.lost),
+            (Responder(0), Responder(1), 0)
+        );
         assert_eq!(outage.length_ns(), 20_000);
     }
 

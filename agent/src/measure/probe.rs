@@ -57,7 +57,11 @@ pub struct Probe {
 impl Probe {
     /// Starts probing `target` from `socket` (bound, in the namespace or host of the client)
     /// every `interval`.
-    pub fn start(socket: UdpSocket, target: SocketAddr, interval: Duration) -> std::io::Result<Self> {
+    pub fn start(
+        socket: UdpSocket,
+        target: SocketAddr,
+        interval: Duration,
+    ) -> std::io::Result<Self> {
         // The receiver wakes this often to notice a stop.
         socket.set_read_timeout(Some(Duration::from_millis(100)))?;
         let receiver_socket = socket.try_clone()?;

@@ -176,7 +176,11 @@ impl Session {
                 );
             }
         }
-        let lengths: Vec<f64> = self.outages.iter().map(|o| o.length_ns() as f64 / 1e3).collect();
+        let lengths: Vec<f64> = self
+            .outages
+            .iter()
+            .map(|o| o.length_ns() as f64 / 1e3)
+            .collect();
         match stats::summary(&lengths) {
             None => {
                 let _ = writeln!(text, "outages: none");
@@ -332,7 +336,11 @@ impl Session {
 
     fn outage_line(&self, outage: &Outage) -> String {
         let hands = if outage.moved() {
-            format!("{} -> {}", self.name(outage.before), self.name(outage.after))
+            format!(
+                "{} -> {}",
+                self.name(outage.before),
+                self.name(outage.after)
+            )
         } else {
             format!("{} again", self.name(outage.after))
         };
@@ -459,24 +467,36 @@ mod tests {
             ssh_round_trip_ns: None,
             remote_at_ns: None,
         }]);
-        assert!(session.settle_faults().is_empty(), "nobody else answered yet");
+        assert!(
+            session.settle_faults().is_empty(),
+            "nobody else answered yet"
+        );
         let lines = session.feed(&[reply(base + 5_020_000, 251, 1)], names());
         assert_eq!(lines.len(), 1);
         assert!(lines[0].contains("node1 -> node2"), "{lines:?}");
         let settled = session.settle_faults();
-        assert!(settled[0].contains("kill9: first answer from node2"), "{settled:?}");
+        assert!(
+            settled[0].contains("kill9: first answer from node2"),
+            "{settled:?}"
+        );
 
         let doc = session.document();
         assert_eq!((doc.nodes, doc.trials, doc.samples.len()), (2, 1, 1));
         let sample = &doc.samples[0];
         assert_eq!(sample.scenario, Some("kill9"));
-        assert_eq!((sample.before.as_str(), sample.after.as_str()), ("node1", "node2"));
+        assert_eq!(
+            (sample.before.as_str(), sample.after.as_str()),
+            ("node1", "node2")
+        );
         assert_eq!(sample.outage_us, Some(5_000.0));
         // Converting the fault through the wall clock and back loses at most a few us.
         let takeover = sample.takeover_us.unwrap();
         assert!((takeover - 4_990.0).abs() < 50.0, "{takeover}");
         let summary = session.summary(252);
-        assert!(summary.contains("outages: 1 (1 moved the VIP)"), "{summary}");
+        assert!(
+            summary.contains("outages: 1 (1 moved the VIP)"),
+            "{summary}"
+        );
         assert!(summary.contains("| kill9 | 1 |"), "{summary}");
         assert_eq!(session.panels().len(), 2);
     }
@@ -493,7 +513,13 @@ mod tests {
         let text = histogram(&[outage(1_500), outage(1_800), outage(40_000)]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 5, "2 ms up to 50 ms:\n{text}");
-        assert!(lines[0].contains("<= 2.00 ms") && lines[0].contains(" 2 "), "{text}");
-        assert!(lines[4].contains("<= 50.00 ms") && lines[4].contains(" 1 "), "{text}");
+        assert!(
+            lines[0].contains("<= 2.00 ms") && lines[0].contains(" 2 "),
+            "{text}"
+        );
+        assert!(
+            lines[4].contains("<= 50.00 ms") && lines[4].contains(" 1 "),
+            "{text}"
+        );
     }
 }

@@ -52,6 +52,10 @@ mod tests {
     fn a_fault_inside_a_gap_belongs_to_that_gap() {
         let outages = [outage(10, 20, 0, 1)];
         assert_eq!(after_fault(&outages, 15_000_000), Some(0));
-        assert_eq!(after_fault(&outages, 20_000_000), None, "nothing moved since");
+        assert_eq!(
+            after_fault(&outages, 20_000_000),
+            None,
+            "nothing moved since"
+        );
     }
 }

@@ -84,7 +84,9 @@ impl FaultLog {
         for line in text[..end].lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str(line) {
                 Ok(record) => records.push(record),
-                Err(error) => tracing::warn!(path = %self.path.display(), %error, "not a fault record: {line}"),
+                Err(error) => {
+                    tracing::warn!(path = %self.path.display(), %error, "not a fault record: {line}")
+                }
             }
         }
         Ok(records)
@@ -125,7 +127,10 @@ mod tests {
             .write_all(b"{\"kind\":")
             .unwrap();
         assert_eq!(log.read_new().unwrap(), []);
-        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         let rest = record(FaultKind::LinkDown, 2).to_line();
         file.write_all(format!("{}\n", &rest["{\"kind\":".len()..]).as_bytes())
             .unwrap();

@@ -146,6 +146,9 @@ mod tests {
         assert_eq!(record.uncertainty_ns, 200_000);
         assert_eq!(record.ssh_round_trip_ns, Some(400_000));
         assert_eq!(record.remote_at_ns, Some(5_000));
-        assert_eq!((record.host.as_str(), record.target.as_str()), ("root@node1", "vipd pid 7"));
+        assert_eq!(
+            (record.host.as_str(), record.target.as_str()),
+            ("root@node1", "vipd pid 7")
+        );
     }
 }
