@@ -9,5 +9,6 @@ pub mod dataplane;
 pub mod family;
 pub mod health;
 mod lock_file;
+pub mod measure;
 pub mod notify;
 pub mod vrrp;

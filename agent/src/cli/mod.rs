@@ -1,10 +1,13 @@
 //! The `vipd` command line: one module per subcommand, each a thin layer over the library.
 mod check_config;
 mod cleanup;
+mod echo;
+mod fault;
 mod generate;
 mod import_keepalived;
 mod import_openshift_ipfailover;
 mod imported;
+mod probe;
 mod run;
 mod status;
 mod watch;
@@ -51,6 +54,14 @@ enum Command {
     /// Remove the VIPs and virtual MAC interfaces a vipd that did not stop cleanly left behind
     /// (the systemd unit runs this in ExecStopPost).
     Cleanup(cleanup::Options),
+    /// Probe the VIP as a client does and report each outage and takeover
+    /// (docs/measure-takeover.md).
+    Probe(probe::Options),
+    /// Answer `vipd probe` with this node's name (run it on every node).
+    Echo(echo::Options),
+    /// Inject a fault into vipd or its link, here or on another host over ssh, and record its
+    /// time for `vipd probe --faults`.
+    Fault(fault::Options),
     /// Write vipd's man pages into a directory (for packagers: `cargo xtask package --deb`).
     #[command(hide = true)]
     Man(generate::ManOptions),
@@ -73,6 +84,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Watch(opts) => watch::run(opts),
         Command::Status(opts) => status::run(opts),
         Command::Cleanup(opts) => cleanup::run(opts),
+        Command::Probe(opts) => probe::run(opts),
+        Command::Echo(opts) => echo::run(opts),
+        Command::Fault(opts) => fault::run(opts),
         Command::Man(opts) => generate::man(opts),
         Command::Completions(opts) => generate::completions(opts),
     };

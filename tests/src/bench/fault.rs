@@ -1,9 +1,6 @@
 //! The faults the benchmark injects into the master, from inside the harness (a system call,
 //! never a spawned command whose start-up time would count as takeover), and their repair.
-use std::{
-    fmt,
-    os::fd::{AsRawFd, OwnedFd},
-};
+use std::{fmt, os::fd::OwnedFd};
 
 use super::system::NodeProcess;
 use crate::{clock::monotonic_ns, topology::Lan};
@@ -40,41 +37,17 @@ pub struct SwitchPorts {
 impl SwitchPorts {
     pub fn new(lan: &Lan) -> Self {
         let socket = lan.switch().run(|| {
-            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)
-                .expect("control socket in the switch namespace");
-            OwnedFd::from(socket)
+            vipd::measure::fault::link::control_socket()
+                .expect("control socket in the switch namespace")
         });
         Self { socket }
     }
 
-    /// Brings node `n`'s switch port up or down.
+    /// Brings node `n`'s switch port up or down (with `vipd fault link-down`'s system call).
     pub fn set(&self, n: usize, up: bool) {
-        // SAFETY: ifreq is plain data; zeroed is a valid value.
-        let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
         let name = format!("p{n}");
-        for (dst, src) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
-            *dst = src as libc::c_char;
-        }
-        let fd = self.socket.as_raw_fd();
-        // SAFETY: fd is a socket and ifr a valid ifreq for these requests.
-        unsafe {
-            assert_eq!(
-                libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut ifr),
-                0,
-                "SIOCGIFFLAGS {name}"
-            );
-            let flags = &mut ifr.ifr_ifru.ifru_flags;
-            if up {
-                *flags |= libc::IFF_UP as libc::c_short;
-            } else {
-                *flags &= !(libc::IFF_UP as libc::c_short);
-            }
-            assert_eq!(
-                libc::ioctl(fd, libc::SIOCSIFFLAGS, &ifr),
-                0,
-                "SIOCSIFFLAGS {name}"
-            );
-        }
+        vipd::measure::fault::link::set_up(&self.socket, &name, up)
+            .unwrap_or_else(|e| panic!("setting {name} up={up}: {e}"));
     }
 }
 
@@ -114,6 +87,36 @@ pub fn repair(scenario: Scenario, master: &mut NodeProcess, ports: &SwitchPorts,
         Scenario::Sigterm => {
             master.wait();
             master.restart(lan);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// What `vipd fault` calls each scenario's fault.
+    fn fault_kind(scenario: Scenario) -> vipd::measure::fault::FaultKind {
+        use vipd::measure::fault::FaultKind;
+        match scenario {
+            Scenario::Cable => FaultKind::LinkDown,
+            Scenario::Kill9 => FaultKind::Kill9,
+            Scenario::Sigstop => FaultKind::Freeze,
+            Scenario::Sigterm => FaultKind::Stop,
+        }
+    }
+
+    /// A site's figures (`vipd probe --json`) and the lab's share one name per scenario.
+    #[test]
+    fn vipd_fault_names_each_scenario_as_the_benchmark_does() {
+        for scenario in Scenario::value_variants() {
+            let ours = serde_json::to_value(scenario).unwrap();
+            assert_eq!(
+                fault_kind(*scenario).scenario(),
+                ours.as_str(),
+                "{scenario}"
+            );
         }
     }
 }

@@ -17,7 +17,6 @@ pub(crate) mod probe;
 mod procfs;
 pub mod scale;
 mod soak;
-mod stamped;
 pub(crate) mod stats;
 pub(crate) mod system;
 mod timeline;
@@ -280,20 +279,19 @@ fn report(opts: &Options, samples: &[Sample], failures: &[String]) -> Result<(),
 
     let stamp = trial::now_ns();
     let json = opts.out.join(format!("takeover-{stamp}.json"));
-    let doc = serde_json::json!({
-        "advert_intervals_us": opts
+    let doc = vipd::measure::report::Document {
+        advert_intervals_us: opts
             .advert_intervals
             .iter()
             .map(|i| i.as_micros() as u64)
-            .collect::<Vec<_>>(),
-        "probe_interval_us": opts.probe_interval.as_micros() as u64,
-        "nodes": opts.nodes,
-        "trials": opts.trials,
-        "failures": failures,
-        "samples": samples,
-    });
-    std::fs::write(&json, serde_json::to_string_pretty(&doc).expect("json"))
-        .map_err(|e| format!("{}: {e}", json.display()))?;
+            .collect(),
+        probe_interval_us: opts.probe_interval.as_micros() as u64,
+        nodes: opts.nodes,
+        trials: opts.trials,
+        failures: failures.to_vec(),
+        samples: samples.to_vec(),
+    };
+    doc.write(&json)?;
     let svg = opts.out.join(format!("takeover-{stamp}.svg"));
     match plot::cdf(samples, &opts.scenarios, &opts.systems, &svg) {
         Ok(()) => println!("samples: {}\nplot: {}", json.display(), svg.display()),

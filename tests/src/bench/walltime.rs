@@ -4,40 +4,9 @@
 //! times; the probe, the faults and the XDP ring use CLOCK_MONOTONIC. The offset between the two
 //! clocks is sampled around each trial (it only moves with NTP slewing, by microseconds per
 //! second at most), so a converted stamp keeps the source's precision.
-use crate::clock::{monotonic_ns, realtime_ns};
 
-/// CLOCK_REALTIME minus CLOCK_MONOTONIC, in nanoseconds.
-#[derive(Clone, Copy, Debug)]
-pub struct Offset(i128);
-
-impl Offset {
-    /// The offset now: the reading pair with the narrowest realtime window out of a few.
-    pub fn sample() -> Self {
-        let mut best: Option<(u64, i128)> = None;
-        for _ in 0..5 {
-            let before = realtime_ns();
-            let mono = monotonic_ns();
-            let after = realtime_ns();
-            let width = after.saturating_sub(before);
-            let offset = ((before as i128 + after as i128) / 2) - mono as i128;
-            if best.is_none_or(|(w, _)| width < w) {
-                best = Some((width, offset));
-            }
-        }
-        Self(best.expect("five samples").1)
-    }
-
-    /// A fixed offset, for tests whose stamps must not depend on when the machine booted.
-    #[cfg(test)]
-    pub fn of_ns(realtime_minus_monotonic: i128) -> Self {
-        Self(realtime_minus_monotonic)
-    }
-
-    /// A CLOCK_REALTIME time (ns since the epoch) on CLOCK_MONOTONIC.
-    pub fn monotonic_of(self, realtime_ns: u64) -> u64 {
-        (realtime_ns as i128 - self.0).max(0) as u64
-    }
-}
+/// CLOCK_REALTIME minus CLOCK_MONOTONIC: the vipd library's, which `vipd probe` converts with.
+pub use vipd::measure::clock::Offset;
 
 /// `2026-12-01T22:49:05.123456Z` (tracing's timestamp: UTC, any number of fraction digits) as
 /// ns since the epoch; `None` for anything else.
@@ -93,16 +62,5 @@ mod tests {
         );
         assert_eq!(parse_rfc3339_utc("2026-12-01 22:49:05Z"), None);
         assert_eq!(parse_rfc3339_utc("2026-12-01T22:49:05+01:00"), None);
-    }
-
-    #[test]
-    fn offset_round_trips_now() {
-        let offset = Offset::sample();
-        let mono = monotonic_ns();
-        let back = offset.monotonic_of(realtime_ns());
-        assert!(
-            back >= mono && back - mono < 1_000_000_000,
-            "{back} vs {mono}"
-        );
     }
 }

@@ -1,4 +1,4 @@
-//! UDP datagrams with the kernel's receive stamp, for the probe and the echo servers.
+//! UDP datagrams with the kernel's receive stamp, for the probe and the echo responder.
 //!
 //! A thread that reads a socket learns of a datagram only when the scheduler runs it, and on a
 //! loaded 2-core machine that can be milliseconds after the datagram arrived. The kernel's stamp
@@ -18,12 +18,12 @@ use nix::{
     },
 };
 
-use crate::clock::{monotonic_ns, realtime_ns};
+use super::clock::{monotonic_ns, realtime_ns};
 
 /// One datagram read from a stamped socket.
 pub struct Datagram {
     pub len: usize,
-    /// The sender (IPv4: the benchmark's LAN).
+    /// The sender (IPv4 only: the probe's addresses are IPv4).
     pub from: Option<SocketAddr>,
     /// When it reached the socket, CLOCK_MONOTONIC ns (the kernel's stamp; the read time if the
     /// kernel gave none).
