@@ -18,6 +18,9 @@ use crate::control::histogram::LatencyHistogram;
 /// How long a fault waits for another node to answer before it counts as a failure.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
+/// How many outages the summary lists one by one.
+const LISTED_OUTAGES: usize = 100;
+
 /// What the session records, and how it labels its samples.
 pub struct Settings {
     /// What runs on the nodes (`vipd`, `keepalived`, ...), the samples' `system`.
@@ -197,6 +200,16 @@ impl Session {
                     human_us(max)
                 );
                 text.push_str(&histogram(&self.outages));
+                for outage in self.outages.iter().take(LISTED_OUTAGES) {
+                    let _ = writeln!(text, "  {}", self.outage_line(outage));
+                }
+                if self.outages.len() > LISTED_OUTAGES {
+                    let _ = writeln!(
+                        text,
+                        "  ... and {} more (every one is in --json)",
+                        self.outages.len() - LISTED_OUTAGES
+                    );
+                }
             }
         }
         let mut table = stats::Table::new(&["fault", "count", "takeover p50", "p90", "p99", "max"]);

@@ -111,7 +111,7 @@ mod tests {
     fn long_names_are_cut_at_a_character_boundary() {
         let name = "é".repeat(40); // 80 bytes
         let cut = truncated(&name);
-        assert!(cut.len() <= MAX_NAME && cut.len() % 2 == 0);
+        assert!(cut.len() <= MAX_NAME && cut.len().is_multiple_of(2));
         let mut out = [0u8; MAX_ANSWER];
         assert_eq!(
             answer(&request(1), 0, 0, &name, &mut out),

@@ -65,3 +65,30 @@ impl Probe {
         self.probe.clear();
     }
 }
+
+#[cfg(test)]
+mod kernel_tests {
+    use super::*;
+    use crate::{bench::echo::EchoServers, kernel_tests_enabled};
+
+    #[test]
+    fn the_benchs_probe_numbers_the_node_that_answered() {
+        if !kernel_tests_enabled() {
+            return;
+        }
+        let lan = Lan::new(3);
+        let _echo = EchoServers::start(&lan, 2);
+        let node2 = Lan::ipv4(2).to_string();
+        let probe = Probe::start(&lan, 3, &node2, Duration::from_millis(1));
+        let mut replies = Vec::new();
+        for _ in 0..1000 {
+            std::thread::sleep(Duration::from_millis(10));
+            replies.extend(probe.take());
+            if replies.len() >= 3 {
+                break;
+            }
+        }
+        assert!(replies.len() >= 3, "node 2's echo answered: {replies:?}");
+        assert!(replies.iter().all(|r| r.node == 2), "{replies:?}");
+    }
+}
