@@ -1,0 +1,79 @@
+//! Each node's status from its own control socket, as `vipd status` asks for it
+//! (`vipd::control::client::fetch_status`), on a thread per node: a SIGSTOPped vipd accepts the
+//! connection and never answers, and the screen must not freeze with it.
+use std::{
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        mpsc, Arc,
+    },
+    time::Duration,
+};
+
+use vipd::control::client::fetch_status;
+
+use super::model::NodeStatus;
+use crate::clock::monotonic_ns;
+
+/// How often each node is asked.
+const PERIOD: Duration = Duration::from_millis(500);
+
+/// One answer, or why there was none.
+pub struct Reading {
+    pub node: u8,
+    /// CLOCK_MONOTONIC ns of the answer.
+    pub at_ns: u64,
+    pub status: Result<NodeStatus, String>,
+}
+
+/// The threads asking every node; they stop when this is dropped (one still waiting on a
+/// frozen daemon ends when the daemon is killed, with the lab).
+pub struct StatusPollers {
+    readings: mpsc::Receiver<Reading>,
+    stop: Arc<AtomicBool>,
+}
+
+impl StatusPollers {
+    /// Asks node `n` (1-based) at `sockets[n - 1]`.
+    pub fn start(sockets: Vec<PathBuf>) -> Self {
+        let (tx, readings) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        for (node, socket) in (1u8..).zip(sockets) {
+            let (tx, stop) = (tx.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let status = fetch_status(&socket)
+                        .map_err(|e| e.to_string())
+                        .and_then(|snapshot| {
+                            snapshot
+                                .instances
+                                .first()
+                                .map(NodeStatus::from)
+                                .ok_or_else(|| "no instance".to_string())
+                        });
+                    let reading = Reading {
+                        node,
+                        at_ns: monotonic_ns(),
+                        status,
+                    };
+                    if tx.send(reading).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(PERIOD);
+                }
+            });
+        }
+        Self { readings, stop }
+    }
+
+    /// The answers that came since the last call.
+    pub fn take(&self) -> Vec<Reading> {
+        self.readings.try_iter().collect()
+    }
+}
+
+impl Drop for StatusPollers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
