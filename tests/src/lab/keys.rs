@@ -41,20 +41,18 @@ pub fn command_of(key: char) -> Command {
         .map_or(Command::Unknown, |(_, command)| *command)
 }
 
-/// What each key does, in words.
+/// What each key does, in a few words (a fault: the benchmark's name for it, put on the
+/// master).
 pub fn describe(command: Command) -> String {
     match command {
-        Command::Fault(Scenario::Cable) => "pull the master's cable".into(),
-        Command::Fault(Scenario::Kill9) => "kill -9 its vipd".into(),
-        Command::Fault(Scenario::Sigstop) => "SIGSTOP it".into(),
-        Command::Fault(Scenario::Sigterm) => "stop it gracefully".into(),
-        Command::Repair => "repair (reconnect, SIGCONT, restart)".into(),
+        Command::Fault(scenario) => scenario.to_string(),
+        Command::Repair => "repair".into(),
         Command::Quit => "quit".into(),
         Command::Unknown => String::new(),
     }
 }
 
-/// The help line: "c = pull the master's cable, k = ...".
+/// The help line: "c = cable pull, k = kill -9, ...".
 pub fn help() -> String {
     KEYS.iter()
         .map(|(key, command)| format!("{key} = {}", describe(*command)))

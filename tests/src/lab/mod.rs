@@ -129,14 +129,10 @@ pub fn main(opts: Options) -> Result<(), String> {
         keepalived_interval: Duration::from_millis(10),
     };
     let setup = format!(
-        "a bridge, {} vipd nodes ({system}, adverts every {}{}), a client probing {VIP} every {}",
+        "{} nodes of {system}{}, adverts every {}; a client probes {VIP} every {}",
         opts.nodes,
+        if opts.driver { " on driver-mode ports" } else { "" },
         human_us(opts.advert_interval.as_micros() as f64),
-        if opts.driver {
-            ", driver-mode ports"
-        } else {
-            ""
-        },
         human_us(PROBE_INTERVAL.as_micros() as f64),
     );
     let plain = opts.plain || !std::io::stdout().is_terminal();
@@ -148,6 +144,10 @@ pub fn main(opts: Options) -> Result<(), String> {
         driver: opts.driver,
     });
     let mut model = Model::new(setup, opts.nodes);
+    model.note(
+        monotonic_ns(),
+        "started: node 1 has the highest priority and becomes master".into(),
+    );
     let (mut front, keys) = if plain {
         println!("lab: {} (each followed by Enter)\n", keys::help());
         (Front::Plain(plain::Printer::default()), Keys::lines())

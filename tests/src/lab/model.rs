@@ -5,7 +5,7 @@
 //! clock: the loop feeds it, the front ends turn its instants into times a person reads.
 use std::collections::VecDeque;
 
-use vipd::control::status::{InstanceStatus, StateName};
+use vipd::control::status::StateName;
 
 use super::{
     takeover::{Progress, Takeover},
@@ -24,20 +24,9 @@ pub struct NodeStatus {
     pub state: StateName,
     pub priority: u8,
     pub base_priority: u8,
+    /// Adverts that reached the node, by the socket or only the XDP program.
     pub adverts_in: u64,
     pub adverts_out: u64,
-}
-
-impl From<&InstanceStatus> for NodeStatus {
-    fn from(status: &InstanceStatus) -> Self {
-        Self {
-            state: status.state,
-            priority: status.effective_priority,
-            base_priority: status.base_priority,
-            adverts_in: status.adverts_in,
-            adverts_out: status.adverts_out,
-        }
-    }
 }
 
 /// Adverts per second between two answers of a node's control socket.

@@ -10,7 +10,8 @@ use std::{
     time::Duration,
 };
 
-use vipd::control::client::fetch_status;
+use agent_common::counter::ADVERTS_DROPPED;
+use vipd::control::{client::fetch_status, status::Snapshot};
 
 use super::model::NodeStatus;
 use crate::clock::monotonic_ns;
@@ -45,11 +46,7 @@ impl StatusPollers {
                     let status = fetch_status(&socket)
                         .map_err(|e| e.to_string())
                         .and_then(|snapshot| {
-                            snapshot
-                                .instances
-                                .first()
-                                .map(NodeStatus::from)
-                                .ok_or_else(|| "no instance".to_string())
+                            node_status(&snapshot).ok_or_else(|| "no instance".to_string())
                         });
                     let reading = Reading {
                         node,
@@ -70,6 +67,25 @@ impl StatusPollers {
     pub fn take(&self) -> Vec<Reading> {
         self.readings.try_iter().collect()
     }
+}
+
+/// The node's status: its first (in the lab, only) instance. A backup's XDP program drops the
+/// followed master's routine adverts after recording them, so they never reach the socket that
+/// counts `adverts_in`: the adverts it received are the two counts together.
+fn node_status(snapshot: &Snapshot) -> Option<NodeStatus> {
+    let instance = snapshot.instances.first()?;
+    let dropped_at_xdp = snapshot
+        .daemon
+        .xdp
+        .as_ref()
+        .map_or(0, |counters| counters.get(ADVERTS_DROPPED));
+    Some(NodeStatus {
+        state: instance.state,
+        priority: instance.effective_priority,
+        base_priority: instance.base_priority,
+        adverts_in: instance.adverts_in + dropped_at_xdp,
+        adverts_out: instance.adverts_out,
+    })
 }
 
 impl Drop for StatusPollers {
