@@ -9,11 +9,12 @@
 //! Everything is torn down on `q`, on Ctrl-C and on a panic, and the terminal restored.
 //!
 //! The parts: [`rig`] runs the namespaces and processes, [`status`] asks the control sockets,
-//! [`model`] (with [`takeover`]) holds what is shown, [`view`] and [`screen`] draw it full
+//! [`model`] (with [`takeover`] and [`rate`]) holds what is shown, [`view`] and [`screen`] draw it full
 //! screen, [`plain`] prints it, [`keys`] reads commands, [`times`] writes times for people.
 mod keys;
 mod model;
 mod plain;
+mod rate;
 mod rig;
 mod screen;
 mod status;
@@ -252,8 +253,6 @@ fn fault(scenario: Scenario, rig: &mut Rig, model: &mut Model) -> Option<u8> {
         );
         return None;
     }
-    // What the client saw up to now belongs to the interval before the fault.
-    model.replies(&rig.replies(), now_ns);
     let logs_from = rig.log_lengths();
     let fault_ns = rig.inject(scenario, master);
     model.fault_injected(scenario, master, fault_ns, logs_from);

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use vipd::control::status::StateName;
 
 use super::{
+    rate::Rate,
     takeover::{Progress, Takeover},
     times::span,
 };
@@ -24,16 +25,9 @@ pub struct NodeStatus {
     pub state: StateName,
     pub priority: u8,
     pub base_priority: u8,
-    /// Adverts that reached the node, by the socket or only the XDP program.
+    /// Adverts that reached the node (its XDP program's count where it runs one).
     pub adverts_in: u64,
     pub adverts_out: u64,
-}
-
-/// Adverts per second between two answers of a node's control socket.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdvertRates {
-    pub sent: f64,
-    pub received: f64,
 }
 
 /// One VRRP node.
@@ -45,7 +39,9 @@ pub struct Node {
     pub status: Option<(u64, NodeStatus)>,
     /// Why its control socket did not answer the last time it was asked.
     pub silence: Option<String>,
-    pub rates: Option<AdvertRates>,
+    /// Adverts per second it sent and received, from its counters.
+    pub sent: Rate,
+    pub received: Rate,
     /// The fault the lab put on it and has not repaired.
     pub fault: Option<Scenario>,
 }
@@ -56,24 +52,16 @@ impl Node {
             number,
             status: None,
             silence: None,
-            rates: None,
+            sent: Rate::default(),
+            received: Rate::default(),
             fault: None,
         }
     }
 
     /// Takes an answer of its control socket at `at_ns`.
     fn answered(&mut self, at_ns: u64, status: NodeStatus) {
-        self.rates = match self.status {
-            Some((before_ns, before)) if at_ns > before_ns => {
-                let seconds = (at_ns - before_ns) as f64 / 1e9;
-                let rate = |now: u64, then: u64| now.checked_sub(then).map(|d| d as f64 / seconds);
-                // Counters that went back belong to a restarted daemon: no rate this time.
-                rate(status.adverts_out, before.adverts_out)
-                    .zip(rate(status.adverts_in, before.adverts_in))
-                    .map(|(sent, received)| AdvertRates { sent, received })
-            }
-            _ => None,
-        };
+        self.sent.observe(at_ns, status.adverts_out);
+        self.received.observe(at_ns, status.adverts_in);
         self.status = Some((at_ns, status));
         self.silence = None;
     }
@@ -101,7 +89,8 @@ pub struct Model {
     pub intervals: VecDeque<Interval>,
     /// Each node's last reply to the client.
     last_reply_ns: Vec<Option<u64>>,
-    /// The node that gave the client its last reply, if the last interval had any.
+    /// The node that gave the client its latest reply, kept through intervals without one (a
+    /// loaded machine answers in bursts): the node a fault is put on.
     pub holder: Option<u8>,
     pub last_fault: Option<Takeover>,
     /// What happened, oldest first, at most [`EVENTS_KEPT`]; `events_dropped` counts the ones
@@ -138,7 +127,9 @@ impl Model {
             self.intervals.pop_front();
         }
         self.intervals.push_back(Interval { per_node });
-        self.holder = replies.last().map(|r| r.node);
+        if let Some(last) = replies.last() {
+            self.holder = Some(last.node);
+        }
 
         let Some(takeover) = &mut self.last_fault else {
             return;
@@ -345,25 +336,11 @@ mod tests {
     use super::{fixtures::*, *};
 
     #[test]
-    fn adverts_per_second_come_from_two_answers() {
+    fn adverts_per_second_come_from_the_counters() {
         let model = steady();
-        assert_eq!(
-            model.nodes[0].rates,
-            Some(AdvertRates {
-                sent: 5_000.0,
-                received: 0.0
-            })
-        );
-        assert_eq!(model.nodes[1].rates.map(|r| r.received), Some(5_000.0));
-    }
-
-    #[test]
-    fn a_restarted_daemon_has_no_rate_until_its_second_answer() {
-        let mut model = steady();
-        model.node_answered(1, 101_000 * MS, status(StateName::Backup, 200, 3, 0));
-        assert_eq!(model.nodes[0].rates, None);
-        model.node_answered(1, 102_000 * MS, status(StateName::Backup, 200, 5_003, 0));
-        assert_eq!(model.nodes[0].rates.map(|r| r.received), Some(5_000.0));
+        assert_eq!(model.nodes[0].sent.per_second(), Some(5_000.0));
+        assert_eq!(model.nodes[0].received.per_second(), None, "never moved");
+        assert_eq!(model.nodes[1].received.per_second(), Some(5_000.0));
     }
 
     #[test]
@@ -387,7 +364,7 @@ mod tests {
         assert_eq!(model.last_answers(), (8, Some(2)));
         model.replies(&[], 0);
         assert_eq!(model.last_answers(), (0, None));
-        assert_eq!(model.holder, None);
+        assert_eq!(model.holder, Some(2), "the latest reply's node");
         assert_eq!(model.intervals.len(), 3);
     }
 

@@ -1,8 +1,6 @@
 //! Plain mode, for pipes and logs (`--plain`, or stdout not a terminal): one line per interval
 //! with what the client saw and each node's state, and every event as it happens, each line
 //! stamped with the wall clock.
-use vipd::control::status::StateName;
-
 use super::{model::Model, times::Now, INTERVAL};
 
 #[derive(Default)]
@@ -48,9 +46,9 @@ fn status_line(model: &Model, now: &Now) -> String {
         .iter()
         .map(|node| {
             let state = match (node.status, &node.silence) {
-                (_, Some(_)) => "no answer",
+                (None, _) => "starting",
+                (Some(_), Some(_)) => "no answer",
                 (Some((_, status)), None) => status.state.name(),
-                (None, None) => StateName::Initialize.name(),
             };
             let fault = node.fault.map_or(String::new(), |f| format!(" ({f})"));
             format!("{} {state}{fault}", node.number)

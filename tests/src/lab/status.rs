@@ -10,14 +10,15 @@ use std::{
     time::Duration,
 };
 
-use agent_common::counter::ADVERTS_DROPPED;
+use agent_common::counter::ADVERTS_RECORDED;
 use vipd::control::{client::fetch_status, status::Snapshot};
 
 use super::model::NodeStatus;
 use crate::clock::monotonic_ns;
 
-/// How often each node is asked.
-const PERIOD: Duration = Duration::from_millis(500);
+/// How often each node is asked: often, so that the counters' steps are seen close to when
+/// they happen (see `rate`).
+const PERIOD: Duration = Duration::from_millis(100);
 
 /// One answer, or why there was none.
 pub struct Reading {
@@ -69,21 +70,22 @@ impl StatusPollers {
     }
 }
 
-/// The node's status: its first (in the lab, only) instance. A backup's XDP program drops the
-/// followed master's routine adverts after recording them, so they never reach the socket that
-/// counts `adverts_in`: the adverts it received are the two counts together.
+/// The node's status: its first (in the lab, only) instance. With XDP, a backup's program
+/// drops the followed master's routine adverts after recording them, so they never reach the
+/// socket that counts `adverts_in`: what reached the node is then the program's count of the
+/// adverts it recorded.
 fn node_status(snapshot: &Snapshot) -> Option<NodeStatus> {
     let instance = snapshot.instances.first()?;
-    let dropped_at_xdp = snapshot
+    let adverts_in = snapshot
         .daemon
         .xdp
         .as_ref()
-        .map_or(0, |counters| counters.get(ADVERTS_DROPPED));
+        .map_or(instance.adverts_in, |counters| counters.get(ADVERTS_RECORDED));
     Some(NodeStatus {
         state: instance.state,
         priority: instance.effective_priority,
         base_priority: instance.base_priority,
-        adverts_in: instance.adverts_in + dropped_at_xdp,
+        adverts_in,
         adverts_out: instance.adverts_out,
     })
 }

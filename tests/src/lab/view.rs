@@ -13,6 +13,7 @@ use vipd::control::status::StateName;
 use super::{
     keys,
     model::{Model, Node},
+    rate::Rate,
     rig::PROBE_INTERVAL,
     takeover::Takeover,
     times::{span, Now},
@@ -65,15 +66,13 @@ fn draw_nodes(frame: &mut Frame, area: Rect, model: &Model, now: &Now) {
                 format!("{} (base {})", s.priority, s.base_priority)
             }
         });
-        let rate = |pick: fn(&super::model::AdvertRates) -> f64| {
-            node.rates.map_or("-".into(), |r| format!("{:.0}", pick(&r)))
-        };
+        let rate = |rate: &Rate| rate.per_second().map_or("-".into(), |r| format!("{r:.0}"));
         Row::new([
             Cell::from(format!("node {}", node.number)),
             Cell::from(state).style(style),
             Cell::from(priority),
-            Cell::from(rate(|r| r.sent)),
-            Cell::from(rate(|r| r.received)),
+            Cell::from(rate(&node.sent)),
+            Cell::from(rate(&node.received)),
             Cell::from(node.status.map_or("not yet".into(), |(at, _)| now.ago(at))),
             Cell::from(node.fault.map_or(String::new(), |f| f.to_string()))
                 .style(Style::new().fg(Color::Red)),
