@@ -66,7 +66,12 @@ fn draw_nodes(frame: &mut Frame, area: Rect, model: &Model, now: &Now) {
                 format!("{} (base {})", s.priority, s.base_priority)
             }
         });
-        let rate = |rate: &Rate| rate.per_second().map_or("-".into(), |r| format!("{r:.0}"));
+        // A node that does not answer has no rate to show, only the last one it had.
+        let answering = node.status.is_some() && !is_silent(node, now);
+        let rate = |rate: &Rate| match rate.per_second() {
+            Some(r) if answering => format!("{r:.0}"),
+            _ => "-".into(),
+        };
         Row::new([
             Cell::from(format!("node {}", node.number)),
             Cell::from(state).style(style),
@@ -99,9 +104,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, model: &Model, now: &Now) {
 fn state_of(node: &Node, now: &Now) -> (String, Style) {
     match node.status {
         None => ("starting".into(), Style::new().fg(Color::DarkGray)),
-        Some((at, _)) if node.silence.is_some() || now.mono_ns.saturating_sub(at) > STALE_NS => {
-            ("no answer".into(), Style::new().fg(Color::Red))
-        }
+        Some(_) if is_silent(node, now) => ("no answer".into(), Style::new().fg(Color::Red)),
         Some((_, status)) => {
             let color = match status.state {
                 StateName::Master => Color::Green,
@@ -115,6 +118,15 @@ fn state_of(node: &Node, now: &Now) -> (String, Style) {
             )
         }
     }
+}
+
+/// Whether the node's control socket failed, or has not answered for a while (a frozen
+/// daemon accepts the connection and never answers).
+fn is_silent(node: &Node, now: &Now) -> bool {
+    node.silence.is_some()
+        || node
+            .status
+            .is_some_and(|(at, _)| now.mono_ns.saturating_sub(at) > STALE_NS)
 }
 
 fn draw_client(frame: &mut Frame, area: Rect, model: &Model) {
@@ -359,6 +371,7 @@ mod tests {
         let screen = screen(&model, &now, 100, 30);
         let stale = row_with(&screen, "│node 1 ");
         assert!(stale.contains("no answer") && stale.contains("5.0 s ago"), "{stale}");
+        assert!(!stale.contains("5000"), "no rate for a silent node: {stale}");
         assert!(row_with(&screen, "│node 2 ").contains("BACKUP"));
     }
 
