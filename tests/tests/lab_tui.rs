@@ -40,7 +40,17 @@ impl Tmux {
         let (width, height) = (WIDTH.to_string(), HEIGHT.to_string());
         let config = config.to_str().expect("UTF-8 path");
         tmux.run(&[
-            "-f", config, "new-session", "-d", "-s", "lab", "-x", &width, "-y", &height, command,
+            "-f",
+            config,
+            "new-session",
+            "-d",
+            "-s",
+            "lab",
+            "-x",
+            &width,
+            "-y",
+            &height,
+            command,
         ]);
         tmux
     }

@@ -132,7 +132,11 @@ pub fn main(opts: Options) -> Result<(), String> {
     let setup = format!(
         "{} nodes of {system}{}, adverts every {}; a client probes {VIP} every {}",
         opts.nodes,
-        if opts.driver { " on driver-mode ports" } else { "" },
+        if opts.driver {
+            " on driver-mode ports"
+        } else {
+            ""
+        },
         human_us(opts.advert_interval.as_micros() as f64),
         human_us(PROBE_INTERVAL.as_micros() as f64),
     );
@@ -210,10 +214,7 @@ fn tick(rig: &mut Rig, model: &mut Model) {
             Err(why) => model.node_silent(reading.node, why),
         }
     }
-    let wanted = model
-        .last_fault
-        .as_ref()
-        .and_then(|t| t.log_wanted(now_ns));
+    let wanted = model.last_fault.as_ref().and_then(|t| t.log_wanted(now_ns));
     if let Some((node, from)) = wanted {
         model.new_master_log(&rig.log_from(node, from), now_ns);
     }
@@ -270,14 +271,15 @@ fn repair(node: u8, rig: &mut Rig, model: &mut Model) {
 /// Injects the planned fault when the group is steady, and repairs it after its takeover.
 fn follow(plan: &mut Plan, rig: &mut Rig, model: &mut Model) {
     if let Some(node) = plan.repair {
-        let answered_at = model
-            .last_fault
-            .as_ref()
-            .and_then(|t| match (t.first_reply, t.unanswered) {
-                (Some(reply), _) => Some(reply.at_ns),
-                (None, true) => Some(0),
-                (None, false) => None,
-            });
+        let answered_at =
+            model
+                .last_fault
+                .as_ref()
+                .and_then(|t| match (t.first_reply, t.unanswered) {
+                    (Some(reply), _) => Some(reply.at_ns),
+                    (None, true) => Some(0),
+                    (None, false) => None,
+                });
         if answered_at.is_some_and(|at| {
             monotonic_ns().saturating_sub(at) >= PLANNED_REPAIR_AFTER.as_nanos() as u64
         }) {

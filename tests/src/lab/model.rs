@@ -262,7 +262,9 @@ impl Model {
 
     /// The last `count` events, oldest first.
     pub fn recent_events(&self, count: usize) -> impl Iterator<Item = &Event> {
-        self.events.iter().skip(self.events.len().saturating_sub(count))
+        self.events
+            .iter()
+            .skip(self.events.len().saturating_sub(count))
     }
 
     fn node_mut(&mut self, number: u8) -> Option<&mut Node> {
@@ -314,7 +316,11 @@ pub(crate) mod fixtures {
         let mut after = replies(1, fault + 10_000, 5);
         after.extend(replies(2, fault + 1_300_000, 40));
         model.replies(&after, fault + 200 * MS);
-        model.node_answered(2, fault + 200 * MS, status(StateName::Master, 190, 15_100, 5));
+        model.node_answered(
+            2,
+            fault + 200 * MS,
+            status(StateName::Master, 190, 15_100, 5),
+        );
         let log = format!(
             "{}\n{}\n",
             log_line("state changed", fault + 682_000),
@@ -416,7 +422,13 @@ mod tests {
         }
         let (new, count) = model.events_since(EVENTS_KEPT + 3);
         let new: Vec<&str> = new.map(|e| e.text.as_str()).collect();
-        assert_eq!(new, [format!("e{}", EVENTS_KEPT + 3), format!("e{}", EVENTS_KEPT + 4)]);
+        assert_eq!(
+            new,
+            [
+                format!("e{}", EVENTS_KEPT + 3),
+                format!("e{}", EVENTS_KEPT + 4)
+            ]
+        );
         assert_eq!(count, EVENTS_KEPT + 5);
         assert_eq!(model.events_since(0).0.count(), EVENTS_KEPT);
     }

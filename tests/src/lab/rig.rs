@@ -53,7 +53,11 @@ impl Rig {
             NodeProcess::start_group(opts.system, &lan, opts.nodes, opts.timing, dir.path());
         let sockets = nodes
             .iter()
-            .map(|n| n.control_socket().expect("vipd has a control socket").to_path_buf())
+            .map(|n| {
+                n.control_socket()
+                    .expect("vipd has a control socket")
+                    .to_path_buf()
+            })
             .collect();
         let probe = Probe::start(&lan, opts.nodes + 1, VIP, PROBE_INTERVAL);
         Self {

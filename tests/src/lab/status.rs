@@ -44,11 +44,12 @@ impl StatusPollers {
             let (tx, stop) = (tx.clone(), stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let status = fetch_status(&socket)
-                        .map_err(|e| e.to_string())
-                        .and_then(|snapshot| {
-                            node_status(&snapshot).ok_or_else(|| "no instance".to_string())
-                        });
+                    let status =
+                        fetch_status(&socket)
+                            .map_err(|e| e.to_string())
+                            .and_then(|snapshot| {
+                                node_status(&snapshot).ok_or_else(|| "no instance".to_string())
+                            });
                     let reading = Reading {
                         node,
                         at_ns: monotonic_ns(),
@@ -80,7 +81,9 @@ fn node_status(snapshot: &Snapshot) -> Option<NodeStatus> {
         .daemon
         .xdp
         .as_ref()
-        .map_or(instance.adverts_in, |counters| counters.get(ADVERTS_RECORDED));
+        .map_or(instance.adverts_in, |counters| {
+            counters.get(ADVERTS_RECORDED)
+        });
     Some(NodeStatus {
         state: instance.state,
         priority: instance.effective_priority,

@@ -136,7 +136,11 @@ mod tests {
             Progress::Waiting
         );
         assert_eq!(takeover.log_wanted(150 * MS), None);
-        let replies = [reply(1, 100 * MS + 20), reply(2, 101 * MS), reply(2, 102 * MS)];
+        let replies = [
+            reply(1, 100 * MS + 20),
+            reply(2, 101 * MS),
+            reply(2, 102 * MS),
+        ];
         assert_eq!(takeover.observe(&replies, 200 * MS), Progress::Answered);
         assert_eq!(takeover.new_master(), Some(2));
         assert_eq!(takeover.outage_ns(), Some(MS - 20));

@@ -48,15 +48,22 @@ pub fn draw(frame: &mut Frame, model: &Model, now: &Now) {
     draw_timeline(frame, timeline, model.last_fault.as_ref(), now);
     draw_events(frame, events, model, now);
     frame.render_widget(
-        Paragraph::new(format!("keys (faults hit the master): {}", keys::help()))
-            .style(Style::new().fg(Color::Cyan)),
+        Paragraph::new(format!("keys: {}", keys::help())).style(Style::new().fg(Color::Cyan)),
         footer,
     );
 }
 
 fn draw_nodes(frame: &mut Frame, area: Rect, model: &Model, now: &Now) {
-    let header = Row::new(["node", "state", "priority", "adverts/s out", "in", "answered", "fault"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
+    let header = Row::new([
+        "node",
+        "state",
+        "priority",
+        "adverts/s out",
+        "in",
+        "answered",
+        "fault",
+    ])
+    .style(Style::new().add_modifier(Modifier::BOLD));
     let rows = model.nodes.iter().map(|node| {
         let (state, style) = state_of(node, now);
         let priority = node.status.map_or(String::new(), |(_, s)| {
@@ -93,9 +100,9 @@ fn draw_nodes(frame: &mut Frame, area: Rect, model: &Model, now: &Now) {
         Constraint::Min(10),
     ];
     frame.render_widget(
-        Table::new(rows, widths).header(header).block(titled(
-            "nodes (from each vipd's control socket)".into(),
-        )),
+        Table::new(rows, widths)
+            .header(header)
+            .block(titled("nodes (from each vipd's control socket)".into())),
         area,
     );
 }
@@ -335,9 +342,15 @@ mod tests {
         let backup = row_with(&screen, "│node 2 ");
         assert!(backup.contains("BACKUP"), "{backup}");
         assert!(backup.contains("190"), "{backup}");
-        row_with(&screen, "client: 10000 answers in the last 200 ms, from node 1");
+        row_with(
+            &screen,
+            "client: 10000 answers in the last 200 ms, from node 1",
+        );
         row_with(&screen, "no fault yet");
-        row_with(&screen, "keys (faults hit the master): c = cable pull, k = kill -9");
+        row_with(
+            &screen,
+            "keys: c = cable pull, k = kill -9, s = SIGSTOP, t = graceful stop, r = repair",
+        );
         row_with(&screen, "12:00:00");
     }
 
@@ -349,7 +362,10 @@ mod tests {
         let new_master = model.nodes[1].status.expect("answered").1;
         model.node_answered(2, now.mono_ns, new_master);
         let screen = screen(&model, &now, 100, 30);
-        row_with(&screen, "last fault: cable pull on node 1 at 11:59:56 (3.2 s ago): node 2 took over");
+        row_with(
+            &screen,
+            "last fault: cable pull on node 1 at 11:59:56 (3.2 s ago): node 2 took over",
+        );
         assert!(row_with(&screen, "│fault ").contains("0 us"));
         assert!(row_with(&screen, "decision").contains("682 us"));
         assert!(row_with(&screen, "VIP added").contains("701 us"));
@@ -359,7 +375,10 @@ mod tests {
         assert!(row_with(&screen, "│node 1 ").contains("cable pull"));
         assert!(row_with(&screen, "│node 2 ").contains("MASTER"));
         row_with(&screen, "11:59:56  cable pull on node 1");
-        row_with(&screen, "client: 45 answers in the last 200 ms, from node 2");
+        row_with(
+            &screen,
+            "client: 45 answers in the last 200 ms, from node 2",
+        );
     }
 
     #[test]
@@ -370,8 +389,14 @@ mod tests {
         model.node_answered(2, now.mono_ns, model.nodes[1].status.expect("answered").1);
         let screen = screen(&model, &now, 100, 30);
         let stale = row_with(&screen, "│node 1 ");
-        assert!(stale.contains("no answer") && stale.contains("5.0 s ago"), "{stale}");
-        assert!(!stale.contains("5000"), "no rate for a silent node: {stale}");
+        assert!(
+            stale.contains("no answer") && stale.contains("5.0 s ago"),
+            "{stale}"
+        );
+        assert!(
+            !stale.contains("5000"),
+            "no rate for a silent node: {stale}"
+        );
         assert!(row_with(&screen, "│node 2 ").contains("BACKUP"));
     }
 
@@ -400,6 +425,6 @@ mod tests {
         let now = noon();
         let screen = screen(&taken_over(), &now, 80, 24);
         row_with(&screen, "first reply");
-        row_with(&screen, "keys ");
+        row_with(&screen, "keys: ");
     }
 }
