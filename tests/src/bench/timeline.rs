@@ -426,6 +426,35 @@ mod tests {
     }
 
     #[test]
+    fn master_hops_count_from_the_decision_on() {
+        let line = |message: &str, extra: &str, at_ns: u64| {
+            format!(
+                r#"{{"timestamp":"2026-12-06T12:00:00Z","level":"INFO","fields":{{"message":"{message}"{extra},"at_mono_ns":{at_ns}}},"target":"vipd"}}"#
+            )
+        };
+        let log = [
+            line("VIP added", "", 100),
+            line("state changed", r#","to":"Backup""#, 200),
+            line("state changed", r#","to":"Master","detection_us":650"#, 1_000),
+            line("XDP owned-VIP map updated", r#","own":false"#, 1_050),
+            line("XDP owned-VIP map updated", r#","own":true"#, 1_060),
+            line("VIP added", "", 1_100),
+        ]
+        .join("\n");
+        let hops = MasterHops::from_log(&log);
+        assert_eq!(
+            hops,
+            MasterHops {
+                decision_ns: Some(1_000),
+                detection_us: Some(650.0),
+                xdp_owned_ns: Some(1_060),
+                vip_added_ns: Some(1_100),
+            }
+        );
+        assert_eq!(MasterHops::from_log(""), MasterHops::default());
+    }
+
+    #[test]
     fn breakdown_takes_each_hop_between_its_ends() {
         let timeline = Timeline {
             last_advert_seen_us: Some(-50.0),
