@@ -435,7 +435,11 @@ mod tests {
         let log = [
             line("VIP added", "", 100),
             line("state changed", r#","to":"Backup""#, 200),
-            line("state changed", r#","to":"Master","detection_us":650"#, 1_000),
+            line(
+                "state changed",
+                r#","to":"Master","detection_us":650"#,
+                1_000,
+            ),
             line("XDP owned-VIP map updated", r#","own":false"#, 1_050),
             line("XDP owned-VIP map updated", r#","own":true"#, 1_060),
             line("VIP added", "", 1_100),
