@@ -175,14 +175,19 @@ fn draw_client(frame: &mut Frame, area: Rect, model: &Model) {
             .collect();
         frame.render_widget(
             Paragraph::new(format!("node {}", node.number)),
-            Rect::new(inner.x, y, label_width, 1),
+            Rect::new(inner.x, y, label_width.min(inner.width), 1),
         );
         frame.render_widget(
             Sparkline::default()
                 .data(&data)
                 .max(max)
                 .style(Style::new().fg(node_color(node.number))),
-            Rect::new(inner.x + label_width, y, inner.width - label_width, 1),
+            Rect::new(
+                inner.x + label_width,
+                y,
+                inner.width.saturating_sub(label_width),
+                1,
+            ),
         );
     }
     let legend_y = inner.y + model.nodes.len() as u16;
@@ -418,6 +423,13 @@ mod tests {
         let given_up = screen(&model, &now, 100, 30);
         row_with(&given_up, "no other node answered within 10 s");
         assert!(row_with(&given_up, "first reply").contains("not seen"));
+    }
+
+    #[test]
+    fn a_tiny_terminal_does_not_break_it() {
+        for (width, height) in [(1, 1), (9, 5), (20, 10), (40, 12)] {
+            screen(&taken_over(), &noon(), width, height);
+        }
     }
 
     #[test]
