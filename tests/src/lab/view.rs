@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn a_tiny_terminal_does_not_break_it() {
-        for (width, height) in [(1, 1), (9, 5), (20, 10), (40, 12)] {
+        for (width, height) in [(1, 1), (9, 40), (1, 40), (20, 10), (40, 12)] {
             screen(&taken_over(), &noon(), width, height);
         }
     }
