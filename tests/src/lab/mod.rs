@@ -130,7 +130,7 @@ pub fn main(opts: Options) -> Result<(), String> {
         keepalived_interval: Duration::from_millis(10),
     };
     let setup = format!(
-        "{} nodes of {system}{}, adverts every {}; a client probes {VIP} every {}",
+        "{} nodes, {system}{}, adverts every {}; client probes {VIP} every {}",
         opts.nodes,
         if opts.driver {
             " on driver-mode ports"
@@ -188,7 +188,9 @@ pub fn main(opts: Options) -> Result<(), String> {
         if Instant::now() < next_tick {
             continue;
         }
-        next_tick += INTERVAL;
+        // After a slow repair (a daemon restarted) the next interval starts now, rather than
+        // a burst of empty ones catching up.
+        next_tick = (next_tick + INTERVAL).max(Instant::now());
         tick(&mut rig, &mut model);
         if let Some(plan) = &mut plan {
             follow(plan, &mut rig, &mut model);
