@@ -19,6 +19,8 @@ APT_NEEDS=(
   "tcpdump:tcpdump"
   "arping:arping"
   "stress-ng:stress-ng"
+  # The lab's full-screen test runs it in a detached tmux session.
+  "tmux:tmux"
   "nft:nftables"
   "bridge:iproute2"
   "ping:iputils-ping"

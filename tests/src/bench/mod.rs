@@ -19,7 +19,7 @@ pub mod scale;
 mod soak;
 pub(crate) mod stats;
 pub(crate) mod system;
-mod timeline;
+pub(crate) mod timeline;
 mod trial;
 mod walltime;
 mod wire;

@@ -159,6 +159,14 @@ impl NodeProcess {
         }
     }
 
+    /// vipd's control socket (`vipd status`); keepalived has none.
+    pub fn control_socket(&self) -> Option<&Path> {
+        match self.daemon.as_ref()? {
+            Daemon::Vipd(vipd) => Some(&vipd.socket),
+            Daemon::Keepalived(_) => None,
+        }
+    }
+
     pub fn log(&self) -> String {
         match &self.daemon {
             Some(Daemon::Vipd(vipd)) => vipd.log(),

@@ -126,17 +126,8 @@ impl Recorders {
         let offset = Offset::sample();
         let old_events = vipd_events(old_log, offset);
         let new_events = vipd_events(new_log, offset);
-        let decision = new_events
-            .iter()
-            .find(|e| e.message == "state changed" && e.field("to") == Some("Master"));
-        let decision_ns = decision.map(|e| e.at_ns);
-        let after_decision = |message: &str| {
-            new_events
-                .iter()
-                .filter(|e| decision_ns.is_some_and(|d| e.at_ns >= d))
-                .find(|e| e.message == message && e.field("own") != Some("false"))
-                .map(|e| after(e.at_ns))
-        };
+        let hops = MasterHops::of(&new_events);
+        let decision_ns = hops.decision_ns;
         // What reached the new master from the old one before it decided (or before the client
         // saw the takeover, for a daemon that logs no decision).
         let horizon = decision_ns.unwrap_or(first_reply_ns);
@@ -161,10 +152,9 @@ impl Recorders {
 
         Timeline {
             fault_ns,
-            last_advert_seen_us: decision.and_then(|d| {
-                let detection_us = d.number("detection_us")?;
-                Some(after(d.at_ns) - detection_us)
-            }),
+            last_advert_seen_us: decision_ns
+                .zip(hops.detection_us)
+                .map(|(d, detection_us)| after(d) - detection_us),
             last_advert_wire_us: last_from_old(
                 &|s| matches!(s.frame, Frame::Advert { source, priority } if source == old_ip && priority > 0),
             ),
@@ -187,8 +177,8 @@ impl Recorders {
                 .find(|e| e.at_ns >= fault_ns && e.message == "VIP removed")
                 .map(|e| after(e.at_ns)),
             decision_us: decision_ns.map(after),
-            xdp_owned_us: after_decision("XDP owned-VIP map updated"),
-            vip_added_us: after_decision("VIP added"),
+            xdp_owned_us: hops.xdp_owned_ns.map(after),
+            vip_added_us: hops.vip_added_ns.map(after),
             first_advert_us: port
                 .iter()
                 .filter(since_fault)
@@ -222,6 +212,48 @@ impl Recorders {
             first_reply_us: after(first_reply_ns),
             first_reply_read_us: after(first_reply.read_ns),
         }
+    }
+}
+
+/// The new master's own hops of a takeover, as its JSON log tells them, on CLOCK_MONOTONIC:
+/// what only vipd knows. The benchmark's timeline and the lab's both read them here.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MasterHops {
+    /// Its "state changed" to Master.
+    pub decision_ns: Option<u64>,
+    /// Its own account of the detection: last advert seen to the decision.
+    pub detection_us: Option<f64>,
+    /// The owned-VIP XDP map written, after the decision (vipd XDP).
+    pub xdp_owned_ns: Option<u64>,
+    /// The netlink acknowledgement of the VIP ("VIP added"), after the decision.
+    pub vip_added_ns: Option<u64>,
+}
+
+impl MasterHops {
+    /// The hops in `events`, the new master's log since before the fault.
+    pub fn of(events: &[VipdEvent]) -> Self {
+        let decision = events
+            .iter()
+            .find(|e| e.message == "state changed" && e.field("to") == Some("Master"));
+        let decision_ns = decision.map(|e| e.at_ns);
+        let after_decision = |message: &str| {
+            events
+                .iter()
+                .filter(|e| decision_ns.is_some_and(|d| e.at_ns >= d))
+                .find(|e| e.message == message && e.field("own") != Some("false"))
+                .map(|e| e.at_ns)
+        };
+        Self {
+            decision_ns,
+            detection_us: decision.and_then(|d| d.number("detection_us")),
+            xdp_owned_ns: after_decision("XDP owned-VIP map updated"),
+            vip_added_ns: after_decision("VIP added"),
+        }
+    }
+
+    /// The hops in `log`, a slice of the new master's JSON log written since before the fault.
+    pub fn from_log(log: &str) -> Self {
+        Self::of(&vipd_events(log, Offset::sample()))
     }
 }
 
@@ -411,6 +443,39 @@ mod tests {
         );
         let events = vipd_events(log, Offset::sample());
         assert_eq!(events[0].at_ns, 5000);
+    }
+
+    #[test]
+    fn master_hops_count_from_the_decision_on() {
+        let line = |message: &str, extra: &str, at_ns: u64| {
+            format!(
+                r#"{{"timestamp":"2026-12-06T12:00:00Z","level":"INFO","fields":{{"message":"{message}"{extra},"at_mono_ns":{at_ns}}},"target":"vipd"}}"#
+            )
+        };
+        let log = [
+            line("VIP added", "", 100),
+            line("state changed", r#","to":"Backup""#, 200),
+            line(
+                "state changed",
+                r#","to":"Master","detection_us":650"#,
+                1_000,
+            ),
+            line("XDP owned-VIP map updated", r#","own":false"#, 1_050),
+            line("XDP owned-VIP map updated", r#","own":true"#, 1_060),
+            line("VIP added", "", 1_100),
+        ]
+        .join("\n");
+        let hops = MasterHops::from_log(&log);
+        assert_eq!(
+            hops,
+            MasterHops {
+                decision_ns: Some(1_000),
+                detection_us: Some(650.0),
+                xdp_owned_ns: Some(1_060),
+                vip_added_ns: Some(1_100),
+            }
+        );
+        assert_eq!(MasterHops::from_log(""), MasterHops::default());
     }
 
     #[test]
