@@ -293,6 +293,7 @@ pub(crate) mod fixtures {
             .map(|i| Reply {
                 at_ns: from_ns + i * 20_000,
                 node,
+                ..Reply::default()
             })
             .collect()
     }

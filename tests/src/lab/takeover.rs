@@ -125,7 +125,11 @@ mod tests {
     const MS: u64 = 1_000_000;
 
     fn reply(node: u8, at_ns: u64) -> Reply {
-        Reply { at_ns, node }
+        Reply {
+            at_ns,
+            node,
+            ..Reply::default()
+        }
     }
 
     #[test]
