@@ -1,0 +1,113 @@
+//! BFD between vipd nodes on plain veths, default settings (docs/bfd.md): sessions come Up,
+//! a pulled cable takes them Down, and `track_bfd` moves the VIP with keepalived's weights.
+//!
+//! Three nodes on a bridge: n1 (priority 200) and n2 (priority 100) run VRRP for the VIP; n1
+//! tracks a BFD session to n3, which runs only that session (and a VRRP instance of its own on
+//! another VRID, so its vipd has something to run). Pulling n3's cable leaves VRRP between n1
+//! and n2 untouched, so only BFD can move the VIP.
+use std::{net::IpAddr, time::Duration};
+
+use vipd_tests::{
+    kernel_tests_enabled,
+    topology::Lan,
+    vipd::{instance_config, wait_until, Scratch, Vipd},
+};
+
+const VIP: &str = "192.0.2.100";
+const EVENTUALLY: Duration = Duration::from_secs(20);
+
+fn vip() -> IpAddr {
+    VIP.parse().unwrap()
+}
+
+/// A `[[bfd]]` session named `peer` to `neighbor` on eth0, all else default.
+fn session(neighbor: IpAddr) -> String {
+    format!("[[bfd]]\nname = \"peer\"\nneighbor = \"{neighbor}\"\ninterface = \"eth0\"\n")
+}
+
+/// n3's configuration: a session back to n1, and an instance on VRID 52 that nobody else runs.
+fn far_end(n1: IpAddr) -> String {
+    let own = instance_config(100, "192.0.2.200", "")
+        .replace("vrid = 51", "vrid = 52")
+        .replace("VI_1", "VI_far");
+    format!("{own}{}", session(n1))
+}
+
+/// Whether `vipd`'s log says the session went to `state` at least `times` times.
+fn went(vipd: &Vipd, state: &str, times: usize) -> bool {
+    let quoted = format!("to=\"{state}\"");
+    vipd.log()
+        .lines()
+        .filter(|l| l.contains("BFD session changed state") && l.contains(&quoted))
+        .count()
+        >= times
+}
+
+fn run(family_of_session: fn(usize) -> IpAddr, track: &str, tag: &str) {
+    let lan = Lan::new(3);
+    let dir = Scratch::new(tag);
+    let n1_config = format!(
+        "{}{}",
+        instance_config(200, VIP, &format!("track_bfd = [{track}]\n")),
+        session(family_of_session(3))
+    );
+    let n1 = Vipd::start(lan.node(1), dir.path(), "n1", &n1_config, &[]);
+    let _n2 = Vipd::start(
+        lan.node(2),
+        dir.path(),
+        "n2",
+        &instance_config(100, VIP, ""),
+        &[],
+    );
+    let n3 = Vipd::start(lan.node(3), dir.path(), "n3", &far_end(family_of_session(1)), &[]);
+    assert!(
+        wait_until(EVENTUALLY, || went(&n1, "up", 1) && went(&n3, "up", 1)),
+        "the session must come Up on both ends:\nn1:\n{}\nn3:\n{}",
+        n1.log(),
+        n3.log()
+    );
+    lan.assert_holders(vip(), &[1], EVENTUALLY, "n1 with its session Up");
+
+    lan.link_down(3);
+    assert!(
+        wait_until(EVENTUALLY, || went(&n1, "down", 1)),
+        "n1's session must go Down when n3's cable is pulled:\n{}",
+        n1.log()
+    );
+    lan.assert_holders(vip(), &[2], EVENTUALLY, "n2 once n1's BFD session is down");
+
+    lan.link_up(3);
+    assert!(
+        wait_until(EVENTUALLY, || went(&n1, "up", 2)),
+        "the session must come Up again:\n{}",
+        n1.log()
+    );
+    lan.assert_holders(vip(), &[1], EVENTUALLY, "n1 again with its session Up");
+}
+
+/// keepalived's `track_bfd { peer weight -150 }`: down costs 150, so 200 becomes 50 and the
+/// backup at 100 preempts; Up again gives n1 the VIP back.
+#[test]
+fn a_weighted_session_down_hands_the_vip_to_the_backup_ipv4() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    run(
+        |n| IpAddr::V4(Lan::ipv4(n)),
+        "{ name = \"peer\", weight = -150 }",
+        "bfd4",
+    );
+}
+
+/// The default weight 0: a session that is not Up puts n1 in FAULT, over IPv6.
+#[test]
+fn an_unweighted_session_down_faults_the_master_ipv6() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    run(
+        |n| IpAddr::V6(Lan::ipv6(n)),
+        "{ name = \"peer\" }",
+        "bfd6",
+    );
+}
