@@ -59,7 +59,13 @@ fn run(family_of_session: fn(usize) -> IpAddr, track: &str, tag: &str) {
         &instance_config(100, VIP, ""),
         &[],
     );
-    let n3 = Vipd::start(lan.node(3), dir.path(), "n3", &far_end(family_of_session(1)), &[]);
+    let n3 = Vipd::start(
+        lan.node(3),
+        dir.path(),
+        "n3",
+        &far_end(family_of_session(1)),
+        &[],
+    );
     assert!(
         wait_until(EVENTUALLY, || went(&n1, "up", 1) && went(&n3, "up", 1)),
         "the session must come Up on both ends:\nn1:\n{}\nn3:\n{}",
@@ -105,9 +111,5 @@ fn an_unweighted_session_down_faults_the_master_ipv6() {
     if !kernel_tests_enabled() {
         return;
     }
-    run(
-        |n| IpAddr::V6(Lan::ipv6(n)),
-        "{ name = \"peer\" }",
-        "bfd6",
-    );
+    run(|n| IpAddr::V6(Lan::ipv6(n)), "{ name = \"peer\" }", "bfd6");
 }

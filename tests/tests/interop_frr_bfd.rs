@@ -53,7 +53,11 @@ fn run(address_of: fn(usize) -> IpAddr, tag: &str) {
     let config = format!(
         "{}[[bfd]]\nname = \"frr\"\nneighbor = \"{frr_address}\"\ninterface = \"eth0\"\n\
          multiplier = 3\n",
-        instance_config(100, "192.0.2.100", "track_bfd = [{ name = \"frr\", weight = -10 }]\n")
+        instance_config(
+            100,
+            "192.0.2.100",
+            "track_bfd = [{ name = \"frr\", weight = -10 }]\n"
+        )
     );
     let vipd = Vipd::start(lan.node(1), dir.path(), "vipd", &config, &[]);
     assert!(

@@ -391,7 +391,8 @@ impl Session {
             slow_tx(&self.config)
         };
         self.set_desired_min_tx(desired);
-        self.events.push_back(Event::StateChanged { from, to, diag });
+        self.events
+            .push_back(Event::StateChanged { from, to, diag });
     }
 
     /// Change bfd.DesiredMinTxInterval: a change while Up starts a Poll Sequence, and an

@@ -396,7 +396,10 @@ impl ControlRepr {
         for (set, bit) in [
             (self.poll, flag::POLL),
             (self.final_, flag::FINAL),
-            (self.control_plane_independent, flag::CONTROL_PLANE_INDEPENDENT),
+            (
+                self.control_plane_independent,
+                flag::CONTROL_PLANE_INDEPENDENT,
+            ),
             (self.demand, flag::DEMAND),
         ] {
             if set {
@@ -518,7 +521,10 @@ mod tests {
             parse(&mutated(|b| b[2] = 0)),
             Err(ParseError::ZeroDetectMult)
         );
-        assert_eq!(parse(&mutated(|b| b[1] |= 0x01)), Err(ParseError::Multipoint));
+        assert_eq!(
+            parse(&mutated(|b| b[1] |= 0x01)),
+            Err(ParseError::Multipoint)
+        );
         assert_eq!(
             parse(&mutated(|b| b[4..8].fill(0))),
             Err(ParseError::ZeroMyDiscriminator)

@@ -11,9 +11,9 @@ use toml::{Table, Value};
 use crate::vrrp::auth_hmac::{AntiReplay, Mode};
 
 use super::model::{
-    duration_text, Auth, AuthHmac, BfdSession, Check, CheckKind, Command, Config, Dataplane, Garp, Global,
-    Instance, LogFormat, NotifyCommands, SyncGroup, TrackedFile, V3Checksum, Version, Vip, Weight,
-    XdpMode,
+    duration_text, Auth, AuthHmac, BfdSession, Check, CheckKind, Command, Config, Dataplane, Garp,
+    Global, Instance, LogFormat, NotifyCommands, SyncGroup, TrackedFile, V3Checksum, Version, Vip,
+    Weight, XdpMode,
 };
 
 pub fn to_toml(config: &Config) -> String {
@@ -369,8 +369,16 @@ fn bfd(out: &mut Document, session: &BfdSession) {
         "ttl",
         i64::from(session.ttl),
     );
-    out.key_if(session.max_hops != 0, "max_hops", i64::from(session.max_hops));
-    out.key_if(session.weight != Weight::FAULT, "weight", weight(session.weight));
+    out.key_if(
+        session.max_hops != 0,
+        "max_hops",
+        i64::from(session.max_hops),
+    );
+    out.key_if(
+        session.weight != Weight::FAULT,
+        "weight",
+        weight(session.weight),
+    );
     out.key_if(session.reverse, "reverse", true);
 }
 

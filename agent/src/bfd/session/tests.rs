@@ -103,12 +103,14 @@ impl Link {
         while let Some(packet) = self.a.poll_transmit(now) {
             self.sent_by_a.push(packet);
             if !self.cut {
-                self.in_flight.push((now.saturating_add(self.delay), true, packet));
+                self.in_flight
+                    .push((now.saturating_add(self.delay), true, packet));
             }
         }
         while let Some(packet) = self.b.poll_transmit(now) {
             if !self.cut {
-                self.in_flight.push((now.saturating_add(self.delay), false, packet));
+                self.in_flight
+                    .push((now.saturating_add(self.delay), false, packet));
             }
         }
     }
@@ -272,11 +274,7 @@ fn neighbor_signalled_down() {
             .unwrap();
         assert_eq!(session.state(), State::Down, "{remote:?}");
         assert_eq!(session.local_diag(), Diag::NeighborSignaledSessionDown);
-        assert_eq!(
-            states(&mut session),
-            [State::Up, State::Down],
-            "{remote:?}"
-        );
+        assert_eq!(states(&mut session), [State::Up, State::Down], "{remote:?}");
     }
 }
 

@@ -106,7 +106,12 @@ pub fn spawn(
         running.push(Running {
             name: session.name.clone(),
             neighbor: session.neighbor,
-            session: Session::new(now, session_config(session), discriminator, fastrand::u64(..)),
+            session: Session::new(
+                now,
+                session_config(session),
+                discriminator,
+                fastrand::u64(..),
+            ),
             sender,
         });
     }
@@ -114,8 +119,9 @@ pub fn spawn(
     for family in [IpFamily::V4, IpFamily::V6] {
         if sessions.iter().any(|s| IpFamily::of(s.neighbor) == family) {
             listeners.push(
-                Listener::bind(family)
-                    .with_context(|| format!("BFD: listening on {} UDP port 3784", family.name()))?,
+                Listener::bind(family).with_context(|| {
+                    format!("BFD: listening on {} UDP port 3784", family.name())
+                })?,
             );
         }
     }

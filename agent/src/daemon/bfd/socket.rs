@@ -25,7 +25,12 @@ pub struct Listener {
     socket: Socket,
 }
 
-fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+fn set_int(
+    socket: &Socket,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: `value` is a c_int that outlives the call, and its size is passed.
     let rc = unsafe {
         libc::setsockopt(
@@ -46,10 +51,20 @@ fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::
 impl Listener {
     pub fn bind(family: IpFamily) -> io::Result<Listener> {
         let (domain, address) = match family {
-            IpFamily::V4 => (Domain::IPV4, SocketAddr::from((Ipv4Addr::UNSPECIFIED, CONTROL_PORT))),
-            IpFamily::V6 => (Domain::IPV6, SocketAddr::from((Ipv6Addr::UNSPECIFIED, CONTROL_PORT))),
+            IpFamily::V4 => (
+                Domain::IPV4,
+                SocketAddr::from((Ipv4Addr::UNSPECIFIED, CONTROL_PORT)),
+            ),
+            IpFamily::V6 => (
+                Domain::IPV6,
+                SocketAddr::from((Ipv6Addr::UNSPECIFIED, CONTROL_PORT)),
+            ),
         };
-        let socket = Socket::new(domain, Type::DGRAM.nonblocking().cloexec(), Some(Protocol::UDP))?;
+        let socket = Socket::new(
+            domain,
+            Type::DGRAM.nonblocking().cloexec(),
+            Some(Protocol::UDP),
+        )?;
         socket.set_reuse_address(true)?;
         match family {
             IpFamily::V4 => set_int(&socket, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?,
@@ -164,7 +179,11 @@ impl Sender {
             IpFamily::V4 => Domain::IPV4,
             IpFamily::V6 => Domain::IPV6,
         };
-        let socket = Socket::new(domain, Type::DGRAM.nonblocking().cloexec(), Some(Protocol::UDP))?;
+        let socket = Socket::new(
+            domain,
+            Type::DGRAM.nonblocking().cloexec(),
+            Some(Protocol::UDP),
+        )?;
         let mut scope_id = 0;
         if let Some(interface) = interface {
             socket.bind_device(Some(interface.as_bytes()))?;

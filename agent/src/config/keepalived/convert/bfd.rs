@@ -96,7 +96,9 @@ impl Importer<'_> {
                     }
                 }
                 "multiplier" => {
-                    let Some(value) = self.value(&s) else { continue };
+                    let Some(value) = self.value(&s) else {
+                        continue;
+                    };
                     let Some(n) = self.integer(value, 1..=255, "multiplier") else {
                         continue;
                     };
@@ -108,7 +110,9 @@ impl Importer<'_> {
                     "passive"
                 }
                 "ttl" | "hoplimit" => {
-                    let Some(value) = self.value(&s) else { continue };
+                    let Some(value) = self.value(&s) else {
+                        continue;
+                    };
                     let Some(n) = self.integer(value, 1..=255, "ttl") else {
                         continue;
                     };
@@ -116,7 +120,9 @@ impl Importer<'_> {
                     "ttl"
                 }
                 "max_hops" => {
-                    let Some(value) = self.value(&s) else { continue };
+                    let Some(value) = self.value(&s) else {
+                        continue;
+                    };
                     // keepalived takes -1 as "any"; vipd's widest is the whole TTL.
                     let Some(n) = self.integer::<i16>(value, -1..=255, "max_hops") else {
                         continue;
@@ -248,7 +254,10 @@ impl Importer<'_> {
                 Some((other, _)) => {
                     self.error(
                         other.origin,
-                        format!("unexpected `{}` after track_bfd `{}` (expected `weight N`)", other.text, name.text),
+                        format!(
+                            "unexpected `{}` after track_bfd `{}` (expected `weight N`)",
+                            other.text, name.text
+                        ),
                     );
                     continue;
                 }
@@ -256,7 +265,10 @@ impl Importer<'_> {
             if !self.config.bfd.iter().any(|b| b.name == name.text) {
                 self.warn(
                     name.origin,
-                    format!("track_bfd `{}` is not a bfd_instance: ignored, as keepalived does", name.text),
+                    format!(
+                        "track_bfd `{}` is not a bfd_instance: ignored, as keepalived does",
+                        name.text
+                    ),
                 );
                 continue;
             }
@@ -270,5 +282,126 @@ impl Importer<'_> {
             ));
         }
         tracked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::keepalived::{load_keepalived_str, ConfigId};
+    use crate::config::model::{Config, Weight};
+    use crate::config::{check_str, write::to_toml};
+
+    const CONF: &str = r#"
+bfd_instance core {
+    neighbor_ip 192.0.2.1
+    source_ip 192.0.2.10
+    min_rx 2.5
+    min_tx 3
+    idle_tx 2000
+    multiplier 3
+    passive
+    max_hops 2
+    weight -40 reverse
+    vrrp
+}
+bfd_instance edge6 {
+    neighbour_ip 2001:db8::1
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    virtual_ipaddress { 192.0.2.100/24 }
+    track_bfd {
+        core weight 20 noreverse
+        missing
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    virtual_ipaddress { 192.0.2.101/24 }
+}
+vrrp_sync_group G {
+    group { VI_1 VI_2 }
+    track_bfd { edge6 weight -5 }
+}
+"#;
+
+    fn import(text: &str) -> (Config, String) {
+        let checked = load_keepalived_str(Path::new("keepalived.conf"), text, &ConfigId::new("t"))
+            .unwrap_or_else(|errors| panic!("{errors}"));
+        (checked.config, checked.warnings.to_string())
+    }
+
+    #[test]
+    fn bfd_instances_import_with_keepalived_units_and_defaults() {
+        let (config, _) = import(CONF);
+        let core = &config.bfd[0];
+        assert_eq!(
+            core.neighbor,
+            "192.0.2.1".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(core.source, Some("192.0.2.10".parse().unwrap()));
+        assert_eq!(core.min_rx.as_micros(), 2_500);
+        assert_eq!(core.min_tx.as_millis(), 3);
+        assert_eq!(core.idle_tx.as_millis(), 2_000);
+        assert_eq!((core.multiplier, core.passive), (3, true));
+        assert_eq!((core.ttl, core.max_hops, core.min_ttl()), (255, 2, 253));
+        assert_eq!(
+            (core.weight, core.reverse),
+            (Weight::new(-40).unwrap(), true)
+        );
+        let edge = &config.bfd[1];
+        assert_eq!((edge.min_rx.as_millis(), edge.multiplier), (10, 5));
+        // keepalived's IPv6 default hop limit, kept so keepalived peers still talk to it.
+        assert_eq!(edge.ttl, 64);
+        assert_eq!(edge.weight, Weight::FAULT);
+    }
+
+    #[test]
+    fn track_bfd_in_instances_and_groups() {
+        let (config, warnings) = import(CONF);
+        let vi1 = &config.instances[0].track_bfd;
+        assert_eq!(vi1[0].name, "core");
+        assert_eq!(vi1[0].weight, Some(Weight::new(20).unwrap()));
+        assert_eq!(vi1[0].reverse, Some(false));
+        assert!(
+            warnings.contains("keepalived.conf:24:9") && warnings.contains("`missing`"),
+            "{warnings}"
+        );
+        // The group's track_bfd goes to every member.
+        for instance in &config.instances {
+            let edge = instance
+                .track_bfd
+                .iter()
+                .find(|t| t.name == "edge6")
+                .unwrap();
+            assert_eq!(edge.weight, Some(Weight::new(-5).unwrap()));
+        }
+    }
+
+    #[test]
+    fn imported_sessions_survive_the_writer() {
+        let (config, _) = import(CONF);
+        let written = to_toml(&config);
+        let again = check_str(Path::new("t.toml"), &written)
+            .unwrap_or_else(|errors| panic!("{written}\n{errors}"));
+        assert_eq!(again.config, config, "{written}");
+    }
+
+    #[test]
+    fn an_unknown_track_bfd_in_vipd_toml_is_an_error() {
+        let text = "[[instance]]\nname = \"a\"\ninterface = \"eth0\"\nvrid = 1\n\
+                    vips = [\"192.0.2.1/24\"]\ntrack_bfd = [{ name = \"nope\" }]\n";
+        let errors = check_str(Path::new("t.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            errors.contains("t.toml:6") && errors.contains("`nope` is not defined"),
+            "{errors}"
+        );
     }
 }

@@ -357,7 +357,9 @@ impl Importer<'_> {
             }
             "track_interface" | "track_script" | "track_file" => self.tracking(d, s),
             "track_bfd" => {
-                let Some(block) = self.block_of(s) else { return };
+                let Some(block) = self.block_of(s) else {
+                    return;
+                };
                 d.at("track_bfd", s.keyword.origin);
                 for (tracked, name) in self.track_bfd_block(block) {
                     d.element("track_bfd", d.instance.track_bfd.len(), name.origin);

@@ -116,7 +116,11 @@ impl Importer<'_> {
             for (entry, word) in &tracked {
                 let weight_of = |t: &TrackedBfd, config: &Config| {
                     t.weight.or_else(|| {
-                        config.bfd.iter().find(|b| b.name == t.name).map(|b| b.weight)
+                        config
+                            .bfd
+                            .iter()
+                            .find(|b| b.name == t.name)
+                            .map(|b| b.weight)
                     })
                 };
                 let config = &self.config;

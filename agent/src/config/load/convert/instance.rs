@@ -11,8 +11,7 @@ use crate::config::auth_key;
 use crate::config::diagnostic::{FieldPath, Item};
 use crate::config::load::schema::{
     RawAntiReplay, RawAuthHmac, RawAuthMode, RawAuthType, RawInstance, RawSyncGroup, RawTrackBfd,
-    RawTrackFile,
-    RawV3Checksum,
+    RawTrackFile, RawV3Checksum,
 };
 use crate::config::load::values::{Entry, TrackCheckEntry, TrackInterfaceEntry, VipEntry};
 use crate::config::model::{
@@ -386,11 +385,7 @@ impl Converter<'_> {
         tracked
     }
 
-    fn track_bfd(
-        &mut self,
-        item: Item,
-        raw: Option<Vec<Spanned<RawTrackBfd>>>,
-    ) -> Vec<TrackedBfd> {
+    fn track_bfd(&mut self, item: Item, raw: Option<Vec<Spanned<RawTrackBfd>>>) -> Vec<TrackedBfd> {
         let mut tracked = Vec::new();
         for (i, entry) in raw.unwrap_or_default().into_iter().enumerate() {
             let start = entry.span().start;
