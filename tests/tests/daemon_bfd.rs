@@ -73,6 +73,19 @@ fn run(family_of_session: fn(usize) -> IpAddr, track: &str, tag: &str) {
         n3.log()
     );
     lan.assert_holders(vip(), &[1], EVENTUALLY, "n1 with its session Up");
+    // The status shows the session with the negotiated timers: n3's default multiplier 5
+    // times the agreed 10 ms.
+    assert!(
+        wait_until(EVENTUALLY, || n1.status().bfd.first().is_some_and(|b| {
+            b.name == "peer"
+                && b.state == "up"
+                && b.remote_state == "up"
+                && b.detection_time_us == 50_000
+                && b.tx_interval_us == 10_000
+        })),
+        "vipd status must show the session Up: {:?}",
+        n1.status().bfd
+    );
 
     lan.link_down(3);
     assert!(
@@ -81,6 +94,13 @@ fn run(family_of_session: fn(usize) -> IpAddr, track: &str, tag: &str) {
         n1.log()
     );
     lan.assert_holders(vip(), &[2], EVENTUALLY, "n2 once n1's BFD session is down");
+    let after_cut = n1.status().bfd;
+    assert_eq!(after_cut[0].state, "down", "{after_cut:?}");
+    assert_eq!(
+        after_cut[0].local_diag, "detection_time_expired",
+        "{after_cut:?}"
+    );
+    assert_eq!(after_cut[0].flaps, 1, "{after_cut:?}");
 
     lan.link_up(3);
     assert!(

@@ -221,7 +221,7 @@ impl Daemon {
             .realtime
             .enabled
             .then_some(config.global.realtime.priority);
-        let (bfd, bfd_states) = match bfd::spawn(&config.bfd, realtime)? {
+        let (bfd, bfd_states) = match bfd::spawn(&config.bfd, realtime, board.clone())? {
             Some((handle, states)) => (Some(handle), Some(states)),
             None => (None, None),
         };

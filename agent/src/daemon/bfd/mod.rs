@@ -30,6 +30,7 @@ use crate::bfd::{
     ControlRepr, Event, Session, SessionConfig, State,
 };
 use crate::config::model::BfdSession;
+use crate::control::{board::StatusBoard, status::BfdSessionStatus};
 use crate::family::IpFamily;
 use crate::{clock, vrrp::Instant};
 use socket::{Listener, Sender};
@@ -81,6 +82,7 @@ pub fn session_config(session: &BfdSession) -> SessionConfig {
 pub fn spawn(
     sessions: &[BfdSession],
     realtime_priority: Option<u8>,
+    board: StatusBoard,
 ) -> Result<Option<(BfdHandle, watch::Receiver<BfdStates>)>> {
     if sessions.is_empty() {
         return Ok(None);
@@ -142,6 +144,8 @@ pub fn spawn(
         poller,
         states,
         stop: stop.clone(),
+        board,
+        next_status: now,
     };
     let thread = std::thread::Builder::new()
         .name("vipd-bfd".into())
@@ -174,6 +178,35 @@ struct BfdThread {
     poller: Poller,
     states: watch::Sender<BfdStates>,
     stop: Arc<AtomicBool>,
+    board: StatusBoard,
+    /// When the sessions' status (their counters) is next copied to the board.
+    next_status: Instant,
+}
+
+/// How often the sessions' counters reach the status board while no state changes.
+const STATUS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What `vipd status` and the metrics show of one session.
+fn status_of(running: &Running) -> BfdSessionStatus {
+    let session = &running.session;
+    let micros = |d: Option<std::time::Duration>| {
+        d.map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    };
+    let stats = session.stats();
+    BfdSessionStatus {
+        name: running.name.clone(),
+        neighbor: running.neighbor,
+        state: session.state().name().to_string(),
+        remote_state: session.remote_state().name().to_string(),
+        local_diag: session.local_diag().name().to_string(),
+        remote_diag: session.remote_diag().name().to_string(),
+        tx_interval_us: micros(session.tx_interval()),
+        detection_time_us: micros(session.detection_time()),
+        flaps: stats.flaps,
+        packets_out: stats.tx_packets,
+        packets_in: stats.rx_packets,
+        packets_dropped: stats.drops.values().sum(),
+    }
 }
 
 impl BfdThread {
@@ -193,10 +226,15 @@ impl BfdThread {
                 running.session.handle_timeout(now);
             }
             self.flush(now);
+            if now >= self.next_status {
+                self.publish_status();
+                self.next_status = now.saturating_add(STATUS_EVERY);
+            }
             let deadline = self
                 .sessions
                 .iter()
                 .filter_map(|r| r.session.poll_timeout())
+                .chain([self.next_status])
                 .min();
             self.poller.wait(deadline, &mut ready)?;
         }
@@ -253,7 +291,13 @@ impl BfdThread {
                     states.insert(running.name.clone(), running.session.state());
                 }
             });
+            self.publish_status();
         }
+    }
+
+    fn publish_status(&self) {
+        self.board
+            .set_bfd(self.sessions.iter().map(status_of).collect());
     }
 
     /// Every session AdminDown, told to the peer at once (RFC 5880 section 6.8.16).
