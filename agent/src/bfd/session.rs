@@ -64,7 +64,7 @@ pub enum Event {
 pub struct SessionStats {
     pub tx_packets: u64,
     pub rx_packets: u64,
-    /// How often the session left Up.
+    /// How often the session left Up, other than by being shut down.
     pub flaps: u64,
     pub drops: BTreeMap<DropReason, u64>,
 }
@@ -381,7 +381,8 @@ impl Session {
         self.state = to;
         self.local_diag = diag;
         self.send_now = true;
-        if from == State::Up {
+        // Shutting down is no failure of the path.
+        if from == State::Up && to != State::AdminDown {
             self.stats.flaps += 1;
         }
         // Up sends at the configured rate, anything else at the slow one (section 6.8.3).

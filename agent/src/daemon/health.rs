@@ -448,4 +448,53 @@ track_interfaces = [{{ name = "eth1", weight = 10 }}]
         s.set_status(Source::Link("eth0".into()), TrackStatus::Down);
         assert_eq!(s.changes(), vec![(0, Effective::Fault)]);
     }
+
+    /// keepalived's track_bfd (vrrp_track.c `initialise_track_bfd_state`, vrrp_scheduler.c
+    /// `vrrp_handle_bfd_event`), from a session that starts Down: +w while Up for w > 0, -|w|
+    /// while Down for w < 0, FAULT while Down for 0; `reverse` swaps Up and Down.
+    #[test]
+    fn track_bfd_weights_as_keepalived_does() {
+        let cases: [(&str, [Effective; 2]); 6] = [
+            (
+                "weight = 20",
+                [Effective::Priority(150), Effective::Priority(170)],
+            ),
+            (
+                "weight = -30",
+                [Effective::Priority(120), Effective::Priority(150)],
+            ),
+            ("", [Effective::Fault, Effective::Priority(150)]),
+            (
+                "weight = 20, reverse = true",
+                [Effective::Priority(150), Effective::Priority(130)],
+            ),
+            (
+                "weight = -30, reverse = true",
+                [Effective::Priority(180), Effective::Priority(150)],
+            ),
+            (
+                "reverse = true",
+                [Effective::Priority(150), Effective::Fault],
+            ),
+        ];
+        for (weight, [down, up]) in cases {
+            let separator = if weight.is_empty() { "" } else { ", " };
+            let toml = format!(
+                "{ONE_INSTANCE}track_bfd = [{{ name = \"peer\"{separator}{weight} }}]\n\
+                 [[bfd]]\nname = \"peer\"\nneighbor = \"192.0.2.1\"\n"
+            );
+            let mut s = supervisor(&toml);
+            s.set_status(Source::Link("eth0".into()), TrackStatus::Up);
+            s.set_status(Source::Bfd("peer".into()), bfd_status(State::Down));
+            assert_eq!(s.changes(), vec![(0, down)], "{weight}: down");
+            s.set_status(Source::Bfd("peer".into()), bfd_status(State::Up));
+            assert_eq!(s.changes(), vec![(0, up)], "{weight}: up");
+            s.set_status(Source::Bfd("peer".into()), bfd_status(State::Init));
+            assert_eq!(
+                s.changes(),
+                vec![(0, down)],
+                "{weight}: init counts as down"
+            );
+        }
+    }
 }
