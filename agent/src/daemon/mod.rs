@@ -171,14 +171,22 @@ impl Daemon {
                 (None, None)
             }
             Dataplane::Xdp => match XdpAttachments::load(xdp_mode(&overrides, config), deadman)? {
-                Some((xdp, adverts, maps)) => (
-                    Some(xdp),
-                    Some(engine::FastPath {
-                        adverts,
-                        maps,
-                        heartbeat_every: deadman.every,
-                    }),
-                ),
+                Some((xdp, adverts, mut maps)) => {
+                    // A node that runs BFD sessions is a BFD neighbour: its driver reflects
+                    // the neighbours' RFC 9747 echo packets (agent-ebpf/src/bfd.rs).
+                    if !config.bfd.is_empty() {
+                        maps.set_bfd_echo(true)?;
+                        info!("XDP reflects BFD echo packets (RFC 9747)");
+                    }
+                    (
+                        Some(xdp),
+                        Some(engine::FastPath {
+                            adverts,
+                            maps,
+                            heartbeat_every: deadman.every,
+                        }),
+                    )
+                }
                 None => (None, None),
             },
         };
