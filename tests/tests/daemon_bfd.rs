@@ -8,6 +8,8 @@
 use std::{net::IpAddr, time::Duration};
 
 use vipd_tests::{
+    flood::{mac_address, PacketSocket},
+    frames::internet_checksum,
     kernel_tests_enabled,
     topology::Lan,
     vipd::{instance_config, wait_until, Scratch, Vipd},
@@ -132,4 +134,77 @@ fn an_unweighted_session_down_faults_the_master_ipv6() {
         return;
     }
     run(|n| IpAddr::V6(Lan::ipv6(n)), "{ name = \"peer\" }", "bfd6");
+}
+
+/// An RFC 9747 echo frame from n2 through n1: IPv4 from and to n2's own address, UDP to 3785.
+fn echo_through(n1_mac: [u8; 6], n2_mac: [u8; 6]) -> Vec<u8> {
+    let n2 = Lan::ipv4(2).octets();
+    let udp = [
+        0xc0, 0x00, 0x0e, 0xc9, 0, 16, 0, 0, 0xbf, 0xd0, 0, 0, 0, 0, 0, 1,
+    ];
+    let mut ip = vec![0x45, 0, 0, 36, 0, 1, 0x40, 0, 255, 17, 0, 0];
+    ip.extend_from_slice(&n2);
+    ip.extend_from_slice(&n2);
+    let check = internet_checksum(0, &ip);
+    ip[10..12].copy_from_slice(&check.to_be_bytes());
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&n1_mac);
+    frame.extend_from_slice(&n2_mac);
+    frame.extend_from_slice(&[0x08, 0x00]);
+    frame.extend_from_slice(&ip);
+    frame.extend_from_slice(&udp);
+    frame
+}
+
+/// A node running BFD sessions reflects its neighbours' RFC 9747 echo packets in its XDP
+/// program on a plain veth (vipd's default attach there is generic mode): n2 sends an echo
+/// addressed to itself to n1's MAC and sees it come back from n1, one hop older.
+#[test]
+fn a_bfd_node_reflects_unaffiliated_echo_at_its_driver() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let dir = Scratch::new("bfdecho");
+    let n1_config = format!(
+        "{}{}",
+        instance_config(200, VIP, ""),
+        session(IpAddr::V4(Lan::ipv4(2)))
+    );
+    let n1 = Vipd::start(lan.node(1), dir.path(), "n1", &n1_config, &[]);
+    lan.assert_holders(vip(), &[1], EVENTUALLY, "n1 running");
+    let n1_mac = mac_address(lan.node(1), "eth0");
+    let n2_mac = mac_address(lan.node(2), "eth0");
+    let filter = format!(
+        "ether src {} and udp dst port 3785 and ip[8] = 254",
+        n1_mac.map(|b| format!("{b:02x}")).join(":")
+    );
+    let capture = {
+        let ns = lan.node(2).name().to_string();
+        std::thread::spawn(move || {
+            std::process::Command::new("ip")
+                .args([
+                    "netns", "exec", &ns, "timeout", "20", "tcpdump", "-c", "1", "-nei",
+                ])
+                .args(["eth0", &filter])
+                .output()
+                .expect("tcpdump")
+        })
+    };
+    let sender = PacketSocket::open(lan.node(2), "eth0", 0).expect("AF_PACKET socket");
+    let frame = echo_through(n1_mac, n2_mac);
+    let reflected = wait_until(EVENTUALLY, || {
+        sender.flood(std::slice::from_ref(&frame), 1).expect("send");
+        std::thread::sleep(Duration::from_millis(100));
+        capture.is_finished()
+    });
+    let out = capture.join().unwrap();
+    assert!(
+        reflected && out.status.success(),
+        "n2 must see its echo come back from n1: {}{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        n1.log()
+    );
+    assert!(n1.xdp_counter("bfd_echo_reflected") >= 1);
 }
