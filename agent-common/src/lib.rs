@@ -9,6 +9,9 @@
 /// IP protocol number of VRRP (RFC 9568 section 5.1.1.4, RFC 3768 section 5.2.4).
 pub const IPPROTO_VRRP: u8 = 112;
 
+/// UDP port of BFD echo packets (RFC 5881 section 4), which the program reflects (RFC 9747).
+pub const BFD_ECHO_PORT: u16 = 3785;
+
 /// TTL / hop limit every VRRP advert must carry (RFC 9568 section 5.1.1.3).
 pub const VRRP_TTL: u8 = 255;
 
@@ -33,6 +36,8 @@ pub mod names {
     pub const REFLECT: &str = "REFLECT";
     /// Per-CPU array of `u64`, indexed by [`super::counter`].
     pub const COUNTERS: &str = "COUNTERS";
+    /// Array of one `u32`: non-zero while RFC 9747 unaffiliated BFD echo packets are reflected.
+    pub const BFD_ECHO: &str = "BFD_ECHO";
     /// Array of one [`super::AgentWatch`]: which process the dead-man switch watches, and
     /// whether the kernel has reported it gone.
     pub const AGENT: &str = "AGENT";
@@ -132,6 +137,8 @@ xdp_counters! {
          of the agent's socket.";
     13 ECHO_FOREIGN "echo_foreign"
         "Echo replies not from the followed master's Ethernet address: dropped unrecorded.";
+    14 BFD_ECHO_REFLECTED "bfd_echo_reflected"
+        "BFD echo packets (RFC 9747, UDP 3785, addressed to their sender) reflected with XDP_TX.";
 }
 
 /// Each row sits at its own index, so `XDP_COUNTERS[i]` is counter `i`.

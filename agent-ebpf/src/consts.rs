@@ -22,6 +22,7 @@ pub const ARPOP_REQUEST: u16 = 1;
 pub const ARPOP_REPLY: u16 = 2;
 
 pub const IPPROTO_ICMPV6: u8 = 58;
+pub const IPPROTO_UDP: u8 = 17;
 pub const ICMPV6_NEIGHBOR_SOLICIT: u8 = 135;
 pub const ICMPV6_NEIGHBOR_ADVERT: u8 = 136;
 /// Hop limit every neighbour discovery message carries (RFC 4861 section 7.1.1).

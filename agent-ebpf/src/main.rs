@@ -20,6 +20,7 @@
 
 mod agent_watch;
 mod arp;
+mod bfd;
 mod checksum;
 mod consts;
 mod deadman;
@@ -34,7 +35,7 @@ use agent_common::{counter, ETH_P_VIPD_ECHO, IPPROTO_VRRP};
 use aya_ebpf::{bindings::xdp_action, macros::xdp, programs::XdpContext};
 
 use crate::{
-    consts::{ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMPV6},
+    consts::{ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMPV6, IPPROTO_UDP},
     maps::count,
     parse::header_at,
     structs::Ipv6Hdr,
@@ -60,7 +61,9 @@ fn dispatch(ctx: &XdpContext) -> u32 {
     match l2.ether_type {
         ETH_P_ARP => arp::handle(ctx, &l2),
         ETH_P_VIPD_ECHO => echo::handle(ctx, &l2),
-        ETH_P_IP => vrrp::handle_v4(ctx, &l2).unwrap_or(xdp_action::XDP_PASS),
+        ETH_P_IP => vrrp::handle_v4(ctx, &l2)
+            .or_else(|| bfd::handle_v4(ctx, &l2))
+            .unwrap_or(xdp_action::XDP_PASS),
         ETH_P_IPV6 => {
             let Some(ip) = header_at::<Ipv6Hdr>(ctx, l2.l3) else {
                 count(counter::MALFORMED);
@@ -71,6 +74,7 @@ fn dispatch(ctx: &XdpContext) -> u32 {
             match ip.next_hdr {
                 IPPROTO_VRRP => vrrp::handle_v6(ctx, &l2, ip),
                 IPPROTO_ICMPV6 => ndp::handle(ctx, &l2, ip).unwrap_or(xdp_action::XDP_PASS),
+                IPPROTO_UDP => bfd::handle_v6(ctx, &l2),
                 _ => xdp_action::XDP_PASS,
             }
         }

@@ -42,6 +42,10 @@ pub static HEARTBEAT: Array<u64> = Array::with_max_entries(1, 0);
 #[map(name = "AGENT")]
 pub static AGENT: Array<AgentWatch> = Array::with_max_entries(1, 0);
 
+/// Set by user space: non-zero while BFD echo packets are reflected (`bfd`).
+#[map(name = "BFD_ECHO")]
+pub static BFD_ECHO: Array<u32> = Array::with_max_entries(1, 0);
+
 /// Event counters, per CPU so counting never contends; indices in `agent_common::counter`.
 #[map(name = "COUNTERS")]
 pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(counter::COUNT, 0);

@@ -40,6 +40,14 @@ pub struct Ipv6Hdr {
     pub dst: [u8; 16],
 }
 
+#[repr(C)]
+pub struct UdpHdr {
+    pub src_port: [u8; 2],
+    pub dst_port: [u8; 2],
+    pub len: [u8; 2],
+    pub check: [u8; 2],
+}
+
 /// The first eight bytes of a VRRP message, the same in v2 and v3 except for bytes 4-5:
 /// v2 carries Auth Type and Adver Int there, v3 the Rsvd nibble and 12-bit Max Adver Int.
 #[repr(C)]

@@ -1,5 +1,6 @@
 //! vipd: a VRRP failover agent whose XDP program makes takeover sub-millisecond.
 
+pub mod bfd;
 pub mod cli;
 pub mod clock;
 pub mod config;

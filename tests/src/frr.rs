@@ -23,16 +23,20 @@ use crate::{keepalived::Member, netns::Netns, vipd::wait_until};
 /// Where FRR puts the pid files and vty sockets of instance `NAME`: `/var/run/frr/NAME/`.
 const RUN_DIR: &str = "/var/run/frr";
 
-/// The daemons of one FRR instance, in start order.
-const DAEMONS: [&str; 2] = ["zebra", "vrrpd"];
+/// The daemons of one FRR VRRP instance, in start order.
+const VRRP_DAEMONS: &[&str] = &["zebra", "vrrpd"];
+/// The daemons of one FRR BFD instance, in start order (bfdd learns interfaces from zebra).
+const BFD_DAEMONS: &[&str] = &["zebra", "bfdd"];
 
-/// One FRR instance (zebra and vrrpd) running daemonized in a namespace.
+/// One FRR instance (zebra with vrrpd or bfdd) running daemonized in a namespace.
 pub struct Frr {
     /// The namespace's name, which is also the FRR instance name (`-N`): concurrent tests
     /// never share one.
     name: String,
     run_dir: PathBuf,
-    /// Each daemon's log file, in [`DAEMONS`] order.
+    /// The daemons it runs, in start order.
+    daemons: &'static [&'static str],
+    /// Each daemon's log file, in `daemons` order.
     logs: Vec<PathBuf>,
 }
 
@@ -46,12 +50,18 @@ impl Frr {
             "FRR 8.4's vrrpd has no authentication and no unicast"
         );
         prepare_interface(ns, member);
-        let frr = Self::start_daemons(ns, dir);
+        let frr = Self::start_daemons(ns, dir, VRRP_DAEMONS);
         frr.configure(&member.frr_commands());
         frr
     }
 
-    fn start_daemons(ns: &Netns, dir: &Path) -> Self {
+    /// Starts zebra and bfdd in `ns` with their logs in `dir`; the caller configures peers
+    /// with [`Frr::vtysh`].
+    pub fn start_bfd(ns: &Netns, dir: &Path) -> Self {
+        Self::start_daemons(ns, dir, BFD_DAEMONS)
+    }
+
+    fn start_daemons(ns: &Netns, dir: &Path, daemons: &'static [&'static str]) -> Self {
         let frr_user = user_ids("frr");
         let run_dir = Path::new(RUN_DIR).join(ns.name());
         // The daemons drop to frr:frr before they write there; /var/run is a tmpfs, so the
@@ -63,9 +73,10 @@ impl Frr {
         let mut frr = Self {
             name: ns.name().to_string(),
             run_dir,
+            daemons,
             logs: Vec::new(),
         };
-        for daemon in DAEMONS {
+        for daemon in daemons {
             let log = dir.join(format!("{}-{daemon}.log", frr.name));
             // Written by the daemon after it dropped to frr, so it must exist and be frr's.
             fs::write(&log, "").expect("FRR log file");
@@ -160,7 +171,7 @@ impl Frr {
 
     /// Sends `signal` to vrrpd, waits for it to exit, then does the same to zebra.
     fn signal_all(&self, signal: i32) {
-        for daemon in DAEMONS.iter().rev() {
+        for daemon in self.daemons.iter().rev() {
             let Some(pid) = self.pid(daemon) else {
                 continue;
             };

@@ -31,6 +31,16 @@ impl Keepalived {
     /// [`Keepalived::start`] with another keepalived build than the packaged one (keepalived
     /// 2.4 for auth_hmac, which Debian does not ship).
     pub fn start_binary(binary: &Path, ns: &Netns, dir: &Path, name: &str, conf: &str) -> Self {
+        Self::spawn(binary, ns, dir, name, conf, false)
+    }
+
+    /// [`Keepalived::start`] for a file with `bfd_instance`s: keepalived's BFD child gets a
+    /// pid file of its own beside the VRRP one's.
+    pub fn start_with_bfd(ns: &Netns, dir: &Path, name: &str, conf: &str) -> Self {
+        Self::spawn(Path::new("keepalived"), ns, dir, name, conf, true)
+    }
+
+    fn spawn(binary: &Path, ns: &Netns, dir: &Path, name: &str, conf: &str, bfd: bool) -> Self {
         let conf_path = dir.join(format!("{name}.conf"));
         fs::write(&conf_path, conf).expect("write keepalived.conf");
         let log = dir.join(format!("{name}.log"));
@@ -57,6 +67,14 @@ impl Keepalived {
             .arg(&conf_path)
             .arg(format!("--pid={}", pid_file.display()))
             .arg(format!("--vrrp_pid={}", vrrp_pid_file.display()))
+            // keepalived 2.2.7 starts its BFD child whenever the file has a bfd_instance,
+            // `--vrrp` or not; the child only needs a pid file of its own.
+            .args(bfd.then(|| {
+                format!(
+                    "--bfd_pid={}",
+                    dir.join(format!("{name}.bfd.pid")).display()
+                )
+            }))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

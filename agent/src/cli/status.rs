@@ -224,7 +224,7 @@ mod tests {
     fn table_golden() {
         let expected = "\
 vipd 0.1.0 (pid 4242), router_id node-a, dataplane xdp, up 3h 4m 5s since 2026-11-21T18:00:00.000Z
-xdp: adverts_recorded=1217 dropped=0 advert_invariant_failed=0 arp_answered=5 na_answered=0 deadman_suppressed=0 malformed=0 passed=0 ring_full=2 echo_reflected=0 echo_recorded=0 adverts_unsigned=0 adverts_throttled=0 echo_foreign=0
+xdp: adverts_recorded=1217 dropped=0 advert_invariant_failed=0 arp_answered=5 na_answered=0 deadman_suppressed=0 malformed=0 passed=0 ring_full=2 echo_reflected=0 echo_recorded=0 adverts_unsigned=0 adverts_throttled=0 echo_foreign=0 bfd_echo_reflected=0
 
 INSTANCE  INTERFACE  VRID           STATE   PRIO BASE/EFF  MASTER    LAST TRANSITION                                                   ADVERTS IN/OUT  DROPS
 vi_db6    bond0.20   7 (ipv6, v3)   BACKUP  100/100        fe80::2   INITIALIZE->BACKUP startup 250ms ago (2026-11-21T18:00:00.000Z)   17/0            -

@@ -83,6 +83,7 @@ pub enum Item {
     Instance(usize),
     SyncGroup(usize),
     Check(usize),
+    Bfd(usize),
 }
 
 /// Names one value of the configuration: an item, a key in it, and for lists the element.

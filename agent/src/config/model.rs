@@ -52,6 +52,8 @@ pub struct Config {
     pub instances: Vec<Instance>,
     pub sync_groups: Vec<SyncGroup>,
     pub checks: Vec<Check>,
+    /// BFD sessions (keepalived's `bfd_instance`), tracked by instances' `track_bfd`.
+    pub bfd: Vec<BfdSession>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -417,6 +419,7 @@ pub struct Instance {
     pub track_interfaces: Vec<TrackedInterface>,
     pub track_files: Vec<TrackedFile>,
     pub track_checks: Vec<TrackedCheck>,
+    pub track_bfd: Vec<TrackedBfd>,
     pub notify: NotifyCommands,
 }
 
@@ -449,6 +452,62 @@ impl Instance {
         self.echo_timeout
             .unwrap_or_else(|| EchoConfig::default_timeout(self.resolved_echo_interval()))
     }
+}
+
+/// One BFD session to a neighbour (RFC 5880 asynchronous mode, single hop per RFC 5881),
+/// keepalived's `bfd_instance`. Defaults are keepalived's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BfdSession {
+    pub name: String,
+    pub neighbor: IpAddr,
+    /// Source address of the session's packets; the kernel's choice when `None`.
+    pub source: Option<IpAddr>,
+    /// The interface the session's packets leave by (SO_BINDTODEVICE); the route's when `None`.
+    pub interface: Option<String>,
+    /// Required Min RX Interval.
+    pub min_rx: Duration,
+    /// Desired Min TX Interval once Up.
+    pub min_tx: Duration,
+    /// Desired Min TX Interval while not Up (never below 1 s, RFC 5880 section 6.8.3).
+    pub idle_tx: Duration,
+    /// Detect Mult.
+    pub multiplier: u8,
+    /// Wait for the neighbour to speak first.
+    pub passive: bool,
+    /// TTL / hop limit sent.
+    pub ttl: u8,
+    /// How far below `ttl` a received TTL may be (0: exactly `ttl`, the GTSM check).
+    pub max_hops: u8,
+    /// The weight `track_bfd` uses when it names none.
+    pub weight: Weight,
+    /// Reverse: the weight applies to the opposite state (keepalived's `weight N reverse`).
+    pub reverse: bool,
+}
+
+impl BfdSession {
+    pub const DEFAULT_MIN_RX: Duration = Duration::from_millis(10);
+    pub const DEFAULT_MIN_TX: Duration = Duration::from_millis(10);
+    pub const DEFAULT_IDLE_TX: Duration = Duration::from_secs(1);
+    pub const DEFAULT_MULTIPLIER: u8 = 5;
+    pub const DEFAULT_TTL: u8 = 255;
+    /// The shortest interval vipd runs (keepalived's: 1 ms).
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+    /// The lowest TTL / hop limit accepted on receipt.
+    pub fn min_ttl(&self) -> u8 {
+        self.ttl.saturating_sub(self.max_hops)
+    }
+}
+
+/// An instance's `track_bfd` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedBfd {
+    /// Name of a [`BfdSession`].
+    pub name: String,
+    /// Overrides the session's weight for this instance.
+    pub weight: Option<Weight>,
+    /// Overrides the session's `reverse`.
+    pub reverse: Option<bool>,
 }
 
 /// Instances that change state together: when one leaves MASTER, all do.

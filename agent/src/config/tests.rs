@@ -403,7 +403,7 @@ fn unknown_top_level_key() {
     assert_eq!(
         error(text),
         format!(
-            "{}: unknown top-level key `globals` (expected one of [global], [[instance]], [[sync_group]], [[check]])",
+            "{}: unknown top-level key `globals` (expected one of [global], [[instance]], [[sync_group]], [[check]], [[bfd]])",
             at(text, "globals", 1)
         )
     );

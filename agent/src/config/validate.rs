@@ -8,6 +8,7 @@
 //! interface addresses. vipd cannot know at check time whether this host does, and a user may
 //! want a router that always wins and takes over at once, so 255 is allowed with a warning.
 
+use crate::config::model::BfdSession;
 use crate::family::IpFamily;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -45,6 +46,7 @@ pub fn validate(config: &Config, sources: &SourceMap) -> Findings {
     v.vrids_unique();
     v.vips_unique();
     v.tracked_checks_defined();
+    v.bfd_sessions();
     v.sync_groups();
     v.checks();
     v.global();
@@ -461,6 +463,55 @@ impl Validator<'_> {
                     } else {
                         seen.insert(address, path);
                     }
+                }
+            }
+        }
+    }
+
+    /// BFD sessions: unique names, a source of the neighbour's family, intervals vipd runs,
+    /// and every `track_bfd` naming one.
+    fn bfd_sessions(&mut self) {
+        let mut names = HashSet::new();
+        for (i, session) in self.config.bfd.iter().enumerate() {
+            if !names.insert(session.name.as_str()) {
+                self.error(
+                    FieldPath::key(Item::Bfd(i), "name"),
+                    format!("BFD session `{}` is defined twice", session.name),
+                );
+            }
+            if let Some(source) = session.source {
+                if IpFamily::of(source) != IpFamily::of(session.neighbor) {
+                    self.error(
+                        FieldPath::key(Item::Bfd(i), "source"),
+                        format!(
+                            "BFD session `{}`: source {source} and neighbor {} are of different families",
+                            session.name, session.neighbor
+                        ),
+                    );
+                }
+            }
+            for (key, value) in [("min_rx", session.min_rx), ("min_tx", session.min_tx)] {
+                if value < BfdSession::MIN_INTERVAL {
+                    self.error(
+                        FieldPath::key(Item::Bfd(i), key),
+                        format!(
+                            "BFD session `{}`: {key} is below vipd's shortest interval, 1ms",
+                            session.name
+                        ),
+                    );
+                }
+            }
+        }
+        for (i, instance) in self.config.instances.iter().enumerate() {
+            for (j, track) in instance.track_bfd.iter().enumerate() {
+                if !names.contains(track.name.as_str()) {
+                    self.error(
+                        FieldPath::element(Item::Instance(i), "track_bfd", j),
+                        format!(
+                            "BFD session `{}` is not defined: add a [[bfd]] with name = \"{}\"",
+                            track.name, track.name
+                        ),
+                    );
                 }
             }
         }

@@ -11,9 +11,9 @@ use toml::{Table, Value};
 use crate::vrrp::auth_hmac::{AntiReplay, Mode};
 
 use super::model::{
-    duration_text, Auth, AuthHmac, Check, CheckKind, Command, Config, Dataplane, Garp, Global,
-    Instance, LogFormat, NotifyCommands, SyncGroup, TrackedFile, V3Checksum, Version, Vip, Weight,
-    XdpMode,
+    duration_text, Auth, AuthHmac, BfdSession, Check, CheckKind, Command, Config, Dataplane, Garp,
+    Global, Instance, LogFormat, NotifyCommands, SyncGroup, TrackedFile, V3Checksum, Version, Vip,
+    Weight, XdpMode,
 };
 
 pub fn to_toml(config: &Config) -> String {
@@ -27,6 +27,9 @@ pub fn to_toml(config: &Config) -> String {
     }
     for check in &config.checks {
         self::check(&mut out, check);
+    }
+    for session in &config.bfd {
+        bfd(&mut out, session);
     }
     out.text
 }
@@ -313,7 +316,70 @@ fn instance(out: &mut Document, instance: &Instance) {
                 .collect(),
         ),
     );
+    out.key_if(
+        !instance.track_bfd.is_empty(),
+        "track_bfd",
+        Value::Array(
+            instance
+                .track_bfd
+                .iter()
+                .map(|tracked| {
+                    let mut table = Table::new();
+                    table.insert("name".into(), tracked.name.clone().into());
+                    if let Some(w) = tracked.weight {
+                        table.insert("weight".into(), weight(w));
+                    }
+                    if let Some(reverse) = tracked.reverse {
+                        table.insert("reverse".into(), reverse.into());
+                    }
+                    Value::Table(table)
+                })
+                .collect(),
+        ),
+    );
     notify(out, &instance.notify);
+}
+
+fn bfd(out: &mut Document, session: &BfdSession) {
+    out.header("[[bfd]]");
+    out.key("name", session.name.as_str());
+    out.key("neighbor", session.neighbor.to_string());
+    if let Some(source) = session.source {
+        out.key("source", source.to_string());
+    }
+    if let Some(interface) = &session.interface {
+        out.key("interface", interface.as_str());
+    }
+    let intervals = [
+        ("min_rx", session.min_rx, BfdSession::DEFAULT_MIN_RX),
+        ("min_tx", session.min_tx, BfdSession::DEFAULT_MIN_TX),
+        ("idle_tx", session.idle_tx, BfdSession::DEFAULT_IDLE_TX),
+    ];
+    for (key, value, default) in intervals {
+        out.key_if(value != default, key, duration(value));
+    }
+    out.key_if(
+        session.multiplier != BfdSession::DEFAULT_MULTIPLIER,
+        "multiplier",
+        i64::from(session.multiplier),
+    );
+    out.key_if(session.passive, "passive", true);
+    out.key_if(
+        session.ttl != BfdSession::DEFAULT_TTL,
+        "ttl",
+        i64::from(session.ttl),
+    );
+    out.key_if(
+        session.max_hops != 0,
+        "max_hops",
+        i64::from(session.max_hops),
+    );
+    out.key_if(
+        session.weight != Weight::FAULT,
+        "weight",
+        weight(session.weight),
+    );
+    out.key_if(session.reverse, "reverse", true);
 }
 
 fn vips(vips: &[Vip]) -> Value {

@@ -47,8 +47,8 @@ use tokio::sync::watch;
 use super::clock;
 use super::histogram::LatencyHistogram;
 use super::status::{
-    AuthHmacStatus, CheckStatus, DaemonStatus, InstanceStatus, Snapshot, StateName,
-    TrackedInterfaceStatus, TransitionStatus,
+    AuthHmacStatus, BfdSessionStatus, CheckStatus, DaemonStatus, InstanceStatus, Snapshot,
+    StateName, TrackedInterfaceStatus, TransitionStatus,
 };
 use crate::dataplane::xdp::XdpCounters;
 use crate::vrrp::{wire::V2Auth, Instant, Router, State, TransitionReason};
@@ -77,6 +77,7 @@ struct Inner {
     started: Instant,
     instances: Mutex<Vec<watch::Receiver<Arc<InstanceStatus>>>>,
     xdp: Mutex<Option<XdpCounters>>,
+    bfd: Mutex<Vec<BfdSessionStatus>>,
     heartbeats: Mutex<Vec<Arc<HeartbeatSlot>>>,
 }
 
@@ -90,6 +91,7 @@ impl StatusBoard {
                 started,
                 instances: Mutex::new(Vec::new()),
                 xdp: Mutex::new(None),
+                bfd: Mutex::new(Vec::new()),
                 heartbeats: Mutex::new(Vec::new()),
             }),
         }
@@ -123,6 +125,11 @@ impl StatusBoard {
     /// The XDP program's counters as last read from its maps.
     pub fn set_xdp_counters(&self, counters: XdpCounters) {
         *lock(&self.inner.xdp) = Some(counters);
+    }
+
+    /// The BFD sessions as the BFD thread last published them.
+    pub fn set_bfd(&self, sessions: Vec<BfdSessionStatus>) {
+        *lock(&self.inner.bfd) = sessions;
     }
 
     /// A heartbeat for one of the daemon's loops: `/healthz` fails once it has been silent for
@@ -200,6 +207,7 @@ impl StatusBoard {
                 xdp: *lock(&self.inner.xdp),
             },
             instances,
+            bfd: lock(&self.inner.bfd).clone(),
         }
     }
 }

@@ -8,10 +8,10 @@ use agent_common::{counter, CounterSpec};
 
 use crate::control::board::{DaemonInfo, InstanceFeed, InstanceIdentity, StatusBoard};
 use crate::control::histogram::LatencyHistogram;
+use crate::control::status::{BfdSessionStatus, InstanceStatus, Snapshot};
 use crate::control::status::{
     CheckStatus, DaemonStatus, ReasonName, StateName, TrackedInterfaceStatus, TransitionStatus,
 };
-use crate::control::status::{InstanceStatus, Snapshot};
 use crate::dataplane::xdp::XdpCounters;
 use crate::vrrp::{DropReason, Router, RouterConfig};
 
@@ -149,5 +149,19 @@ pub(crate) fn snapshot() -> Snapshot {
             xdp: Some(xdp_counters()),
         },
         instances: vec![db, web],
+        bfd: vec![BfdSessionStatus {
+            name: "core".to_string(),
+            neighbor: "10.0.0.1".parse().unwrap(),
+            state: "up".to_string(),
+            remote_state: "up".to_string(),
+            local_diag: "detection_time_expired".to_string(),
+            remote_diag: "none".to_string(),
+            tx_interval_us: 10_000,
+            detection_time_us: 50_000,
+            flaps: 1,
+            packets_out: 9_000,
+            packets_in: 8_990,
+            packets_dropped: 4,
+        }],
     }
 }

@@ -23,6 +23,35 @@ pub struct Snapshot {
     pub daemon: DaemonStatus,
     /// Sorted by instance name.
     pub instances: Vec<InstanceStatus>,
+    /// BFD sessions, in configuration order; empty without `[[bfd]]` (and from daemons that
+    /// predate BFD).
+    #[serde(default)]
+    pub bfd: Vec<BfdSessionStatus>,
+}
+
+/// One BFD session (docs/bfd.md). States and diagnostics are spelt as
+/// [`crate::bfd::State::name`] and [`crate::bfd::Diag::name`] spell them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BfdSessionStatus {
+    pub name: String,
+    pub neighbor: IpAddr,
+    pub state: String,
+    /// The state the neighbour last reported.
+    pub remote_state: String,
+    /// Why the session last changed state.
+    pub local_diag: String,
+    /// The diagnostic the neighbour last sent.
+    pub remote_diag: String,
+    /// The interval periodic packets go at before jitter, in microseconds; 0 while none go.
+    pub tx_interval_us: u64,
+    /// The Detection Time, in microseconds; 0 before the neighbour is heard.
+    pub detection_time_us: u64,
+    /// Times the session left Up.
+    pub flaps: u64,
+    pub packets_out: u64,
+    pub packets_in: u64,
+    /// Received packets the session discarded (bad TTL, wrong discriminator, ...).
+    pub packets_dropped: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,14 +5,16 @@
 //! and sends its verdicts and the check counters to the engine.
 use anyhow::{Context, Result};
 use std::{collections::HashMap, sync::Arc, time::Duration};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{error, info};
 
 use super::{
+    bfd::BfdStates,
     convert,
     engine::{self, Command},
 };
 use crate::{
+    bfd::State,
     config::{
         model::{Config, Instance},
         Checked,
@@ -32,6 +34,8 @@ pub enum Source {
     /// A tracked file, by its path as written in the configuration.
     File(String),
     Link(String),
+    /// A BFD session, by name: Up is up, every other state down.
+    Bfd(String),
 }
 
 /// One instance's tracked objects with the weights this instance gives them.
@@ -39,6 +43,9 @@ pub enum Source {
 struct Tracking {
     base: u8,
     items: Vec<(Source, i32)>,
+    /// Sources whose status counts reversed (keepalived's `weight N reverse` on track_bfd);
+    /// their weight is stored negated, which together is keepalived's arithmetic.
+    reversed: Vec<Source>,
 }
 
 /// The latest state of every tracked object, and the verdict last sent for each instance.
@@ -160,14 +167,22 @@ impl Supervisor {
                 weight: *weight,
                 value: self.files.get(path).copied().unwrap_or(0),
             },
-            other => Tracked::Status {
-                weight: *weight,
-                status: self
+            other => {
+                let status = self
                     .statuses
                     .get(other)
                     .copied()
-                    .unwrap_or(TrackStatus::Init),
-            },
+                    .unwrap_or(TrackStatus::Init);
+                let status = match (tracking.reversed.contains(other), status) {
+                    (true, TrackStatus::Up) => TrackStatus::Down,
+                    (true, TrackStatus::Down) => TrackStatus::Up,
+                    (_, status) => status,
+                };
+                Tracked::Status {
+                    weight: *weight,
+                    status,
+                }
+            }
         });
         effective_priority(tracking.base, tracked)
     }
@@ -197,9 +212,34 @@ fn tracking(config: &Config, instance: &Instance) -> Tracking {
         let weight = tracked.weight.or(default).map_or(0, |w| w.get());
         items.push((Source::Check(tracked.check.clone()), i32::from(weight)));
     }
+    let mut reversed = Vec::new();
+    for tracked in &instance.track_bfd {
+        // Validation guarantees the session exists.
+        let Some(session) = config.bfd.iter().find(|b| b.name == tracked.name) else {
+            continue;
+        };
+        let weight = i32::from(tracked.weight.unwrap_or(session.weight).get());
+        let source = Source::Bfd(tracked.name.clone());
+        if tracked.reverse.unwrap_or(session.reverse) {
+            reversed.push(source.clone());
+            items.push((source, -weight));
+        } else {
+            items.push((source, weight));
+        }
+    }
     Tracking {
         base: instance.priority.get(),
         items,
+        reversed,
+    }
+}
+
+/// The tracked status of a BFD session's state.
+fn bfd_status(state: State) -> TrackStatus {
+    if state == State::Up {
+        TrackStatus::Up
+    } else {
+        TrackStatus::Down
     }
 }
 
@@ -232,7 +272,7 @@ fn publish_tracking(
                     }
                 }
                 Source::Link(name) => interfaces.push((name, status == TrackStatus::Up)),
-                Source::File(_) => {}
+                Source::File(_) | Source::Bfd(_) => {}
             }
         }
         engine.send(Command::Tracking {
@@ -249,9 +289,19 @@ pub(super) async fn supervise_health(
     checked: Checked,
     netlink: Arc<Netlink>,
     engine: Arc<engine::EngineHandle>,
+    mut bfd: Option<watch::Receiver<BfdStates>>,
 ) -> Result<()> {
     let config = &checked.config;
     let mut supervisor = Supervisor::new(config);
+    // keepalived starts a tracked session down (vrrp_track.c): weight 0 means FAULT until Up.
+    for session in &config.bfd {
+        supervisor.set_status(Source::Bfd(session.name.clone()), TrackStatus::Down);
+    }
+    if let Some(bfd) = &mut bfd {
+        for (name, state) in bfd.borrow_and_update().iter() {
+            supervisor.set_status(Source::Bfd(name.clone()), bfd_status(*state));
+        }
+    }
     let (tx, mut health_events) = mpsc::unbounded_channel();
     let mut handles = Vec::new();
     for check in &config.checks {
@@ -299,6 +349,12 @@ pub(super) async fn supervise_health(
                     supervisor.set_file(name.to_string(), value);
                 }
             },
+            Some(states) = bfd_changed(&mut bfd) => {
+                for (name, state) in states {
+                    info!(session = %name, state = state.name(), "tracked BFD session");
+                    supervisor.set_status(Source::Bfd(name), bfd_status(state));
+                }
+            }
             link = links.next() => match link {
                 Some(event) => {
                     let status = match event.state {
@@ -316,6 +372,19 @@ pub(super) async fn supervise_health(
         }
         send(&mut supervisor);
     }
+}
+
+/// The session states after the next change; never resolves without a BFD thread, or once
+/// it has gone.
+async fn bfd_changed(bfd: &mut Option<watch::Receiver<BfdStates>>) -> Option<BfdStates> {
+    let Some(receiver) = bfd else {
+        return std::future::pending().await;
+    };
+    if receiver.changed().await.is_err() {
+        *bfd = None;
+        return None;
+    }
+    Some(receiver.borrow_and_update().clone())
 }
 
 #[cfg(test)]
@@ -378,5 +447,54 @@ track_interfaces = [{{ name = "eth1", weight = 10 }}]
         assert_eq!(s.changes(), vec![(0, Effective::Priority(140))]);
         s.set_status(Source::Link("eth0".into()), TrackStatus::Down);
         assert_eq!(s.changes(), vec![(0, Effective::Fault)]);
+    }
+
+    /// keepalived's track_bfd (vrrp_track.c `initialise_track_bfd_state`, vrrp_scheduler.c
+    /// `vrrp_handle_bfd_event`), from a session that starts Down: +w while Up for w > 0, -|w|
+    /// while Down for w < 0, FAULT while Down for 0; `reverse` swaps Up and Down.
+    #[test]
+    fn track_bfd_weights_as_keepalived_does() {
+        let cases: [(&str, [Effective; 2]); 6] = [
+            (
+                "weight = 20",
+                [Effective::Priority(150), Effective::Priority(170)],
+            ),
+            (
+                "weight = -30",
+                [Effective::Priority(120), Effective::Priority(150)],
+            ),
+            ("", [Effective::Fault, Effective::Priority(150)]),
+            (
+                "weight = 20, reverse = true",
+                [Effective::Priority(150), Effective::Priority(130)],
+            ),
+            (
+                "weight = -30, reverse = true",
+                [Effective::Priority(180), Effective::Priority(150)],
+            ),
+            (
+                "reverse = true",
+                [Effective::Priority(150), Effective::Fault],
+            ),
+        ];
+        for (weight, [down, up]) in cases {
+            let separator = if weight.is_empty() { "" } else { ", " };
+            let toml = format!(
+                "{ONE_INSTANCE}track_bfd = [{{ name = \"peer\"{separator}{weight} }}]\n\
+                 [[bfd]]\nname = \"peer\"\nneighbor = \"192.0.2.1\"\n"
+            );
+            let mut s = supervisor(&toml);
+            s.set_status(Source::Link("eth0".into()), TrackStatus::Up);
+            s.set_status(Source::Bfd("peer".into()), bfd_status(State::Down));
+            assert_eq!(s.changes(), vec![(0, down)], "{weight}: down");
+            s.set_status(Source::Bfd("peer".into()), bfd_status(State::Up));
+            assert_eq!(s.changes(), vec![(0, up)], "{weight}: up");
+            s.set_status(Source::Bfd("peer".into()), bfd_status(State::Init));
+            assert_eq!(
+                s.changes(),
+                vec![(0, down)],
+                "{weight}: init counts as down"
+            );
+        }
     }
 }

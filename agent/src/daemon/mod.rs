@@ -13,6 +13,7 @@
 //! exits 0. A stop signal that arrives while the daemon starts waits until the engine runs.
 //! SIGHUP: the configuration is read again; a bad one is refused with its errors and the
 //! running one stays.
+mod bfd;
 pub(crate) mod claims;
 pub(crate) mod convert;
 mod engine;
@@ -116,6 +117,11 @@ struct Daemon {
     group_targets: HashMap<String, Arc<NotifyTarget>>,
     sync_groups: SyncGroups,
     health: JoinHandle<Result<()>>,
+    /// The BFD thread, when sessions are configured; dropped last-but-one, it takes its
+    /// sessions AdminDown.
+    _bfd: Option<bfd::BfdHandle>,
+    /// The BFD session states, for each health supervisor.
+    bfd_states: Option<tokio::sync::watch::Receiver<bfd::BfdStates>>,
     vmacs: Vec<Vmac>,
     board: StatusBoard,
     /// Tells the control socket and metrics servers to stop.
@@ -168,14 +174,22 @@ impl Daemon {
                 (None, None)
             }
             Dataplane::Xdp => match XdpAttachments::load(xdp_mode(&overrides, config), deadman)? {
-                Some((xdp, adverts, maps)) => (
-                    Some(xdp),
-                    Some(engine::FastPath {
-                        adverts,
-                        maps,
-                        heartbeat_every: deadman.every,
-                    }),
-                ),
+                Some((xdp, adverts, mut maps)) => {
+                    // A node that runs BFD sessions is a BFD neighbour: its driver reflects
+                    // the neighbours' RFC 9747 echo packets (agent-ebpf/src/bfd.rs).
+                    if !config.bfd.is_empty() {
+                        maps.set_bfd_echo(true)?;
+                        info!("XDP reflects BFD echo packets (RFC 9747)");
+                    }
+                    (
+                        Some(xdp),
+                        Some(engine::FastPath {
+                            adverts,
+                            maps,
+                            heartbeat_every: deadman.every,
+                        }),
+                    )
+                }
                 None => (None, None),
             },
         };
@@ -213,10 +227,20 @@ impl Daemon {
             )
             .context("starting the engine thread")?,
         );
+        let realtime = config
+            .global
+            .realtime
+            .enabled
+            .then_some(config.global.realtime.priority);
+        let (bfd, bfd_states) = match bfd::spawn(&config.bfd, realtime, board.clone())? {
+            Some((handle, states)) => (Some(handle), Some(states)),
+            None => (None, None),
+        };
         let health = tokio::spawn(supervise_health(
             checked.clone(),
             netlink.clone(),
             engine.clone(),
+            bfd_states.clone(),
         ));
         let (stop_servers, servers_stopped) = tokio::sync::watch::channel(false);
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -247,6 +271,8 @@ impl Daemon {
                 group_targets,
                 sync_groups,
                 health,
+                _bfd: bfd,
+                bfd_states,
                 vmacs,
                 board,
                 stop_servers,
@@ -341,10 +367,13 @@ impl Daemon {
         self.sync_groups = SyncGroups::new(&checked.config);
         self.engine.send(Command::Reload(slots));
         self.health.abort();
+        // The BFD sessions stay those vipd started with (docs/bfd.md); what the new
+        // configuration tracks of them follows.
         self.health = tokio::spawn(supervise_health(
             checked.clone(),
             self.netlink.clone(),
             self.engine.clone(),
+            self.bfd_states.clone(),
         ));
         self.current = checked;
         info!("configuration reloaded");

@@ -18,7 +18,7 @@ use toml::Spanned;
 use super::diagnostic::{ConfigErrors, Diagnostic, LineIndex, Location, SourceMap};
 use super::model::Config;
 use convert::Converter;
-use schema::{RawCheck, RawGlobal, RawInstance, RawSyncGroup, TOP_LEVEL_TABLES};
+use schema::{RawBfd, RawCheck, RawGlobal, RawInstance, RawSyncGroup, TOP_LEVEL_TABLES};
 
 /// A configuration read from a file, with where each value came from (for validation).
 #[derive(Debug, Clone)]
@@ -56,6 +56,7 @@ pub fn load_str(file: &Path, text: &str) -> Result<Loaded, ConfigErrors> {
             "instance" => raw.instances = errors.tables(key_start, value, "instance"),
             "sync_group" => raw.sync_groups = errors.tables(key_start, value, "sync_group"),
             "check" => raw.checks = errors.tables(key_start, value, "check"),
+            "bfd" => raw.bfd = errors.tables(key_start, value, "bfd"),
             other => {
                 errors.push(
                     key_start,
@@ -86,6 +87,7 @@ struct RawDocument {
     pub instances: Vec<Spanned<RawInstance>>,
     pub sync_groups: Vec<Spanned<RawSyncGroup>>,
     pub checks: Vec<Spanned<RawCheck>>,
+    pub bfd: Vec<Spanned<RawBfd>>,
 }
 
 struct Errors<'a> {

@@ -10,7 +10,13 @@ use super::values::{
 };
 
 /// The tables a file may hold, as written, for messages about unknown top-level keys.
-pub const TOP_LEVEL_TABLES: &[&str] = &["[global]", "[[instance]]", "[[sync_group]]", "[[check]]"];
+pub const TOP_LEVEL_TABLES: &[&str] = &[
+    "[global]",
+    "[[instance]]",
+    "[[sync_group]]",
+    "[[check]]",
+    "[[bfd]]",
+];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +111,7 @@ pub struct RawInstance {
     pub track_interfaces: Option<Vec<Spanned<Entry<TrackInterfaceEntry>>>>,
     pub track_files: Option<Vec<Spanned<RawTrackFile>>>,
     pub track_checks: Option<Vec<Spanned<Entry<TrackCheckEntry>>>>,
+    pub track_bfd: Option<Vec<Spanned<RawTrackBfd>>>,
     pub notify: Option<Spanned<CommandLine>>,
     pub notify_master: Option<Spanned<CommandLine>>,
     pub notify_backup: Option<Spanned<CommandLine>>,
@@ -152,6 +159,34 @@ pub enum RawAntiReplay {
 pub struct RawTrackFile {
     pub path: String,
     pub weight: Option<i64>,
+}
+
+/// `track_bfd = [{ name = "peer", weight = -50 }]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrackBfd {
+    pub name: String,
+    pub weight: Option<i64>,
+    pub reverse: Option<bool>,
+}
+
+/// `[[bfd]]`, keepalived's `bfd_instance`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBfd {
+    pub name: Spanned<String>,
+    pub neighbor: Spanned<Address>,
+    pub source: Option<Spanned<Address>>,
+    pub interface: Option<Spanned<String>>,
+    pub min_rx: Option<Spanned<DurationText>>,
+    pub min_tx: Option<Spanned<DurationText>>,
+    pub idle_tx: Option<Spanned<DurationText>>,
+    pub multiplier: Option<Spanned<i64>>,
+    pub passive: Option<Spanned<bool>>,
+    pub ttl: Option<Spanned<i64>>,
+    pub max_hops: Option<Spanned<i64>>,
+    pub weight: Option<Spanned<i64>>,
+    pub reverse: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

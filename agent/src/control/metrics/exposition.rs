@@ -13,7 +13,7 @@
 use std::fmt::Write;
 
 use crate::control::histogram::HistogramStatus;
-use crate::control::status::{InstanceStatus, Snapshot, StateName};
+use crate::control::status::{BfdSessionStatus, InstanceStatus, Snapshot, StateName};
 
 /// The Content-Type of the rendered text.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -234,7 +234,94 @@ pub fn render(snapshot: &Snapshot) -> String {
         "From the last advert seen to the master-down decision, per takeover.",
         instances.iter().map(|i| (&i.name, &i.detection_latency)),
     );
+    bfd(&mut out, &snapshot.bfd);
     out.text
+}
+
+/// The BFD sessions' families, labelled `bfd_session`.
+fn bfd(out: &mut Exposition, sessions: &[BfdSessionStatus]) {
+    out.family(
+        "vipd_bfd_session_info",
+        "gauge",
+        "Always 1; labels describe the BFD session and its current states and diagnostics.",
+        sessions.iter().map(|s| {
+            let neighbor = s.neighbor.to_string();
+            (
+                labels(&[
+                    ("bfd_session", &s.name),
+                    ("neighbor", &neighbor),
+                    ("state", &s.state),
+                    ("remote_state", &s.remote_state),
+                    ("local_diag", &s.local_diag),
+                    ("remote_diag", &s.remote_diag),
+                ]),
+                "1".to_string(),
+            )
+        }),
+    );
+    let per_session = |out: &mut Exposition,
+                       name: &str,
+                       kind: &str,
+                       help: &str,
+                       value: &dyn Fn(&BfdSessionStatus) -> String| {
+        out.family(
+            name,
+            kind,
+            help,
+            sessions
+                .iter()
+                .map(|s| (labels(&[("bfd_session", &s.name)]), value(s))),
+        );
+    };
+    per_session(
+        out,
+        "vipd_bfd_session_up",
+        "gauge",
+        "1 while the BFD session is Up, 0 otherwise.",
+        &|s| u8::from(s.state == "up").to_string(),
+    );
+    per_session(
+        out,
+        "vipd_bfd_session_flaps_total",
+        "counter",
+        "Times the BFD session left Up.",
+        &|s| s.flaps.to_string(),
+    );
+    per_session(
+        out,
+        "vipd_bfd_session_tx_interval_seconds",
+        "gauge",
+        "The negotiated transmit interval before jitter; 0 while no packets go.",
+        &|s| seconds(s.tx_interval_us),
+    );
+    per_session(
+        out,
+        "vipd_bfd_session_detection_time_seconds",
+        "gauge",
+        "The Detection Time; 0 before the neighbour is heard.",
+        &|s| seconds(s.detection_time_us),
+    );
+    per_session(
+        out,
+        "vipd_bfd_packets_out_total",
+        "counter",
+        "BFD Control packets sent.",
+        &|s| s.packets_out.to_string(),
+    );
+    per_session(
+        out,
+        "vipd_bfd_packets_in_total",
+        "counter",
+        "BFD Control packets accepted.",
+        &|s| s.packets_in.to_string(),
+    );
+    per_session(
+        out,
+        "vipd_bfd_packets_dropped_total",
+        "counter",
+        "BFD Control packets the session discarded (TTL, discriminator, state).",
+        &|s| s.packets_dropped.to_string(),
+    );
 }
 
 #[derive(Default)]

@@ -26,6 +26,9 @@ mod vips;
 
 pub use instance::{InstanceParts, InstanceRuntime, Transition, XdpBinding};
 pub use vips::VipInstaller;
+// The BFD thread waits and runs realtime the same way (daemon/bfd).
+pub(super) use poller::{Poller, Waker};
+pub(super) use realtime::make_current_thread_realtime;
 
 use std::{os::fd::AsFd, sync::mpsc, thread::JoinHandle};
 use tokio::sync::mpsc::UnboundedSender;
@@ -41,7 +44,6 @@ use crate::{
     health::Effective,
     vrrp::Instant,
 };
-use poller::{Poller, Waker};
 use stop_signals::StopSignals;
 
 /// What the rest of the daemon asks of the engine.

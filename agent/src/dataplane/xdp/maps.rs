@@ -98,6 +98,7 @@ pub struct XdpMaps {
     config: Array<MapData, XdpConfig>,
     heartbeat: Array<MapData, u64>,
     agent: Array<MapData, AgentWatch>,
+    bfd_echo: Array<MapData, u32>,
     counters: PerCpuArray<MapData, u64>,
 }
 
@@ -118,6 +119,7 @@ impl XdpMaps {
             config: take(ebpf, names::CONFIG)?,
             heartbeat: take(ebpf, names::HEARTBEAT)?,
             agent: take(ebpf, names::AGENT)?,
+            bfd_echo: take(ebpf, names::BFD_ECHO)?,
             counters: take(ebpf, names::COUNTERS)?,
         })
     }
@@ -285,6 +287,14 @@ impl XdpMaps {
                 0,
             )
             .map_err(update(names::CONFIG))
+    }
+
+    /// Whether the program reflects RFC 9747 BFD echo packets (addressed to their sender, UDP
+    /// 3785) while the agent is alive.
+    pub fn set_bfd_echo(&mut self, reflect: bool) -> Result<(), XdpMapError> {
+        self.bfd_echo
+            .set(0, u32::from(reflect), 0)
+            .map_err(update(names::BFD_ECHO))
     }
 
     /// Names the process whose exit or SIGSTOP silences the responders at once, without waiting

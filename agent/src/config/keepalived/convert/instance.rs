@@ -107,7 +107,6 @@ const IGNORED: &[(&str, &str)] = &[
         "track_process",
         "vipd does not track processes (use a check script)",
     ),
-    ("track_bfd", "vipd does not run BFD"),
     ("virtual_routes", "vipd does not manage routes"),
     ("virtual_rules", "vipd does not manage routing rules"),
 ];
@@ -251,6 +250,7 @@ pub(super) const WITH_BLOCK: &[&str] = &[
     "track_interface",
     "track_script",
     "track_file",
+    "track_bfd",
 ];
 
 impl Importer<'_> {
@@ -320,6 +320,7 @@ impl Importer<'_> {
             track_interfaces: Vec::new(),
             track_files: Vec::new(),
             track_checks: Vec::new(),
+            track_bfd: Vec::new(),
             notify: NotifyCommands::default(),
         }
     }
@@ -355,6 +356,16 @@ impl Importer<'_> {
                 self.addresses(d, s)
             }
             "track_interface" | "track_script" | "track_file" => self.tracking(d, s),
+            "track_bfd" => {
+                let Some(block) = self.block_of(s) else {
+                    return;
+                };
+                d.at("track_bfd", s.keyword.origin);
+                for (tracked, name) in self.track_bfd_block(block) {
+                    d.element("track_bfd", d.instance.track_bfd.len(), name.origin);
+                    d.instance.track_bfd.push(tracked);
+                }
+            }
             "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
                 self.instance_notify(d, s)
             }

@@ -4,6 +4,7 @@
 //! holds the importer, the top level and the helpers the blocks share.
 
 mod auth_hmac;
+mod bfd;
 mod checks;
 mod entries;
 mod global;
@@ -36,7 +37,6 @@ pub struct Imported {
 const NOT_RUN: &[(&str, &str)] = &[
     ("virtual_server", "LVS virtual servers and their checkers"),
     ("virtual_server_group", "LVS virtual server groups"),
-    ("bfd_instance", "BFD"),
     ("static_ipaddress", "static addresses"),
     ("static_routes", "static routes"),
     ("static_rules", "static rules"),
@@ -87,6 +87,7 @@ pub(super) fn import(sources: &Sources, statements: &[Statement]) -> Imported {
             instances: Vec::new(),
             sync_groups: Vec::new(),
             checks: Vec::new(),
+            bfd: Vec::new(),
         },
         warnings: Vec::new(),
         errors: Vec::new(),
@@ -125,6 +126,9 @@ impl Importer<'_> {
         for statement in of(&["vrrp_track_file", "track_file"]) {
             self.vrrp_track_file(statement);
         }
+        for statement in of(&["bfd_instance"]) {
+            self.bfd_instance(statement);
+        }
         for statement in of(&["vrrp_instance"]) {
             self.vrrp_instance(statement);
         }
@@ -138,6 +142,7 @@ impl Importer<'_> {
             "track_file",
             "vrrp_instance",
             "vrrp_sync_group",
+            "bfd_instance",
         ];
         for statement in statements {
             let name = statement.name();
@@ -151,7 +156,7 @@ impl Importer<'_> {
                 ),
                 None => self.error(
                     statement.keyword.origin,
-                    format!("unknown keyword `{name}` (expected global_defs, vrrp_script, vrrp_track_file, vrrp_instance or vrrp_sync_group)"),
+                    format!("unknown keyword `{name}` (expected global_defs, vrrp_script, vrrp_track_file, bfd_instance, vrrp_instance or vrrp_sync_group)"),
                 ),
             }
         }

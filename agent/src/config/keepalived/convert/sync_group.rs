@@ -1,10 +1,11 @@
 //! `vrrp_sync_group` blocks: the instances that change state together and the group's notify
-//! commands. Tracking at group level is keepalived-specific and warned about.
+//! commands. The group's `track_bfd` goes to every member, as in keepalived; other tracking at
+//! group level is keepalived-specific and warned about.
 
 use super::Importer;
 use crate::config::diagnostic::{FieldPath, Item};
-use crate::config::keepalived::syntax::{arity_in, Arity, Statement};
-use crate::config::model::{NotifyCommands, SyncGroup};
+use crate::config::keepalived::syntax::{arity_in, Arity, Statement, Word};
+use crate::config::model::{Config, NotifyCommands, SyncGroup, TrackedBfd, Weight};
 
 /// The keywords of this block and how many values each takes.
 pub(super) const KEYWORDS: &[(&str, Arity)] = &[
@@ -43,6 +44,7 @@ impl Importer<'_> {
             notify: NotifyCommands::default(),
         };
         let context = format!("vrrp_sync_group {}", name.text);
+        let mut track_bfd = Vec::new();
         for s in self.statements(block, arity, &context, true) {
             match s.name() {
                 "group" => {
@@ -75,6 +77,10 @@ impl Importer<'_> {
                     };
                     *slot = Some(command);
                 }
+                "track_bfd" => {
+                    let Some(block) = self.block_of(&s) else { continue };
+                    track_bfd.extend(self.track_bfd_block(block));
+                }
                 other => self.warn(
                     s.keyword.origin,
                     format!("`{other}` is ignored in a sync group: track objects in each instance instead"),
@@ -91,10 +97,55 @@ impl Importer<'_> {
             );
             return;
         }
+        self.group_track_bfd(&group, track_bfd);
         self.item_at(item, statement, name);
         for (path, origin) in places {
             self.record(path, origin);
         }
         self.config.sync_groups.push(group);
+    }
+
+    /// keepalived applies a group's `track_bfd` to every member (vrrp.c,
+    /// `add_vrrp_to_track_bfd`): a member tracking the same session already takes the group's
+    /// weight unless its own is 0 (FAULT while down), which stays.
+    fn group_track_bfd(&mut self, group: &SyncGroup, tracked: Vec<(TrackedBfd, Word)>) {
+        for member in &group.instances {
+            let Some(index) = self.config.instances.iter().position(|i| &i.name == member) else {
+                continue;
+            };
+            for (entry, word) in &tracked {
+                let weight_of = |t: &TrackedBfd, config: &Config| {
+                    t.weight.or_else(|| {
+                        config
+                            .bfd
+                            .iter()
+                            .find(|b| b.name == t.name)
+                            .map(|b| b.weight)
+                    })
+                };
+                let config = &self.config;
+                let existing = config.instances[index]
+                    .track_bfd
+                    .iter()
+                    .position(|t| t.name == entry.name);
+                match existing {
+                    Some(at) => {
+                        let own = weight_of(&config.instances[index].track_bfd[at], config);
+                        if own != Some(Weight::FAULT) {
+                            self.config.instances[index].track_bfd[at] = entry.clone();
+                        }
+                    }
+                    None => {
+                        let path = FieldPath::element(
+                            Item::Instance(index),
+                            "track_bfd",
+                            config.instances[index].track_bfd.len(),
+                        );
+                        self.record(path, word.origin);
+                        self.config.instances[index].track_bfd.push(entry.clone());
+                    }
+                }
+            }
+        }
     }
 }

@@ -10,12 +10,12 @@ use super::Converter;
 use crate::config::auth_key;
 use crate::config::diagnostic::{FieldPath, Item};
 use crate::config::load::schema::{
-    RawAntiReplay, RawAuthHmac, RawAuthMode, RawAuthType, RawInstance, RawSyncGroup, RawTrackFile,
-    RawV3Checksum,
+    RawAntiReplay, RawAuthHmac, RawAuthMode, RawAuthType, RawInstance, RawSyncGroup, RawTrackBfd,
+    RawTrackFile, RawV3Checksum,
 };
 use crate::config::load::values::{Entry, TrackCheckEntry, TrackInterfaceEntry, VipEntry};
 use crate::config::model::{
-    Auth, AuthHmac, Garp, Instance, Priority, SyncGroup, TrackedCheck, TrackedFile,
+    Auth, AuthHmac, Garp, Instance, Priority, SyncGroup, TrackedBfd, TrackedCheck, TrackedFile,
     TrackedInterface, V3Checksum, Version, Vip, Vrid, Weight, MAX_PASSWORD_LEN,
 };
 use crate::vrrp::auth_hmac::{AntiReplay, Mode};
@@ -146,6 +146,7 @@ impl Converter<'_> {
         let track_interfaces = self.track_interfaces(item, raw.track_interfaces);
         let track_files = self.track_files(item, raw.track_files);
         let track_checks = self.track_checks(item, raw.track_checks);
+        let track_bfd = self.track_bfd(item, raw.track_bfd);
         let notify = self.notify(
             item,
             [
@@ -207,6 +208,7 @@ impl Converter<'_> {
             track_interfaces,
             track_files,
             track_checks,
+            track_bfd,
             notify,
         };
         (self.errors.len() == errors_before).then_some(instance)
@@ -378,6 +380,27 @@ impl Converter<'_> {
             tracked.push(TrackedCheck {
                 check: entry.check,
                 weight,
+            });
+        }
+        tracked
+    }
+
+    fn track_bfd(&mut self, item: Item, raw: Option<Vec<Spanned<RawTrackBfd>>>) -> Vec<TrackedBfd> {
+        let mut tracked = Vec::new();
+        for (i, entry) in raw.unwrap_or_default().into_iter().enumerate() {
+            let start = entry.span().start;
+            let entry = self.element(item, "track_bfd", i, entry);
+            let weight = match entry.weight {
+                None => None,
+                Some(weight) => match self.weight_at(start, Some(weight), Weight::FAULT) {
+                    Some(weight) => Some(weight),
+                    None => continue,
+                },
+            };
+            tracked.push(TrackedBfd {
+                name: entry.name,
+                weight,
+                reverse: entry.reverse,
             });
         }
         tracked

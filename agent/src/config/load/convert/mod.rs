@@ -2,6 +2,7 @@
 //! model's types carry, and the position of every value recorded for validation. One file per
 //! kind of table; this one holds the converter and the helpers they share.
 
+mod bfd;
 mod check;
 mod global;
 mod instance;
@@ -61,11 +62,18 @@ impl<'a> Converter<'a> {
             .enumerate()
             .filter_map(|(i, raw)| self.check(Item::Check(i), raw))
             .collect();
+        let bfd = raw
+            .bfd
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, raw)| self.bfd(Item::Bfd(i), raw))
+            .collect();
         Config {
             global,
             instances,
             sync_groups,
             checks,
+            bfd,
         }
     }
 
