@@ -25,6 +25,10 @@ pub struct Options {
     /// Also build the Debian package target/package/vipd_VERSION_amd64.deb.
     #[arg(long)]
     deb: bool,
+    /// The Debian package's Maintainer, `Name <email>` (default: `$DEBFULLNAME <$DEBEMAIL>` as
+    /// dch and dh_make read them, else the project's placeholder, with a warning).
+    #[arg(long, requires = "deb")]
+    maintainer: Option<String>,
 }
 
 fn package_dir() -> PathBuf {
@@ -52,7 +56,8 @@ pub fn run(opts: &Options) -> Result<()> {
         println!("image: {}", archive.display());
     }
     if opts.deb {
-        let package = deb::build(&staged, &package_dir())?;
+        let maintainer = deb::maintainer(opts.maintainer.as_deref())?;
+        let package = deb::build(&staged, &package_dir(), &maintainer)?;
         println!("Debian package: {}", package.display());
     }
     Ok(())

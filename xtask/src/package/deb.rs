@@ -33,9 +33,43 @@ const COMPLETIONS: [(&str, &str); 3] = [
 /// ships; systemd itself is not needed to run vipd, so it is not a dependency.
 const DEPENDS: &str = "procps";
 
+/// The Maintainer field when neither `--maintainer` nor DEBFULLNAME and DEBEMAIL name one.
+const PLACEHOLDER_MAINTAINER: &str =
+    "The vipd developers <maintainers@users.noreply.h-seed-7d6b010e.example>";
+
+/// The Maintainer field: `given`, else `$DEBFULLNAME <$DEBEMAIL>` (the variables Debian's own
+/// tools read), else the placeholder, which is not a contact and says so on stderr.
+pub fn maintainer(given: Option<&str>) -> Result<String> {
+    let from_env = || {
+        let name = std::env::var("DEBFULLNAME").ok()?;
+        let email = std::env::var("DEBEMAIL").ok()?;
+        Some(format!("{} <{}>", name.trim(), email.trim()))
+    };
+    let Some(maintainer) = given.map(str::to_string).or_else(from_env) else {
+        eprintln!(
+            "warning: the package's Maintainer is a placeholder; pass --maintainer 'Name \
+             <email>' or set DEBFULLNAME and DEBEMAIL"
+        );
+        return Ok(PLACEHOLDER_MAINTAINER.into());
+    };
+    if !is_name_and_email(&maintainer) {
+        bail!("the Maintainer {maintainer:?} is not `Name <email>`");
+    }
+    Ok(maintainer)
+}
+
+/// `Name <email>` on one line, as Debian policy (5.6.2) has the Maintainer field.
+fn is_name_and_email(field: &str) -> bool {
+    let one_line = !field.contains('\n');
+    one_line
+        && field.split_once(" <").is_some_and(|(name, rest)| {
+            !name.trim().is_empty() && rest.len() > 1 && rest.ends_with('>')
+        })
+}
+
 /// Stages the package of `binary` (the stripped static vipd) under `dir`/deb and builds
-/// `dir`/vipd_VERSION_amd64.deb from it.
-pub fn build(binary: &Path, dir: &Path) -> Result<PathBuf> {
+/// `dir`/vipd_VERSION_amd64.deb from it, with `maintainer` as its Maintainer field.
+pub fn build(binary: &Path, dir: &Path, maintainer: &str) -> Result<PathBuf> {
     let version = env!("CARGO_PKG_VERSION");
     let root = dir.join("deb");
     match std::fs::remove_dir_all(&root) {
@@ -114,7 +148,7 @@ pub fn build(binary: &Path, dir: &Path) -> Result<PathBuf> {
     put(
         &root,
         "DEBIAN/control",
-        control(version, installed_kib).as_bytes(),
+        control(version, installed_kib, maintainer).as_bytes(),
         0o644,
     )?;
     put(
@@ -157,12 +191,12 @@ fn packaged_unit(unit: &[u8]) -> Result<String> {
     Ok(unit)
 }
 
-fn control(version: &str, installed_kib: u64) -> String {
+fn control(version: &str, installed_kib: u64, maintainer: &str) -> String {
     format!(
         "Package: vipd\n\
          Version: {version}\n\
          Architecture: amd64\n\
-         Maintainer: The vipd developers <maintainers@users.noreply.h-seed-7d6b010e.example>\n\
+         Maintainer: {maintainer}\n\
          Installed-Size: {installed_kib}\n\
          Depends: {DEPENDS}\n\
          Section: net\n\
@@ -273,3 +307,27 @@ if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then
     systemctl daemon-reload || true
 fi
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_maintainer_is_a_name_and_an_email_on_one_line() {
+        assert!(is_name_and_email("Jane Doe <jane@example.org>"));
+        assert!(is_name_and_email(PLACEHOLDER_MAINTAINER));
+        assert!(!is_name_and_email("jane@example.org"));
+        assert!(!is_name_and_email(" <jane@example.org>"));
+        assert!(!is_name_and_email("Jane <>"));
+        assert!(!is_name_and_email("Jane <jane@example.org>\nDepends: evil"));
+    }
+
+    #[test]
+    fn a_given_maintainer_is_taken_as_it_is_or_refused() {
+        assert_eq!(
+            maintainer(Some("Jane Doe <jane@example.org>")).unwrap(),
+            "Jane Doe <jane@example.org>"
+        );
+        assert!(maintainer(Some("Jane Doe")).is_err());
+    }
+}
