@@ -10,6 +10,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::bfd::wire::{CONTROL_PORT, SOURCE_PORTS};
+use crate::dataplane::packet::set_int_option;
 use crate::family::IpFamily;
 
 /// One received datagram's sender and TTL / hop limit.
@@ -23,29 +24,6 @@ pub struct Received {
 /// Receives every BFD Control packet of one family on this host (network namespace).
 pub struct Listener {
     socket: Socket,
-}
-
-fn set_int(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: `value` is a c_int that outlives the call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 impl Listener {
@@ -67,10 +45,10 @@ impl Listener {
         )?;
         socket.set_reuse_address(true)?;
         match family {
-            IpFamily::V4 => set_int(&socket, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?,
+            IpFamily::V4 => set_int_option(&socket, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?,
             IpFamily::V6 => {
                 socket.set_only_v6(true)?;
-                set_int(&socket, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+                set_int_option(&socket, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
             }
         }
         socket.bind(&address.into())?;

@@ -14,6 +14,7 @@ mod announce_socket;
 mod echo_socket;
 mod interface;
 mod receive;
+mod sockopt;
 mod vrrp_socket;
 
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use announce_socket::AnnounceSocket;
 pub use echo_socket::EchoSocket;
 pub use interface::InterfaceInfo;
 pub use receive::{Received, RecvError, RecvMeta};
+pub use sockopt::set_int_option;
 pub use vrrp_socket::{AdvertProtocol, AsyncVrrpSocket, VrrpSocket};
 
 /// Why a packet socket could not be opened or configured. Every message names the interface

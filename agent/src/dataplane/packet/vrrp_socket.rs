@@ -20,6 +20,7 @@ use tokio::io::Interest;
 
 use super::interface::InterfaceInfo;
 use super::receive::{recv_packet, Received, RecvError};
+use super::sockopt::set_int_option;
 use super::PacketError;
 use crate::vrrp::wire::{ah::IP_PROTOCOL_AH, IP_PROTOCOL_VRRP, VRRP_GROUP_V4, VRRP_GROUP_V6};
 
@@ -348,30 +349,6 @@ fn open_configured(
     set_int_option(&socket, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1)?;
     socket.set_nonblocking(true)?;
     Ok(socket)
-}
-
-/// The integer socket options socket2 has no setter for.
-fn set_int_option(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: `value` is a live c_int and the length passed is its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 /// A [`VrrpSocket`] registered with the tokio reactor, for code that runs on tokio.
