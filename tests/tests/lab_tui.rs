@@ -79,19 +79,28 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen, or `None` once the tmux server is gone (never panics: drop uses it).
+    fn try_screen(&self) -> Option<String> {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "lab"])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     fn press(&self, key: &str) {
         self.run(&["send-keys", "-t", "lab", key]);
     }
 
-    /// The exit status of the pane's command, once it exited.
+    /// The lab's exit status once it exited, as the pane's shell prints it after the lab
+    /// (see [`EXITED`]). Read off the screen rather than from tmux's `pane_dead_status`: tmux
+    /// sometimes never reaps a command that exits on its own (the lab stayed a zombie under a
+    /// dead pane in 1 of about 10 runs), while the shell always reaps its child.
     fn exit_status(&self) -> Option<i32> {
-        (self.pane("#{pane_dead}") == "1").then(|| {
-            self.pane("#{pane_dead_status}")
-                .parse()
-                .expect("an exit status")
-        })
+        exit_status_on(&self.screen())
     }
-
     /// Polls the screen until `ready` holds for it; returns that screen.
     fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + PATIENCE;
@@ -115,12 +124,16 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        if self.exit_status().is_none() {
+        let running = || {
+            self.try_screen()
+                .is_some_and(|screen| exit_status_on(&screen).is_none())
+        };
+        if running() {
             let _ = Command::new("tmux")
                 .args(["-L", &self.socket, "send-keys", "-t", "lab", "q"])
                 .status();
             let deadline = Instant::now() + Duration::from_secs(30);
-            while self.exit_status().is_none() && Instant::now() < deadline {
+            while running() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(200));
             }
         }
@@ -146,6 +159,30 @@ fn point_row<'a>(screen: &'a str, point: &str) -> Option<&'a str> {
         .filter(|line| has_duration(line))
 }
 
+/// What the pane's shell prints after the lab, followed by its exit status.
+const EXITED: &str = "lab exited with status";
+
+/// The lab's exit status if `screen` shows the shell's line after it.
+fn exit_status_on(screen: &str) -> Option<i32> {
+    screen
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(EXITED)?.trim().parse().ok())
+}
+
+/// The lab: the one child of the pane's shell, once the shell has started it.
+fn lab_pid(shell: u32) -> u32 {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let children =
+            fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            return pid.parse().expect("a pid");
+        }
+        assert!(Instant::now() < deadline, "the shell never started the lab");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 const POINTS: [&str; 4] = ["fault", "decision", "VIP added", "first reply"];
 
 #[test]
@@ -153,9 +190,13 @@ fn a_cable_pull_shows_the_takeover_and_its_timeline_and_q_tears_down() {
     if !kernel_tests_enabled() {
         return;
     }
-    let tmux = Tmux::start(&format!("exec {} lab", harness().display()));
-    // `exec`: the pane's process is the lab itself, whose pid names its namespaces.
-    let pid: u32 = tmux.pane("#{pane_pid}").parse().expect("a pid");
+    let tmux = Tmux::start(&format!(
+        "{} lab; echo \"{EXITED} $?\"",
+        harness().display()
+    ));
+    // The pane's shell runs the lab as its child, whose pid names its namespaces.
+    let shell: u32 = tmux.pane("#{pane_pid}").parse().expect("a pid");
+    let pid = lab_pid(shell);
 
     let steady = tmux.wait_for("node 1 master, node 2 backup, the client answered", |s| {
         node_row(s, 1).contains("MASTER")

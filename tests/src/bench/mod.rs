@@ -106,8 +106,8 @@ pub fn main(opts: Options) -> Result<(), String> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {msg}  [{elapsed_precise}]")
             .expect("progress template"),
     );
-    // Ctrl-C stops after the trial in progress, so the namespaces and processes are removed and
-    // the samples so far still reported.
+    // Ctrl-C (or SIGTERM, SIGHUP) stops after the trial in progress, so the namespaces and
+    // processes are removed and the samples so far still reported.
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = interrupted.clone();
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
