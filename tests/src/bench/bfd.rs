@@ -11,8 +11,8 @@
 //! equivalent, `bfd_rt_priority`, unless `--keepalived-rt-priority 0`.
 //!
 //! vipd's flaps come from its status (`flaps`, the times the session left Up) and the reasons
-//! from its log; keepalived's from its log ("BFD_Instance(NAME) Entering Down state (Local
-//! diagnostic - ...)"). A table goes to stdout and every figure to `target/bench/bfd-<stamp>.json`.
+//! from its log; keepalived's from its log ("(NAME) Entering Down state (Local diagnostic -
+//! ...)"). A table goes to stdout and every figure to `target/bench/bfd-<stamp>.json`.
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
@@ -110,9 +110,10 @@ pub fn main(opts: Options) -> Result<(), String> {
     let up = wait_until(EVENTUALLY, || vipd.all_up() && keepalived.all_up());
     if !up {
         return Err(format!(
-            "the sessions did not come Up: vipd {:?}, keepalived {:?}",
+            "the sessions did not come Up: vipd {:?}, keepalived {:?}\n{}",
             vipd.states(),
-            keepalived.states()
+            keepalived.states(),
+            keepalived.logs()
         ));
     }
     let vipd_from = vipd.snapshot();
@@ -163,7 +164,13 @@ impl VipdPair {
     fn states(&self) -> Vec<String> {
         self.nodes
             .iter()
-            .map(|v| v.status().bfd.first().map(|b| b.state.clone()).unwrap_or_default())
+            .map(|v| {
+                v.status()
+                    .bfd
+                    .first()
+                    .map(|b| b.state.clone())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
@@ -175,6 +182,7 @@ impl VipdPair {
         self.nodes
             .iter()
             .map(|v| {
+                // The log before the status: a flap in between is in neither baseline.
                 let log_len = v.log().len();
                 let status = v.status();
                 let session = status.bfd.first();
@@ -196,12 +204,12 @@ impl VipdPair {
             .zip(from.iter().zip(&to))
             .enumerate()
             .map(|(i, (vipd, (from, to)))| {
+                // Read after the status: every flap the status counted is in it.
                 let log = vipd.log();
-                let soaked = log.get(from.log_len..to.log_len).unwrap_or_default();
                 NodeResult {
                     node: i + 1,
                     flaps: to.flaps - from.flaps,
-                    diagnostics: flaps(soaked.lines().filter_map(vipd_entered)),
+                    diagnostics: flaps_since(&log, from.log_len, vipd_entered),
                     packets: Some((
                         to.packets_out - from.packets_out,
                         to.packets_in - from.packets_in,
@@ -262,6 +270,15 @@ impl KeepalivedPair {
         self.states().iter().all(|s| s == "up")
     }
 
+    /// Both nodes' logs, for a start that failed.
+    fn logs(&self) -> String {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("--- keepalived node {} ---\n{}", i + 1, k.log()))
+            .collect()
+    }
+
     fn log_lengths(&self) -> Vec<usize> {
         self.nodes.iter().map(|k| k.log().len()).collect()
     }
@@ -274,12 +291,7 @@ impl KeepalivedPair {
             .enumerate()
             .map(|(i, (keepalived, &from))| {
                 let log = keepalived.log();
-                let before = log.get(..from).unwrap_or_default();
-                let soaked = log.get(from..).unwrap_or_default();
-                // The state the soak started in comes first, so a first Down counts.
-                let start = before.lines().filter_map(keepalived_entered).last();
-                let diagnostics =
-                    flaps(start.into_iter().chain(soaked.lines().filter_map(keepalived_entered)));
+                let diagnostics = flaps_since(&log, from, keepalived_entered);
                 NodeResult {
                     node: i + 1,
                     flaps: diagnostics.len() as u64,
@@ -376,11 +388,12 @@ fn vipd_entered(line: &str) -> Option<Entered> {
     })
 }
 
-/// keepalived's log line of a state change of the session, if `line` is one: `BFD_Instance(peer)
-/// Entering Down state (Local diagnostic - Control Detection Time Expired, Remote diagnostic -
-/// No Diagnostic)`, or `... Entering Up state` with no diagnostic.
+/// keepalived's log line of a state change of the session, if `line` is one: `(peer) Entering
+/// Down state (Local diagnostic - Control Detection Time Expired, Remote diagnostic - No
+/// Diagnostic)`, or `(peer) Entering Up state` with no diagnostic (2.2.7; newer releases write
+/// `BFD_Instance(peer)`). It logs Down only when leaving Up, and Init not at all.
 fn keepalived_entered(line: &str) -> Option<Entered> {
-    let marker = format!("BFD_Instance({SESSION}) Entering ");
+    let marker = format!("({SESSION}) Entering ");
     let rest = &line[line.find(&marker)? + marker.len()..];
     let (state, rest) = rest.split_once(" state")?;
     let diag = rest
@@ -404,6 +417,16 @@ fn flaps(entered: impl IntoIterator<Item = Entered>) -> Vec<String> {
         was_up = e.state == "up";
     }
     found
+}
+
+/// The flaps in `log` after its first `from` bytes, with `parse` reading its state changes. The
+/// last change before `from` (the state the soak started in) comes first, so that a first Down
+/// counts.
+fn flaps_since(log: &str, from: usize, parse: fn(&str) -> Option<Entered>) -> Vec<String> {
+    let before = log.get(..from).unwrap_or_default();
+    let soaked = log.get(from..).unwrap_or_default();
+    let start = before.lines().filter_map(parse).last();
+    flaps(start.into_iter().chain(soaked.lines().filter_map(parse)))
 }
 
 /// "3 x detection_time_expired, 1 x neighbor_signaled_down", or "-".
@@ -458,7 +481,9 @@ fn report(
         loads.len(),
         load_before.unwrap_or(0.0)
     );
-    let json = opts.out.join(format!("bfd-{}.json", crate::clock::monotonic_ns()));
+    let json = opts
+        .out
+        .join(format!("bfd-{}.json", crate::clock::monotonic_ns()));
     let doc = serde_json::json!({
         "duration_s": opts.duration.as_secs_f64(),
         "interval_us": opts.interval.as_micros() as u64,
@@ -490,13 +515,13 @@ mod tests {
     fn keepalived_lines_parse_to_state_and_diagnostic() {
         assert_eq!(
             keepalived_entered(
-                "Sun Dec  6 22:31:05 2026: BFD_Instance(peer) Entering Down state (Local \
-                 diagnostic - Control Detection Time Expired, Remote diagnostic - No Diagnostic)"
+                "Sun Dec  6 22:21:32 2026: (peer) Entering Down state (Local diagnostic - \
+                 Control Detection Time Expired, Remote diagnostic - No Diagnostic)"
             ),
             Some(entered("down", "Control Detection Time Expired"))
         );
         assert_eq!(
-            keepalived_entered("Sun Dec  6 22:31:05 2026: BFD_Instance(peer) Entering Up state"),
+            keepalived_entered("Sun Dec  6 22:21:03 2026: BFD_Instance(peer) Entering Up state"),
             Some(entered("up", ""))
         );
         assert_eq!(
@@ -513,10 +538,7 @@ mod tests {
             vipd_entered(line),
             Some(entered("down", "detection_time_expired"))
         );
-        assert_eq!(
-            vipd_entered(&line.replace("\"peer\"", "\"other\"")),
-            None
-        );
+        assert_eq!(vipd_entered(&line.replace("\"peer\"", "\"other\"")), None);
         assert_eq!(
             vipd_entered(r#"{"fields":{"message":"state changed","to":"Master"}}"#),
             None
@@ -546,6 +568,23 @@ mod tests {
             ]
         );
         assert!(flaps([entered("up", "")]).is_empty());
+    }
+
+    #[test]
+    fn a_soak_counts_from_the_state_it_started_in() {
+        let log = "(peer) Entering Up state\n(peer) Entering Down state (Local diagnostic - \
+                   a, Remote)\n(peer) Entering Up state\n";
+        let from = log.find("(peer) Entering Down").unwrap();
+        let down = "(peer) Entering Down state (Local diagnostic - b, Remote)\n";
+        let log = format!("{log}{down}");
+        assert_eq!(
+            flaps_since(&log, from, keepalived_entered),
+            vec!["a".to_string(), "b".to_string()]
+        );
+        assert_eq!(
+            flaps_since(&log, log.len(), keepalived_entered),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
