@@ -253,17 +253,7 @@ impl KeepalivedPair {
 
     /// Each node's session state as it last logged it.
     fn states(&self) -> Vec<String> {
-        self.nodes
-            .iter()
-            .map(|k| {
-                k.log()
-                    .lines()
-                    .filter_map(keepalived_entered)
-                    .last()
-                    .map(|e| e.state)
-                    .unwrap_or_default()
-            })
-            .collect()
+        self.nodes.iter().map(|k| last_state(&k.log())).collect()
     }
 
     fn all_up(&self) -> bool {
@@ -297,12 +287,7 @@ impl KeepalivedPair {
                     flaps: diagnostics.len() as u64,
                     diagnostics,
                     packets: None,
-                    final_state: log
-                        .lines()
-                        .filter_map(keepalived_entered)
-                        .last()
-                        .map(|e| e.state)
-                        .unwrap_or_default(),
+                    final_state: last_state(&log),
                 }
             })
             .collect();
@@ -419,13 +404,22 @@ fn flaps(entered: impl IntoIterator<Item = Entered>) -> Vec<String> {
     found
 }
 
+/// The state keepalived's `log` last said the session entered ("" before any).
+fn last_state(log: &str) -> String {
+    log.lines()
+        .filter_map(keepalived_entered)
+        .next_back()
+        .map(|e| e.state)
+        .unwrap_or_default()
+}
+
 /// The flaps in `log` after its first `from` bytes, with `parse` reading its state changes. The
 /// last change before `from` (the state the soak started in) comes first, so that a first Down
 /// counts.
 fn flaps_since(log: &str, from: usize, parse: fn(&str) -> Option<Entered>) -> Vec<String> {
     let before = log.get(..from).unwrap_or_default();
     let soaked = log.get(from..).unwrap_or_default();
-    let start = before.lines().filter_map(parse).last();
+    let start = before.lines().filter_map(parse).next_back();
     flaps(start.into_iter().chain(soaked.lines().filter_map(parse)))
 }
 
