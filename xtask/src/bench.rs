@@ -18,9 +18,12 @@ pub enum Bench {
     /// ARP answers per second and reply latency: vipd's XDP responder against the kernel
     /// (`--each 1.5s`: the time spent on each of the four measurements).
     Arp(Passthrough),
+    /// vipd's and keepalived's BFD side by side (1 ms x 3 by default) under `stress-ng --cpu 2`
+    /// for `--duration 10m`, counting each side's flaps.
+    Bfd(Passthrough),
 }
 
-/// Options handed to `vipd-harness takeover`, `flood`, `scale` or `arp` unchanged (`--help`
+/// Options handed to `vipd-harness takeover`, `flood`, `scale`, `arp` or `bfd` unchanged (`--help`
 /// lists them).
 #[derive(clap::Args)]
 pub struct Passthrough {
@@ -34,5 +37,6 @@ pub fn run(which: &Bench) -> Result<()> {
         Bench::Flood(passthrough) => harness::run("flood", &passthrough.args),
         Bench::Scale(passthrough) => harness::run("scale", &passthrough.args),
         Bench::Arp(passthrough) => harness::run("arp", &passthrough.args),
+        Bench::Bfd(passthrough) => harness::run("bfd", &passthrough.args),
     }
 }

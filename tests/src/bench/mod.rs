@@ -7,6 +7,7 @@
 //! with every sample and its timeline, and a CDF plot. `--soak` instead runs vipd and keepalived
 //! side by side for a long time under CPU stress and counts false transitions.
 pub mod arp;
+pub mod bfd;
 mod collector;
 pub(crate) mod echo;
 pub(crate) mod fault;
@@ -18,6 +19,7 @@ mod procfs;
 pub mod scale;
 mod soak;
 pub(crate) mod stats;
+mod stress;
 pub(crate) mod system;
 pub(crate) mod timeline;
 mod trial;

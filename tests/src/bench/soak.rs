@@ -9,7 +9,6 @@
 //! CLOCK_MONOTONIC).
 use std::{
     net::IpAddr,
-    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 use vipd::family::IpFamily;
@@ -17,6 +16,7 @@ use vipd::family::IpFamily;
 use super::{
     netwatch::{Change, NetWatch, Topic},
     stats,
+    stress::{self, Stress},
     system::{self, NodeProcess, System, Timing},
 };
 use crate::topology::Lan;
@@ -99,7 +99,7 @@ pub fn run(
     let json = out.join(format!("soak-{}.json", crate::clock::monotonic_ns()));
     let doc = serde_json::json!({
         "duration_s": duration.as_secs_f64(),
-        "load": "stress-ng --cpu 2",
+        "load": stress::LOAD,
         "plain_veths": plain_veths,
         "results": results,
     });
@@ -288,13 +288,7 @@ fn round(duration: Duration, timing: Timing, plain_veths: bool) -> Result<Vec<So
     for group in &mut groups {
         group.settled();
     }
-    let mut stress = Command::new("stress-ng")
-        .args(["--cpu", "2", "--timeout"])
-        .arg(format!("{}s", duration.as_secs().max(1)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("stress-ng: {e} (scripts/bootstrap.sh installs it)"))?;
+    let stress = Stress::start(duration)?;
     let started = Instant::now();
     while started.elapsed() < duration {
         let mut any = false;
@@ -305,8 +299,7 @@ fn round(duration: Duration, timing: Timing, plain_veths: bool) -> Result<Vec<So
             std::thread::sleep(Duration::from_micros(200));
         }
     }
-    let _ = stress.kill();
-    let _ = stress.wait();
+    drop(stress);
     Ok(groups.into_iter().map(Soaking::finish).collect())
 }
 

@@ -1,5 +1,5 @@
 //! `vipd-harness`: the lab and the takeover, flood, scale and ARP benchmarks, behind
-//! `cargo xtask lab` and `cargo xtask bench takeover|flood|scale|arp`.
+//! `cargo xtask lab` and `cargo xtask bench takeover|flood|scale|arp|bfd`.
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -22,6 +22,8 @@ enum Harness {
     Scale(vipd_tests::bench::scale::Options),
     /// ARP answers per second and reply latency: vipd's XDP responder against the kernel.
     Arp(vipd_tests::bench::arp::Options),
+    /// vipd's and keepalived's BFD side by side at 1 ms x 3 under CPU stress, counting flaps.
+    Bfd(vipd_tests::bench::bfd::Options),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Harness::Flood(opts) => vipd_tests::bench::flood::main(opts),
         Harness::Scale(opts) => vipd_tests::bench::scale::main(opts),
         Harness::Arp(opts) => vipd_tests::bench::arp::main(opts),
+        Harness::Bfd(opts) => vipd_tests::bench::bfd::main(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
